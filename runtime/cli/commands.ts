@@ -1,0 +1,72 @@
+/**
+ * The `svc` commands. Each returns an exit code; user mistakes are thrown as
+ * UserInputError and turned into exit code 2 by `main()`.
+ * @module
+ */
+import { dirname, join, relative } from "node:path";
+import { loadApp } from "../app/load.ts";
+import { runApp } from "../app/run.ts";
+import { loadConfig } from "../config/mod.ts";
+import { generateTypes, loadProtos } from "../protos/mod.ts";
+import { VERSION } from "./usage.ts";
+
+/** `svc run [CONFIG]`. */
+export async function runCommand(config: string): Promise<number> {
+  return await runApp(await loadApp(config));
+}
+
+/** `svc check [CONFIG]`: prints what would be served. */
+export async function checkCommand(config: string): Promise<number> {
+  const app = await loadApp(config);
+  const cwd = Deno.cwd();
+  const rel = (path: string) => relative(cwd, path) || ".";
+  const lines = [
+    `config  ${
+      rel(app.config.file)
+    } (service "${app.config.service.name}" ${app.config.service.version})`,
+  ];
+  for (const file of app.protos.files) lines.push(`proto   ${rel(file)}`);
+  let methods = 0;
+  let handled = 0;
+  for (const [service, file] of app.handlers.services) {
+    lines.push(`serves  ${service}  (${rel(file)})`);
+    for (const binding of app.handlers.bindings.filter((b) => b.method.service === service)) {
+      methods++;
+      if (binding.handler) handled++;
+      const state = binding.handler ? "ok" : "UNIMPLEMENTED";
+      lines.push(
+        `          ${binding.method.name.padEnd(24)} ${binding.method.kind.padEnd(14)} ${state}`,
+      );
+    }
+  }
+  for (const warning of app.warnings) lines.push(`warning: ${warning}`);
+  const services = app.handlers.services.size;
+  lines.push(
+    `ok: ${services} service${
+      services === 1 ? "" : "s"
+    }, ${methods} methods, ${handled} with handlers`,
+  );
+  console.log(lines.join("\n"));
+  return 0;
+}
+
+/** `svc types [CONFIG] [-o FILE]`. */
+export async function typesCommand(config: string, output: string | undefined): Promise<number> {
+  const resolved = await loadConfig(config);
+  const protos = await loadProtos(resolved.protos);
+  const file = output ?? join(resolved.handlers, "_types.ts");
+  await Deno.mkdir(dirname(file), { recursive: true });
+  await Deno.writeTextFile(file, generateTypes(protos));
+  console.log(`wrote ${relative(Deno.cwd(), file) || file} (${protos.services.size} services)`);
+  return 0;
+}
+
+/** `svc version`. */
+export function versionCommand(): number {
+  const grpcJs = import.meta.resolve("@grpc/grpc-js").match(/@grpc\/grpc-js@([^/]+)/)?.[1] ??
+    "unknown";
+  console.log(
+    `svc ${VERSION}\ndeno ${Deno.version.deno}\nv8 ${Deno.version.v8}\ntypescript ${Deno.version.typescript}\ngrpc-js ${grpcJs}`,
+  );
+  return 0;
+}

@@ -1,0 +1,73 @@
+/**
+ * Argument parsing and exit codes for the `svc` CLI.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { formatIssue, UserInputError } from "../errors.ts";
+import { checkCommand, runCommand, typesCommand, versionCommand } from "./commands.ts";
+import { COMMAND_HELP, USAGE } from "./usage.ts";
+
+const DEFAULT_CONFIG = "config/svc.yaml";
+
+/** Runs the CLI with `args`; resolves with the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === "--version" || command === "-v") return versionCommand();
+  if (!(command in COMMAND_HELP)) {
+    console.error(`svc: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    console.error(`svc ${command}: ${(error as Error).message}\n\n${COMMAND_HELP[command]}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(COMMAND_HELP[command]);
+    return 0;
+  }
+  if (positionals.length > 1 || (values.output && command !== "types")) {
+    console.error(`svc ${command}: unexpected arguments\n\n${COMMAND_HELP[command]}`);
+    return 2;
+  }
+  const config = positionals[0] ?? DEFAULT_CONFIG;
+  try {
+    switch (command) {
+      case "run":
+        return await runCommand(config);
+      case "check":
+        return await checkCommand(config);
+      case "types":
+        return await typesCommand(config, values.output);
+      default:
+        return versionCommand();
+    }
+  } catch (error) {
+    return reportFailure(error);
+  }
+}
+
+function reportFailure(error: unknown): number {
+  if (error instanceof UserInputError) {
+    for (const issue of error.issues) console.error(formatIssue(issue));
+    if (error.hint) console.error(`\nhint: ${error.hint}`);
+    return 2;
+  }
+  // Run-time failures (port in use, unreadable cert): one line, no stack,
+  // unless SVC_DEBUG asks for it.
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`svc: ${message}`);
+  if (Deno.env.get("SVC_DEBUG") && error instanceof Error) console.error(error.stack);
+  return 1;
+}

@@ -1,0 +1,41 @@
+/** Help texts for `svc` and each command. */
+export const VERSION = "0.1.0";
+
+export const USAGE =
+  `svc ${VERSION}: a gRPC runtime for .proto files, a YAML config and handler files
+
+Usage: svc <command> [options]
+
+Commands:
+  run [CONFIG]               serve until SIGTERM/SIGINT (CONFIG defaults to config/svc.yaml)
+  check [CONFIG]             load config, protos and handlers; report problems; serve nothing
+  types [CONFIG] [-o FILE]   write TypeScript types for the protos (default <handlers>/_types.ts)
+  version                    print versions of svc, Deno and grpc-js
+
+Run "svc <command> --help" for a command's details.
+Exit codes: 0 success, 1 failure at run time, 2 bad usage, config, proto or handler.`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  run: `Usage: svc run [CONFIG]
+
+Loads CONFIG (default config/svc.yaml), its protos and every handler file in
+its handlers directory, then serves gRPC until SIGTERM or SIGINT. A second
+signal exits at once. Any key can be overridden by an SVC_* environment
+variable (see the README's config reference).`,
+  check: `Usage: svc check [CONFIG]
+
+Loads CONFIG, its protos and handler files exactly as "svc run" would, prints
+the services and methods found, and exits: 0 when everything loads, 2 with one
+line per problem otherwise. Binds no port.`,
+  types: `Usage: svc types [CONFIG] [-o FILE]
+
+Writes TypeScript types for every message and service in the protos to FILE
+(default: _types.ts in the handlers directory; files starting with "_" are not
+served). Use them in a handler file:
+
+  import type { GreeterHandlers } from "./_types.ts";
+  export default defineService<GreeterHandlers>("helloworld.Greeter", { ... });`,
+  version: `Usage: svc version
+
+Prints the versions of svc, Deno, V8, TypeScript and grpc-js.`,
+};

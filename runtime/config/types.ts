@@ -1,0 +1,164 @@
+/**
+ * The resolved config: every key present, defaults filled in, durations in
+ * milliseconds, relative paths made absolute against the config file's
+ * directory. Produced once by `loadConfig()` and frozen.
+ * @module
+ */
+
+/** `server.tls`. */
+export interface ResolvedTls {
+  /** PEM certificate chain file (absolute path). */
+  cert: string;
+  /** PEM private key file (absolute path). */
+  key: string;
+  /** PEM CA bundle used to verify client certificates, or null. */
+  ca: string | null;
+  /** `none` (default) or `require` (mTLS: clients must present a cert signed by `ca`). */
+  clientAuth: "none" | "require";
+}
+
+/** `server.keepalive`, all in milliseconds. */
+export interface ResolvedKeepalive {
+  /** Server pings an idle connection after this long. Default 2h (7200000). */
+  time: number;
+  /** Connection closed if a ping is not answered within this. Default 20s. */
+  timeout: number;
+  /** Clients pinging more often than this are sent GOAWAY (too_many_pings). Default 5m... see README. */
+  minClientPingInterval: number;
+  /** Close connections idle (no calls) for this long. Default 30m. 0 = never. */
+  maxConnectionIdle: number;
+  /** Gracefully close connections older than this. Default 2h. 0 = never. */
+  maxConnectionAge: number;
+  /** Time in-flight calls get after maxConnectionAge. Default 30s. */
+  maxConnectionAgeGrace: number;
+}
+
+/** `server`. */
+export interface ResolvedServer {
+  /** Default `0.0.0.0`. */
+  host: string;
+  /** Default 50051. 0 picks a free port (logged at start). */
+  port: number;
+  /** Default `grpc-js`. */
+  transport: "grpc-js" | "native";
+  /** null when plaintext (default). */
+  tls: ResolvedTls | null;
+  /** Default 4 MiB (4194304). Larger requests end RESOURCE_EXHAUSTED. */
+  maxReceiveMessageBytes: number;
+  /** Default 4 MiB. Larger responses end RESOURCE_EXHAUSTED. */
+  maxSendMessageBytes: number;
+  /** Per HTTP/2 connection. Default 1000. */
+  maxConcurrentStreams: number;
+  /** Per HTTP/2 connection, in MiB. Default 64 (grpc-js default is unlimited). */
+  maxSessionMemoryMiB: number;
+  keepalive: ResolvedKeepalive;
+  /** Response compression: `identity` (default) or `gzip`. Requests in any supported encoding are accepted. */
+  compression: "identity" | "gzip";
+}
+
+/** `protos`. */
+export interface ResolvedProtos {
+  /** .proto files or directories (searched recursively), absolute. Default `["proto"]`. */
+  files: string[];
+  /** Extra import roots, absolute. Each file's own root is always searched. Default `[]`. */
+  includePaths: string[];
+}
+
+/** `admin`. */
+export interface ResolvedAdmin {
+  /** Default true. */
+  enabled: boolean;
+  /** Default `0.0.0.0`. */
+  host: string;
+  /** Default 9090. 0 picks a free port. */
+  port: number;
+}
+
+/** `registry.auth`. */
+export interface ResolvedRegistryAuth {
+  username: string;
+  password: string;
+}
+
+/** `registry.tls` (etcd client TLS), absolute paths or null. */
+export interface ResolvedRegistryTls {
+  ca: string | null;
+  cert: string | null;
+  key: string | null;
+}
+
+/** `registry`. */
+export interface ResolvedRegistry {
+  /** Default `none`. */
+  type: "none" | "etcd";
+  /** Default `["http://127.0.0.1:2379"]`. */
+  endpoints: string[];
+  /** Default `services`. Keys are `<prefix>/<service>/<host:port>`. */
+  prefix: string;
+  /** Lease TTL in ms. Default 10s. */
+  ttl: number;
+  /** Address others dial (`host:port`). Default "" = derived at start. */
+  advertise: string;
+  /** Goes into the value's `Metadata`. Default `{}`. */
+  metadata: Record<string, string>;
+  auth: ResolvedRegistryAuth | null;
+  tls: ResolvedRegistryTls | null;
+}
+
+/** A token bucket: `rate` tokens per second, up to `burst`. */
+export interface ResolvedBucket {
+  rate: number;
+  burst: number;
+}
+
+/** `rateLimit`. */
+export interface ResolvedRateLimit {
+  /** One bucket for all calls, or null (default). */
+  global: ResolvedBucket | null;
+  /** Keyed by full method path `/pkg.Service/Method` or service `pkg.Service`. Default `{}`. */
+  perMethod: Record<string, ResolvedBucket>;
+  /** One bucket per caller, or null (default). */
+  perKey: (ResolvedBucket & { key: string; maxKeys: number }) | null;
+  maxConcurrent: {
+    /** 0 = unlimited (default). */
+    global: number;
+    /** Default `{}`. */
+    perMethod: Record<string, number>;
+  };
+}
+
+/** `shutdown`, in ms. */
+export interface ResolvedShutdown {
+  /** Time between NOT_SERVING and closing the listener. Default 5s. */
+  drainDelay: number;
+  /** Time in-flight calls get before they are cancelled. Default 20s. */
+  gracePeriod: number;
+}
+
+/** `logging`. */
+export interface ResolvedLogging {
+  /** Default `info`. */
+  level: "debug" | "info" | "warn" | "error";
+  /** Default `json`. */
+  format: "json" | "pretty";
+  /** One line per call. Default true. */
+  accessLog: boolean;
+}
+
+/** The whole resolved config. */
+export interface ResolvedConfig {
+  /** Absolute path of the config file this came from. */
+  file: string;
+  service: { name: string; version: string };
+  server: ResolvedServer;
+  protos: ResolvedProtos;
+  /** Absolute path of the handlers directory. Default `handlers`. */
+  handlers: string;
+  admin: ResolvedAdmin;
+  health: { enabled: boolean };
+  reflection: { enabled: boolean };
+  registry: ResolvedRegistry;
+  rateLimit: ResolvedRateLimit;
+  shutdown: ResolvedShutdown;
+  logging: ResolvedLogging;
+}

@@ -1,0 +1,38 @@
+/**
+ * Finds handler files in a directory.
+ * @module
+ */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+/** A handler module to load: its path for messages, and how to import it. */
+export interface HandlerSource {
+  /** Absolute path, used in messages. */
+  readonly file: string;
+  /** Imports the module (dynamically from disk, or from a build manifest). */
+  load(): Promise<Record<string, unknown>>;
+}
+
+const HANDLER_FILE = /\.(ts|js|mts|mjs)$/;
+const NOT_A_HANDLER = /(^_)|(_test\.\w+$)|(\.test\.\w+$)|(\.d\.ts$)/;
+
+/** True for names `svc` serves: `.ts`/`.js`, not `_helper.ts`, `x_test.ts` or `.d.ts`. */
+export function isHandlerFileName(name: string): boolean {
+  return HANDLER_FILE.test(name) && !NOT_A_HANDLER.test(name);
+}
+
+/**
+ * The handler files directly inside `dir` (subdirectories are for helpers),
+ * sorted by name so start-up order is stable.
+ */
+export async function discoverHandlerFiles(dir: string): Promise<HandlerSource[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && isHandlerFileName(entry.name)) names.push(entry.name);
+  }
+  names.sort();
+  return names.map((name) => {
+    const file = join(dir, name);
+    return { file, load: () => import(pathToFileURL(file).href) };
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * What the proto loader hands the rest of the runtime: services, methods and
+ * their codecs. Nothing outside runtime/protos/ touches protobufjs types
+ * except reflection, through `root`.
+ * @module
+ */
+import type protobuf from "protobufjs";
+
+/** The four gRPC call kinds, spelled as go-grpc-prometheus's `grpc_type` label. */
+export type CallKind = "unary" | "client_stream" | "server_stream" | "bidi_stream";
+
+/** Thrown by `encodeResponse` when a handler's value does not fit the message type. */
+export class MessageShapeError extends Error {
+  override readonly name = "MessageShapeError";
+  /** Dotted path of the offending field, e.g. `features[2].location.latitude`. */
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message);
+    this.field = field;
+  }
+}
+
+/** One RPC method of a loaded service. */
+export interface MethodDescriptor {
+  /** Fully-qualified service name, e.g. `helloworld.Greeter`. */
+  readonly service: string;
+  /** Method name as in the proto, e.g. `SayHello`. */
+  readonly name: string;
+  /** `/helloworld.Greeter/SayHello`. */
+  readonly path: string;
+  readonly kind: CallKind;
+  /** Fully-qualified message type names. */
+  readonly requestType: string;
+  readonly responseType: string;
+  /** True when the proto marks the method `idempotency_level = IDEMPOTENT` or `NO_SIDE_EFFECTS`. */
+  readonly idempotent: boolean;
+  /**
+   * Decodes request bytes into a plain object: camelCase field names, every
+   * field present (defaults filled), 64-bit integers as decimal strings, enums
+   * as their names, bytes as Uint8Array, oneofs with a virtual field naming
+   * the set member. Throws on malformed bytes.
+   */
+  decodeRequest(bytes: Uint8Array): unknown;
+  /**
+   * Checks a handler's returned value against the response type and encodes
+   * it. Accepts: missing fields; 64-bit integers as number, bigint or decimal
+   * string; enums as name or number; bytes as Uint8Array or base64 string.
+   * Throws MessageShapeError naming the field on anything else, including
+   * unknown fields.
+   */
+  encodeResponse(value: unknown): Uint8Array;
+  /** The same pair the other way round, for clients. */
+  encodeRequest(value: unknown): Uint8Array;
+  decodeResponse(bytes: Uint8Array): unknown;
+}
+
+/** One service of the loaded protos. */
+export interface ServiceDescriptor {
+  /** Fully-qualified, e.g. `helloworld.Greeter`. */
+  readonly name: string;
+  /** Absolute path of the .proto file that declares it. */
+  readonly file: string;
+  readonly methods: readonly MethodDescriptor[];
+}
+
+/** Everything loaded from the configured protos. */
+export interface ProtoSet {
+  /** By fully-qualified service name, in declaration order. */
+  readonly services: ReadonlyMap<string, ServiceDescriptor>;
+  /** Absolute paths of the .proto files that were loaded (not counting imports). */
+  readonly files: readonly string[];
+  /** The protobufjs root, for reflection and type generation. */
+  readonly root: protobuf.Root;
+}

@@ -1,0 +1,44 @@
+/**
+ * The per-call context handlers receive as their second argument.
+ * @module
+ */
+import type { MetadataValue } from "../errors.ts";
+import type { Logger } from "../log/types.ts";
+import type { Metadata } from "../metadata.ts";
+
+/** The client's TLS certificate, when the call came over mTLS. */
+export interface PeerCertificate {
+  /** Subject as `CN=..., O=...`. */
+  subject: string;
+  /** Subject common name, or "". */
+  commonName: string;
+  /** Subject alternative names, e.g. `DNS:client.local`. */
+  subjectAltNames: string[];
+  issuer: string;
+  /** SHA-256 fingerprint, `AA:BB:...`. */
+  fingerprint256: string;
+  validFrom: string;
+  validTo: string;
+}
+
+/** What a handler knows about the call it serves. */
+export interface CallContext {
+  /** Request headers. */
+  readonly metadata: Metadata;
+  /** Remote address, `ip:port`. */
+  readonly peer: string;
+  /** The verified client certificate on mTLS calls, else null. */
+  readonly peerCertificate: PeerCertificate | null;
+  /** Absolute deadline (epoch ms), or Infinity when the client set none. */
+  readonly deadline: number;
+  /** Aborts when the client cancels, the deadline passes, or shutdown forces the call to end. */
+  readonly signal: AbortSignal;
+  /** A logger bound to this call (method, peer). */
+  readonly log: Logger;
+  /** `/pkg.Service/Method`. */
+  readonly method: string;
+  /** Adds a response header; ignored once headers were sent (first message or end). */
+  setHeader(key: string, value: MetadataValue): void;
+  /** Adds a trailer, sent with the status. */
+  setTrailer(key: string, value: MetadataValue): void;
+}

@@ -1,0 +1,155 @@
+/**
+ * Adapts grpc-js's four call objects to the runtime's TransportCall.
+ * @module
+ */
+import type {
+  sendUnaryData,
+  ServerDuplexStream,
+  ServerReadableStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+} from "@grpc/grpc-js";
+import type { Buffer } from "node:buffer";
+import type { PeerCertificate as NodePeerCertificate } from "node:tls";
+import { Metadata } from "../../metadata.ts";
+import type { PeerCertificate } from "../../server/context.ts";
+import type { CallStatus, Route, TransportCall } from "../types.ts";
+import { fromGrpcMetadata, toBuffer, toGrpcMetadata } from "./metadata.ts";
+
+type AnyGrpcCall =
+  | ServerUnaryCall<Buffer, Buffer>
+  | ServerReadableStream<Buffer, Buffer>
+  | ServerWritableStream<Buffer, Buffer>
+  | ServerDuplexStream<Buffer, Buffer>;
+
+const EMPTY = new Metadata();
+
+/** One grpc-js call seen through the TransportCall interface. */
+export class GrpcJsCall implements TransportCall {
+  readonly route: Route;
+  readonly metadata: Metadata;
+  readonly request: Uint8Array | null;
+  readonly #call: AnyGrpcCall;
+  readonly #callback: sendUnaryData<Buffer> | null;
+  readonly #abort = new AbortController();
+  #headersSent = false;
+  #ended = false;
+
+  constructor(route: Route, call: AnyGrpcCall, callback: sendUnaryData<Buffer> | null) {
+    this.route = route;
+    this.#call = call;
+    this.#callback = callback;
+    this.metadata = fromGrpcMetadata(call.metadata);
+    this.request = "request" in call ? call.request : null;
+    (call as ServerUnaryCall<Buffer, Buffer>).once(
+      "cancelled",
+      () => this.#abort.abort(new DOMException("call cancelled", "AbortError")),
+    );
+  }
+
+  get peer(): string {
+    return this.#call.getPeer();
+  }
+
+  get peerCertificate(): PeerCertificate | null {
+    return toPeerCertificate(this.#call.getAuthContext().sslPeerCertificate);
+  }
+
+  get deadline(): number {
+    const deadline = this.#call.getDeadline();
+    return deadline instanceof Date ? deadline.getTime() : deadline;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  requests(): AsyncIterable<Uint8Array> {
+    return readMessages(this.#call as ServerReadableStream<Buffer, Buffer>, this.#abort.signal);
+  }
+
+  sendHeaders(headers: Metadata): void {
+    if (this.#headersSent || this.#ended) return;
+    this.#headersSent = true;
+    this.#call.sendMetadata(toGrpcMetadata(headers));
+  }
+
+  write(message: Uint8Array): Promise<void> | void {
+    const stream = this.#call as ServerWritableStream<Buffer, Buffer>;
+    this.#headersSent = true;
+    if (stream.write(toBuffer(message))) return;
+    return whenDrained(stream, this.#abort.signal);
+  }
+
+  end(status: CallStatus, response?: Uint8Array): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const trailers = toGrpcMetadata(status.trailers ?? EMPTY);
+    if (this.#callback) {
+      if (status.code === 0) this.#callback(null, response && toBuffer(response), trailers);
+      else {
+        this.#callback({ code: status.code, details: status.message, metadata: trailers });
+      }
+      return;
+    }
+    const stream = this.#call as ServerWritableStream<Buffer, Buffer>;
+    if (status.code === 0) stream.end(trailers);
+    else stream.emit("error", { code: status.code, details: status.message, metadata: trailers });
+  }
+}
+
+function whenDrained(stream: ServerWritableStream<Buffer, Buffer>, signal: AbortSignal) {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    signal.addEventListener("abort", done);
+  });
+}
+
+// Pull-based: stream.read() only asks grpc-js for more when its small buffer
+// runs low, so reading pauses while the handler is busy.
+async function* readMessages(
+  stream: ServerReadableStream<Buffer, Buffer>,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  while (true) {
+    let message: Buffer | null;
+    while ((message = stream.read()) !== null) yield message;
+    signal.throwIfAborted();
+    if (stream.readableEnded) return;
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        stream.off("readable", wake);
+        stream.off("end", wake);
+        signal.removeEventListener("abort", wake);
+        resolve();
+      };
+      stream.on("readable", wake);
+      stream.on("end", wake);
+      signal.addEventListener("abort", wake);
+    });
+  }
+}
+
+function toPeerCertificate(cert: NodePeerCertificate | undefined): PeerCertificate | null {
+  if (!cert || !cert.subject) return null;
+  return {
+    subject: formatName(cert.subject),
+    commonName: String(cert.subject.CN ?? ""),
+    subjectAltNames: cert.subjectaltname ? cert.subjectaltname.split(", ") : [],
+    issuer: formatName(cert.issuer),
+    fingerprint256: cert.fingerprint256 ?? "",
+    validFrom: cert.valid_from ?? "",
+    validTo: cert.valid_to ?? "",
+  };
+}
+
+function formatName(name: object | undefined): string {
+  if (!name) return "";
+  return Object.entries(name).map(([k, v]) => `${k}=${v}`).join(", ");
+}

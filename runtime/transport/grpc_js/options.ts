@@ -1,0 +1,44 @@
+import { type ChannelOptions, ServerCredentials } from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import type { ResolvedServer } from "../../config/types.ts";
+
+// grpc-js compression algorithm ids (compression-algorithms.ts).
+const COMPRESSION_IDS = { identity: 0, gzip: 2 } as const;
+
+/** The grpc-js server options our config implies. Zero durations mean "no limit". */
+export function grpcJsServerOptions(server: ResolvedServer): ChannelOptions {
+  const { keepalive } = server;
+  const options: ChannelOptions = {
+    "grpc.max_receive_message_length": server.maxReceiveMessageBytes,
+    "grpc.max_send_message_length": server.maxSendMessageBytes,
+    "grpc.max_concurrent_streams": server.maxConcurrentStreams,
+    "grpc-node.max_session_memory": server.maxSessionMemoryMiB,
+    "grpc.keepalive_time_ms": keepalive.time,
+    "grpc.keepalive_timeout_ms": keepalive.timeout,
+    "grpc.default_compression_algorithm": COMPRESSION_IDS[server.compression],
+  };
+  if (keepalive.maxConnectionIdle > 0) {
+    options["grpc.max_connection_idle_ms"] = keepalive.maxConnectionIdle;
+  }
+  if (keepalive.maxConnectionAge > 0) {
+    options["grpc.max_connection_age_ms"] = keepalive.maxConnectionAge;
+    options["grpc.max_connection_age_grace_ms"] = keepalive.maxConnectionAgeGrace;
+  }
+  return options;
+}
+
+/** Plaintext, TLS, or mTLS credentials from `server.tls`. */
+export async function grpcJsCredentials(server: ResolvedServer): Promise<ServerCredentials> {
+  const tls = server.tls;
+  if (!tls) return ServerCredentials.createInsecure();
+  const [cert, key, ca] = await Promise.all([
+    Deno.readFile(tls.cert),
+    Deno.readFile(tls.key),
+    tls.ca ? Deno.readFile(tls.ca) : Promise.resolve(null),
+  ]);
+  return ServerCredentials.createSsl(
+    ca ? Buffer.from(ca) : null,
+    [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }],
+    tls.clientAuth === "require",
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * The grpc-js transport: @grpc/grpc-js's Server on Deno's node:http2.
+ * @module
+ */
+import { Server } from "@grpc/grpc-js";
+import type { Buffer } from "node:buffer";
+import type { ResolvedServer } from "../../config/types.ts";
+import type { BoundAddress, Route, Transport, TransportCall } from "../types.ts";
+import { GrpcJsCall } from "./call.ts";
+import { toBuffer } from "./metadata.ts";
+import { grpcJsCredentials, grpcJsServerOptions } from "./options.ts";
+
+// grpc-js's names for the four call kinds.
+const GRPC_JS_KIND = {
+  unary: "unary",
+  client_stream: "clientStream",
+  server_stream: "serverStream",
+  bidi_stream: "bidi",
+} as const;
+
+// Messages stay bytes here: the pipeline decodes with precompiled codecs.
+const passThrough = (bytes: Buffer) => bytes;
+const serialize = (bytes: Uint8Array) => toBuffer(bytes);
+
+/** Creates a grpc-js transport for `server` (host, port, TLS, limits). */
+export function createGrpcJsTransport(server: ResolvedServer): Transport {
+  const grpcServer = new Server(grpcJsServerOptions(server));
+  let closing = false;
+
+  return {
+    async listen(routes, onCall) {
+      for (const route of routes) register(grpcServer, route, onCall);
+      const credentials = await grpcJsCredentials(server);
+      const host = server.host.includes(":") ? `[${server.host}]` : server.host;
+      const port = await new Promise<number>((resolve, reject) => {
+        grpcServer.bindAsync(`${host}:${server.port}`, credentials, (error, port) => {
+          if (error) reject(error);
+          else resolve(port);
+        });
+      });
+      return { host: server.host, port } satisfies BoundAddress;
+    },
+
+    drain() {
+      closing = true;
+      return new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+    },
+
+    close() {
+      if (!closing) closing = true;
+      grpcServer.forceShutdown();
+      return Promise.resolve();
+    },
+  };
+}
+
+function register(grpcServer: Server, route: Route, onCall: (call: TransportCall) => void) {
+  const unaryReply = route.kind === "unary" || route.kind === "client_stream";
+  const handler = unaryReply
+    ? (call: never, callback: never) => onCall(new GrpcJsCall(route, call, callback))
+    : (call: never) => onCall(new GrpcJsCall(route, call, null));
+  grpcServer.register<Buffer, Uint8Array>(
+    route.path,
+    // One adapter covers the four grpc-js handler signatures.
+    handler as never,
+    serialize,
+    passThrough,
+    GRPC_JS_KIND[route.kind],
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * The narrow interface between the call pipeline and a gRPC transport.
+ * Everything above it (handlers, interceptors, health, metrics, shutdown)
+ * sees only these types; grpc-js (and later a native HTTP/2 server) sit
+ * beneath it.
+ * @module
+ */
+import type { Status } from "../errors.ts";
+import type { Metadata } from "../metadata.ts";
+import type { CallKind } from "../protos/types.ts";
+import type { PeerCertificate } from "../server/context.ts";
+
+/** A method path the transport routes, and how many messages flow each way. */
+export interface Route {
+  /** `/pkg.Service/Method`. */
+  readonly path: string;
+  readonly kind: CallKind;
+}
+
+/** How a call ends. */
+export interface CallStatus {
+  readonly code: Status;
+  readonly message: string;
+  /** Trailers, or null for none. */
+  readonly trailers: Metadata | null;
+}
+
+/** One incoming call, as the transport hands it to the pipeline. */
+export interface TransportCall {
+  readonly route: Route;
+  /** Request headers, without HTTP/2 pseudo-headers and transport-reserved keys. */
+  readonly metadata: Metadata;
+  /** Remote address, `ip:port`. */
+  readonly peer: string;
+  /** The verified client certificate on mTLS connections, else null. */
+  readonly peerCertificate: PeerCertificate | null;
+  /** Absolute deadline in epoch ms, Infinity when the client set none. */
+  readonly deadline: number;
+  /**
+   * Aborts when the call can no longer complete: the client cancelled, the
+   * deadline passed (the transport has then already sent DEADLINE_EXCEEDED),
+   * or the transport was closed.
+   */
+  readonly signal: AbortSignal;
+  /** The request of a unary or server-streaming call; null for the others. */
+  readonly request: Uint8Array | null;
+  /**
+   * Request messages of a client- or bidi-streaming call. Reading is paused
+   * while the consumer does not pull, so a fast client cannot make the
+   * server buffer without bound. Ends when the client half-closes; throws if
+   * the call is cancelled.
+   */
+  requests(): AsyncIterable<Uint8Array>;
+  /** Sends response headers now. Later calls are ignored. */
+  sendHeaders(headers: Metadata): void;
+  /**
+   * Sends one response message of a streaming call. Returns a promise when
+   * the transport's buffer is full: the caller awaits it before writing more.
+   */
+  write(message: Uint8Array): Promise<void> | void;
+  /**
+   * Ends the call with `status`. For unary and client-streaming calls that
+   * succeed, `response` is the single reply. Calls after the first are ignored.
+   */
+  end(status: CallStatus, response?: Uint8Array): void;
+}
+
+/** Where a transport listens. */
+export interface BoundAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A gRPC server transport. */
+export interface Transport {
+  /**
+   * Binds and starts serving `routes`; each call goes to `onCall`. Paths not
+   * in `routes` are answered UNIMPLEMENTED by the transport itself.
+   */
+  listen(routes: readonly Route[], onCall: (call: TransportCall) => void): Promise<BoundAddress>;
+  /**
+   * Stops accepting new calls (GOAWAY) and resolves once every in-flight
+   * call has ended. Bound it with a timeout and follow with `close()`.
+   */
+  drain(): Promise<void>;
+  /** Cancels every call (their signals abort) and closes all connections now. */
+  close(): Promise<void>;
+}
