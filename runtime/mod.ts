@@ -18,5 +18,6 @@ export type { AnyMethod, ServiceDefinition } from "./handlers/define.ts";
 export { RpcError, Status } from "./errors.ts";
 export type { MetadataValue, RpcErrorOptions } from "./errors.ts";
 export { Metadata } from "./metadata.ts";
-export type { CallContext, PeerCertificate } from "./server/context.ts";
+export type { CallContext, PeerCertificate, ServerCall } from "./server/context.ts";
+export type { CallHandler, Interceptor } from "./server/interceptor.ts";
 export type { LogFields, Logger, LogLevel } from "./log/types.ts";

@@ -1,16 +1,19 @@
 /**
- * The CallContext implementation handed to handlers.
+ * The context object each call gets: what handlers and interceptors see,
+ * plus the response headers, trailers and reply the pipeline collects.
  * @module
  */
 import type { MetadataValue } from "../errors.ts";
 import type { Logger } from "../log/types.ts";
 import { Metadata } from "../metadata.ts";
+import type { CallKind, MethodDescriptor } from "../protos/types.ts";
 import type { TransportCall } from "../transport/types.ts";
-import type { CallContext, PeerCertificate } from "./context.ts";
+import type { PeerCertificate, ServerCall } from "./context.ts";
 
-/** A call's context plus the response headers and trailers it collected. */
-export class ServerCallContext implements CallContext {
-  readonly #call: TransportCall;
+/** A call's context plus what the pipeline collects while it runs. */
+export class ServerCallContext implements ServerCall {
+  readonly call: TransportCall;
+  readonly descriptor: MethodDescriptor;
   readonly #baseLog: Logger;
   #log: Logger | null = null;
   /** Response headers set by the handler, sent before the first message. */
@@ -18,29 +21,43 @@ export class ServerCallContext implements CallContext {
   /** Trailers set by the handler, sent with the status. */
   trailers: Metadata | null = null;
   headersSent = false;
+  /** The encoded reply of a unary or client-streaming call. */
+  response: Uint8Array | undefined = undefined;
+  messagesReceived = 0;
+  messagesSent = 0;
 
-  constructor(call: TransportCall, log: Logger) {
-    this.#call = call;
+  constructor(call: TransportCall, descriptor: MethodDescriptor, log: Logger) {
+    this.call = call;
+    this.descriptor = descriptor;
     this.#baseLog = log;
   }
 
   get metadata(): Metadata {
-    return this.#call.metadata;
+    return this.call.metadata;
   }
   get peer(): string {
-    return this.#call.peer;
+    return this.call.peer;
   }
   get peerCertificate(): PeerCertificate | null {
-    return this.#call.peerCertificate;
+    return this.call.peerCertificate;
   }
   get deadline(): number {
-    return this.#call.deadline;
+    return this.call.deadline;
   }
   get signal(): AbortSignal {
-    return this.#call.signal;
+    return this.call.signal;
   }
   get method(): string {
-    return this.#call.route.path;
+    return this.descriptor.path;
+  }
+  get service(): string {
+    return this.descriptor.service;
+  }
+  get methodName(): string {
+    return this.descriptor.name;
+  }
+  get kind(): CallKind {
+    return this.descriptor.kind;
   }
   // Built on first use: most calls never log.
   get log(): Logger {
@@ -60,6 +77,6 @@ export class ServerCallContext implements CallContext {
   flushHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    if (this.headers) this.#call.sendHeaders(this.headers);
+    if (this.headers) this.call.sendHeaders(this.headers);
   }
 }

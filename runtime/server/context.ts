@@ -5,6 +5,7 @@
 import type { MetadataValue } from "../errors.ts";
 import type { Logger } from "../log/types.ts";
 import type { Metadata } from "../metadata.ts";
+import type { CallKind } from "../protos/types.ts";
 
 /** The client's TLS certificate, when the call came over mTLS. */
 export interface PeerCertificate {
@@ -41,4 +42,17 @@ export interface CallContext {
   setHeader(key: string, value: MetadataValue): void;
   /** Adds a trailer, sent with the status. */
   setTrailer(key: string, value: MetadataValue): void;
+}
+
+/** What interceptors see: the handler's context plus facts about the call. */
+export interface ServerCall extends CallContext {
+  /** Fully-qualified service name, e.g. `helloworld.Greeter`. */
+  readonly service: string;
+  /** Method name as in the proto, e.g. `SayHello`. */
+  readonly methodName: string;
+  readonly kind: CallKind;
+  /** Request messages received so far. */
+  readonly messagesReceived: number;
+  /** Response messages sent so far. */
+  readonly messagesSent: number;
 }

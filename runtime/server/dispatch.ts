@@ -1,171 +1,144 @@
 /**
  * The call pipeline: decode, run the handler for its call kind, encode,
- * and end the call with the right status. One runner per method is built
- * at start-up, so the per-call path allocates little.
+ * and end the call with the right status. The chain of interceptors and the
+ * handler body are composed once per method at start-up.
  * @module
  */
-import { GO_CODE_NAMES, RpcError, Status } from "../errors.ts";
+import { RpcError, Status } from "../errors.ts";
 import type { MethodBinding } from "../handlers/mod.ts";
 import type { Logger } from "../log/types.ts";
 import { Metadata } from "../metadata.ts";
 import { MessageShapeError, type MethodDescriptor } from "../protos/types.ts";
 import type { TransportCall } from "../transport/types.ts";
 import { ServerCallContext } from "./call_context.ts";
+import { type CallHandler, compose, type Interceptor } from "./interceptor.ts";
+import { HandlerContractError, toRpcError } from "./status.ts";
 
-/** Runs one call to completion; never throws. */
+/** Runs one call to completion; never rejects. */
 export type CallRunner = (call: TransportCall) => Promise<void>;
 
 /** What the pipeline needs besides the binding. */
 export interface DispatchOptions {
   readonly log: Logger;
-  readonly accessLog: boolean;
+  /** Run in order, outermost first, around the handler. */
+  readonly interceptors: readonly Interceptor[];
 }
-
-type Body = (call: TransportCall, ctx: ServerCallContext) => Promise<Uint8Array | undefined>;
 
 /** Builds the runner for one method. */
 export function createCallRunner(binding: MethodBinding, options: DispatchOptions): CallRunner {
   const { method } = binding;
-  const { log, accessLog } = options;
-  const body = binding.handler ? createBody(method, binding.handler, log) : null;
-  const unimplemented = new RpcError(
-    Status.UNIMPLEMENTED,
-    `method ${method.path} is not implemented by this server`,
-  );
+  const { log } = options;
+  const body = binding.handler ? createBody(method, binding.handler) : unimplemented(method);
+  const chain = compose(options.interceptors, body as CallHandler);
 
   return async function runCall(call) {
-    const started = accessLog ? performance.now() : 0;
-    const ctx = new ServerCallContext(call, log);
-    let code: Status = Status.OK;
+    const ctx = new ServerCallContext(call, method, log);
     try {
-      if (!body) throw unimplemented;
-      const response = await body(call, ctx);
+      await chain(ctx);
       ctx.flushHeaders();
-      call.end({ code: Status.OK, message: "", trailers: ctx.trailers }, response);
+      call.end({ code: Status.OK, message: "", trailers: ctx.trailers }, ctx.response);
     } catch (thrown) {
-      const error = toRpcError(thrown, call, ctx, method);
-      code = error.code;
+      const error = toRpcError(thrown, call.signal, call.deadline);
+      if (error.code === Status.INTERNAL || error.code === Status.UNKNOWN) {
+        logFailure(ctx, thrown);
+      }
       ctx.flushHeaders();
-      call.end({ code, message: error.message, trailers: trailersOf(ctx, error) });
-    }
-    if (accessLog) {
-      log.info("call", {
-        method: method.path,
-        code: GO_CODE_NAMES[code],
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        peer: call.peer,
-      });
+      call.end({ code: error.code, message: error.message, trailers: trailersOf(ctx, error) });
     }
   };
 }
 
-function createBody(
-  method: MethodDescriptor,
-  handler: (...args: never[]) => unknown,
-  log: Logger,
-): Body {
+type Body = (ctx: ServerCallContext) => Promise<void>;
+
+function unimplemented(method: MethodDescriptor): Body {
+  const error = new RpcError(
+    Status.UNIMPLEMENTED,
+    `method ${method.path} is not implemented by this server`,
+  );
+  return () => Promise.reject(error);
+}
+
+function createBody(method: MethodDescriptor, handler: (...args: never[]) => unknown): Body {
   const fn = handler as (request: unknown, ctx: ServerCallContext) => unknown;
-  const encode = (value: unknown) => encodeResponse(method, value);
   switch (method.kind) {
     case "unary":
-      return async (call, ctx) => encode(await fn(decodeRequest(method, call.request!), ctx));
+      return async (ctx) => {
+        const request = decodeRequest(ctx, ctx.call.request!);
+        ctx.response = encodeResponse(ctx, await fn(request, ctx));
+      };
     case "client_stream":
-      return async (call, ctx) => encode(await fn(decodeStream(method, call), ctx));
+      return async (ctx) => {
+        ctx.response = encodeResponse(ctx, await fn(decodeStream(ctx), ctx));
+      };
     case "server_stream":
-      return (call, ctx) =>
-        sendStream(call, ctx, fn(decodeRequest(method, call.request!), ctx), encode, log);
+      return (ctx) => sendStream(ctx, fn(decodeRequest(ctx, ctx.call.request!), ctx));
     case "bidi_stream":
-      return (call, ctx) => sendStream(call, ctx, fn(decodeStream(method, call), ctx), encode, log);
+      return (ctx) => sendStream(ctx, fn(decodeStream(ctx), ctx));
   }
 }
 
-async function sendStream(
-  call: TransportCall,
-  ctx: ServerCallContext,
-  output: unknown,
-  encode: (value: unknown) => Uint8Array,
-  _log: Logger,
-): Promise<undefined> {
+async function sendStream(ctx: ServerCallContext, output: unknown): Promise<void> {
   if (!isIterable(output)) {
     throw new HandlerContractError(
       `a streaming handler must be an async generator or return an iterable, got ${typeof output}`,
     );
   }
+  const { call } = ctx;
   for await (const message of output) {
     if (call.signal.aborted) break;
+    const bytes = encodeResponse(ctx, message);
     ctx.flushHeaders();
-    const backpressure = call.write(encode(message));
+    ctx.messagesSent++;
+    const backpressure = call.write(bytes);
     if (backpressure) await backpressure;
   }
   call.signal.throwIfAborted();
-  return undefined;
 }
 
-function decodeRequest(method: MethodDescriptor, bytes: Uint8Array): unknown {
+function decodeRequest(ctx: ServerCallContext, bytes: Uint8Array): unknown {
+  ctx.messagesReceived++;
   try {
-    return method.decodeRequest(bytes);
+    return ctx.descriptor.decodeRequest(bytes);
   } catch (error) {
-    throw new RpcError(Status.INTERNAL, `cannot decode request as ${method.requestType}`, {
+    throw new RpcError(Status.INTERNAL, `cannot decode request as ${ctx.descriptor.requestType}`, {
       cause: error,
     });
   }
 }
 
-async function* decodeStream(
-  method: MethodDescriptor,
-  call: TransportCall,
-): AsyncGenerator<unknown> {
-  for await (const bytes of call.requests()) yield decodeRequest(method, bytes);
+async function* decodeStream(ctx: ServerCallContext): AsyncGenerator<unknown> {
+  for await (const bytes of ctx.call.requests()) yield decodeRequest(ctx, bytes);
 }
 
-function encodeResponse(method: MethodDescriptor, value: unknown): Uint8Array {
+function encodeResponse(ctx: ServerCallContext, value: unknown): Uint8Array {
+  const method = ctx.descriptor;
   if (value === undefined && method.responseType !== "google.protobuf.Empty") {
     throw new HandlerContractError(
       `the handler returned undefined; ${method.path} must return a ${method.responseType}`,
     );
   }
+  if (method.kind === "unary" || method.kind === "client_stream") ctx.messagesSent++;
   return method.encodeResponse(value ?? {});
 }
 
-/** A handler broke the contract (bad return value); logged, answered INTERNAL. */
-class HandlerContractError extends Error {
-  override readonly name = "HandlerContractError";
-}
-
-function toRpcError(
-  thrown: unknown,
-  call: TransportCall,
-  ctx: ServerCallContext,
-  method: MethodDescriptor,
-): RpcError {
-  if (thrown instanceof RpcError) {
-    if (thrown.code === Status.INTERNAL && thrown.cause !== undefined) {
-      ctx.log.error("call failed", { code: "Internal", error: thrown.cause });
-    }
-    return thrown;
-  }
-  if (call.signal.aborted) {
-    // The client is gone or the deadline passed; the transport already
-    // told the client. Report CANCELLED for the access log.
-    return new RpcError(Status.CANCELLED, "call cancelled");
-  }
+function logFailure(ctx: ServerCallContext, thrown: unknown): void {
   if (thrown instanceof MessageShapeError) {
-    ctx.log.error("response does not fit the response type", {
-      type: method.responseType,
+    ctx.log.error("response does not fit its type", {
+      type: ctx.descriptor.responseType,
       field: thrown.field,
       error: thrown.message,
     });
   } else if (thrown instanceof HandlerContractError) {
     ctx.log.error("handler broke its contract", { error: thrown.message });
   } else {
-    ctx.log.error("handler threw", { error: thrown });
+    const cause = thrown instanceof RpcError ? thrown.cause : thrown;
+    ctx.log.error("call failed", { error: cause ?? thrown });
   }
-  return new RpcError(Status.INTERNAL, "internal error");
 }
 
 function trailersOf(ctx: ServerCallContext, error: RpcError): Metadata | null {
-  const extra = Object.keys(error.metadata).length > 0 ? Metadata.from(error.metadata) : null;
-  if (!extra) return ctx.trailers;
+  if (Object.keys(error.metadata).length === 0) return ctx.trailers;
+  const extra = Metadata.from(error.metadata);
   if (!ctx.trailers) return extra;
   for (const [key, values] of extra.entries()) for (const v of values) ctx.trailers.add(key, v);
   return ctx.trailers;

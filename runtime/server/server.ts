@@ -7,7 +7,9 @@ import type { ResolvedConfig } from "../config/types.ts";
 import type { LoadedHandlers } from "../handlers/mod.ts";
 import type { Logger } from "../log/types.ts";
 import { type BoundAddress, createTransport, type TransportCall } from "../transport/mod.ts";
+import { accessLog } from "../interceptors/mod.ts";
 import { type CallRunner, createCallRunner } from "./dispatch.ts";
+import type { Interceptor } from "./interceptor.ts";
 
 /** A running server. */
 export interface SvcServer extends AsyncDisposable {
@@ -33,12 +35,12 @@ export interface StartServerOptions {
 export async function startServer(options: StartServerOptions): Promise<SvcServer> {
   const { config, handlers, log } = options;
   const transport = createTransport(config.server);
+  // Built-ins first (recover is the runner itself), then the user's.
+  const interceptors: Interceptor[] = [];
+  if (config.logging.accessLog) interceptors.push(accessLog(log));
   const runners = new Map<string, CallRunner>();
   for (const binding of handlers.bindings) {
-    runners.set(
-      binding.method.path,
-      createCallRunner(binding, { log, accessLog: config.logging.accessLog }),
-    );
+    runners.set(binding.method.path, createCallRunner(binding, { log, interceptors }));
   }
   const routes = handlers.bindings.map((b) => ({ path: b.method.path, kind: b.method.kind }));
   let inFlight = 0;

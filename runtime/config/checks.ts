@@ -1,0 +1,53 @@
+/**
+ * Rules that span keys, run after each key has been resolved on its own.
+ * @module
+ */
+
+import { type Context, type Path, report } from "./context.ts";
+import { type MapNode, nodeAt } from "./raw.ts";
+import type { ResolvedConfig } from "./types.ts";
+
+type _DeepPartial<T> = T extends object ? { [K in keyof T]?: _DeepPartial<T[K]> } : T;
+
+/** A resolved config in which keys that had issues may be missing. */
+export type PartialConfig = _DeepPartial<Omit<ResolvedConfig, "file">>;
+
+/**
+ * Reports combinations that are invalid even though each key is: the native
+ * transport (not available yet), mTLS without a CA, etcd without endpoints,
+ * half an etcd client certificate, and admin sharing the gRPC port.
+ *
+ * @example
+ * ```ts
+ * import { checkConfig } from "./checks.ts";
+ * import { emptyMap } from "./raw.ts";
+ * const context = { file: "/a/svc.yaml", dir: "/a", issues: [] };
+ * checkConfig({ server: { transport: "native" } }, emptyMap(), context);
+ * context.issues[0].message; // the native transport is not available yet; use "grpc-js"
+ * ```
+ */
+export function checkConfig(config: PartialConfig, root: MapNode, context: Context): void {
+  const at = (path: Path, message: string) => report(context, path, nodeAt(root, path), message);
+  const { server, registry, admin } = config;
+  if (server?.transport === "native") {
+    at(["server", "transport"], `the native transport is not available yet; use "grpc-js"`);
+  }
+  if (server?.tls?.clientAuth === "require" && server.tls.ca === null) {
+    at(
+      ["server", "tls", "clientAuth"],
+      `clientAuth "require" needs "ca", the CA bundle that signs client certificates`,
+    );
+  }
+  if (registry?.type === "etcd" && registry.endpoints?.length === 0) {
+    at(["registry", "endpoints"], `registry type "etcd" needs at least one endpoint`);
+  }
+  const etcdTls = registry?.tls;
+  if (etcdTls && (etcdTls.cert === null) !== (etcdTls.key === null)) {
+    at(["registry", "tls"], `"cert" and "key" must be given together`);
+  }
+  if (
+    admin?.enabled && admin.port !== undefined && admin.port !== 0 && admin.port === server?.port
+  ) {
+    at(["admin", "port"], `port ${admin.port} is also server.port; pick another`);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The state shared while resolving one config: where it lives and the issues
+ * found so far.
+ * @module
+ */
+
+import type { Issue } from "../errors.ts";
+import type { RawNode } from "./raw.ts";
+
+/** A YAML path: keys and list indexes. */
+export type Path = readonly (string | number)[];
+
+/** Resolution state for one config file. */
+export interface Context {
+  /** Absolute config file path, used as every issue's `file`. */
+  file: string;
+  /** The config file's directory; relative paths resolve against it. */
+  dir: string;
+  /** Every problem found so far. */
+  issues: Issue[];
+  /** Every valid key path, to suggest `server.port` for a misplaced `port`. */
+  keyPaths?: readonly Path[];
+}
+
+/**
+ * Formats a path as `server.keepalive.time`, `protos.files[0]` or
+ * `rateLimit.perMethod["/pkg.Svc/Call"]`.
+ *
+ * @example
+ * ```ts
+ * import { formatPath } from "./context.ts";
+ * formatPath(["protos", "files", 0]); // "protos.files[0]"
+ * ```
+ */
+export function formatPath(path: Path): string {
+  let out = "";
+  for (const step of path) {
+    if (typeof step === "number") out += `[${step}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(step)) out += out === "" ? step : `.${step}`;
+    else out += `[${JSON.stringify(step)}]`;
+  }
+  return out;
+}
+
+/**
+ * Records an issue about the value at `path`. When `node` came from an env
+ * var, `where` is that variable and there is no line; otherwise `where` is
+ * the YAML path and the line/column are the node's.
+ *
+ * @example
+ * ```ts
+ * import { report } from "./context.ts";
+ * const context = { file: "/app/svc.yaml", dir: "/app", issues: [] };
+ * report(context, ["server", "port"], undefined, "expected a port number 0-65535, got \"x\"");
+ * ```
+ */
+export function report(
+  context: Context,
+  path: Path,
+  node: RawNode | undefined,
+  message: string,
+  origin = node?.origin,
+): void {
+  if (origin?.env) {
+    context.issues.push({ file: context.file, where: origin.env, message });
+    return;
+  }
+  const where = formatPath(path);
+  context.issues.push({
+    file: context.file,
+    ...(where === "" ? {} : { where }),
+    ...(origin?.line === undefined ? {} : { line: origin.line, column: origin.column }),
+    message,
+  });
+}

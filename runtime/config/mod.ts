@@ -1,0 +1,20 @@
+/**
+ * Config: load the YAML file, expand `${VAR}`, apply `SVC_*` env overrides,
+ * validate every key (reporting all problems at once) and return a frozen
+ * {@link ResolvedConfig}.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./mod.ts";
+ * const config = await loadConfig("svc.yaml");
+ * console.log(config.server.port, config.shutdown.gracePeriod);
+ * ```
+ * @module
+ */
+
+export { type LoadConfigOptions, loadConfig } from "./load.ts";
+export { resolveConfig } from "./resolve.ts";
+export { renderConfigReference } from "./reference.ts";
+export { envName } from "./entries.ts";
+export { formatDuration, parseDuration } from "./duration.ts";
+export type * from "./types.ts";

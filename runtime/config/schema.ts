@@ -1,0 +1,217 @@
+/**
+ * The config schema: every key with its type, default and one-line doc.
+ * Validation, defaults, env overrides and the reference table are all
+ * derived from {@link configSchema}.
+ * @module
+ */
+
+import type { ResolvedConfig } from "./types.ts";
+import {
+  boolean,
+  duration,
+  integer,
+  list,
+  nullable,
+  number,
+  object,
+  oneOf,
+  path,
+  port,
+  record,
+  required,
+  type ResolvedOf,
+  string,
+} from "./schema_types.ts";
+
+const HOST = { pattern: /^\S+$/, expected: "a host name or IP address" };
+const METHOD_KEY = {
+  keyName: "method",
+  keyPattern: /^(\/[A-Za-z_][\w.]*\/[A-Za-z_]\w*|[A-Za-z_][\w.]*)$/,
+  keyExpected: `a method "/pkg.Service/Method" or a service "pkg.Service"`,
+};
+
+function _fillBurst(bucket: Record<string, unknown>): void {
+  if (bucket.burst === undefined && typeof bucket.rate === "number") {
+    bucket.burst = Math.ceil(bucket.rate);
+  }
+}
+
+function _bucketFields() {
+  return {
+    rate: required(number({ doc: "Tokens added per second.", above: 0 })),
+    burst: integer({
+      doc: "Bucket size: calls allowed at once before the rate applies.",
+      min: 1,
+      defaultText: "ceil(rate)",
+    }),
+  };
+}
+
+function _bucket(doc: string) {
+  return object(_bucketFields(), { doc, finish: _fillBurst });
+}
+
+const service = object({
+  name: string({
+    doc: "Logical service name, used in registry keys.",
+    default: "svc",
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    expected: `a name of letters, digits, ".", "_" or "-"`,
+  }),
+  version: string({ doc: "Service version, published in the registry.", default: "0.0.0" }),
+}, { doc: "Identity." });
+
+const tls = object({
+  cert: required(path({ doc: "PEM certificate chain file.", mustBe: "file" })),
+  key: required(path({ doc: "PEM private key file.", mustBe: "file" })),
+  ca: nullable(path({ doc: "PEM CA bundle that verifies client certificates.", mustBe: "file" })),
+  clientAuth: oneOf(["none", "require"], {
+    doc: "`require`: clients must present a certificate signed by `ca` (mTLS).",
+    default: "none",
+  }),
+}, { doc: "Serve TLS; null serves plaintext." });
+
+const keepalive = object({
+  time: duration({ doc: "Ping a connection after it has been idle this long.", default: "2h" }),
+  timeout: duration({ doc: "Close the connection if a ping is not answered in time.", default: "20s" }),
+  minClientPingInterval: duration({
+    doc: "Clients pinging more often get GOAWAY (too_many_pings).",
+    default: "1m",
+  }),
+  maxConnectionIdle: duration({ doc: "Close connections with no calls for this long; 0 = never.", default: "30m" }),
+  maxConnectionAge: duration({ doc: "Gracefully close connections older than this; 0 = never.", default: "2h" }),
+  maxConnectionAgeGrace: duration({
+    doc: "Time in-flight calls get after maxConnectionAge.",
+    default: "30s",
+  }),
+}, { doc: "HTTP/2 keepalive and connection ageing." });
+
+const server = object({
+  host: string({ doc: "Address to listen on.", default: "0.0.0.0", ...HOST }),
+  port: port({ doc: "gRPC port; 0 picks a free port (logged at start).", default: 50051 }),
+  transport: oneOf(["grpc-js", "native"], { doc: "HTTP/2 implementation.", default: "grpc-js" }),
+  tls: nullable(tls),
+  maxReceiveMessageBytes: integer({
+    doc: "Larger requests end RESOURCE_EXHAUSTED.",
+    default: 4194304,
+    min: 1,
+  }),
+  maxSendMessageBytes: integer({
+    doc: "Larger responses end RESOURCE_EXHAUSTED.",
+    default: 4194304,
+    min: 1,
+  }),
+  maxConcurrentStreams: integer({ doc: "Concurrent calls per connection.", default: 1000, min: 1 }),
+  maxSessionMemoryMiB: integer({ doc: "HTTP/2 session memory per connection.", default: 64, min: 1 }),
+  keepalive,
+  compression: oneOf(["identity", "gzip"], {
+    doc: "Response compression; compressed requests are always accepted.",
+    default: "identity",
+  }),
+}, { doc: "The gRPC listener." });
+
+const protos = object({
+  files: list(path({ doc: "", mustBe: "file or directory" }), {
+    doc: ".proto files or directories (searched recursively).",
+    default: ["proto"],
+  }),
+  includePaths: list(path({ doc: "", mustBe: "directory" }), {
+    doc: "Extra import roots; each file's own root is always searched.",
+    default: [],
+  }),
+}, { doc: "Where the .proto files are." });
+
+const admin = object({
+  enabled: boolean({ doc: "Serve /metrics, /healthz, /readyz and /livez.", default: true }),
+  host: string({ doc: "Admin HTTP address.", default: "0.0.0.0", ...HOST }),
+  port: port({ doc: "Admin HTTP port; 0 picks a free port.", default: 9090 }),
+}, { doc: "The admin HTTP server." });
+
+const registry = object({
+  type: oneOf(["none", "etcd"], { doc: "Service registry to register in.", default: "none" }),
+  endpoints: list(string({ doc: "", pattern: /\S/, expected: "an etcd endpoint URL" }), {
+    doc: "etcd endpoints.",
+    default: ["http://127.0.0.1:2379"],
+  }),
+  prefix: string({ doc: "Keys are `<prefix>/<service>/<host:port>`.", default: "services" }),
+  ttl: duration({ doc: "Lease TTL.", default: "10s", min: 1000 }),
+  advertise: string({ doc: "Address others dial (`host:port`); empty = derived at start.", default: "" }),
+  metadata: record(string({ doc: "" }), {
+    doc: "Published in the registry value's `Metadata`.",
+    default: {},
+    keyName: "name",
+  }),
+  auth: nullable(object({
+    username: required(string({ doc: "etcd user." })),
+    password: required(string({ doc: "etcd password." })),
+  }, { doc: "etcd authentication." })),
+  tls: nullable(object({
+    ca: nullable(path({ doc: "CA bundle that verifies etcd.", mustBe: "file" })),
+    cert: nullable(path({ doc: "Client certificate for etcd.", mustBe: "file" })),
+    key: nullable(path({ doc: "Client key for etcd.", mustBe: "file" })),
+  }, { doc: "etcd client TLS." })),
+}, { doc: "Service registration." });
+
+const rateLimit = object({
+  global: nullable(_bucket("One token bucket shared by all calls.")),
+  perMethod: record(_bucket("A bucket for one method or service."), {
+    doc: "Buckets by `/pkg.Service/Method` or `pkg.Service`.",
+    default: {},
+    ...METHOD_KEY,
+  }),
+  perKey: nullable(object({
+    key: required(string({
+      doc: "Caller key: `peer` or `header:<name>`.",
+      pattern: /^(peer|header:[A-Za-z0-9_.-]+)$/,
+      expected: `"peer" or "header:<name>"`,
+      normalize: (value) => value.toLowerCase(),
+    })),
+    ..._bucketFields(),
+    maxKeys: integer({ doc: "Buckets kept; least recently used go first.", default: 10000, min: 1 }),
+  }, { doc: "One bucket per caller.", finish: _fillBurst })),
+  maxConcurrent: object({
+    global: integer({ doc: "In-flight calls in total; 0 = unlimited.", default: 0, min: 0 }),
+    perMethod: record(integer({ doc: "", min: 1 }), {
+      doc: "In-flight calls by method or service.",
+      default: {},
+      ...METHOD_KEY,
+    }),
+  }, { doc: "Concurrency limits." }),
+}, { doc: "Rate limits; over-limit calls end RESOURCE_EXHAUSTED." });
+
+const shutdown = object({
+  drainDelay: duration({ doc: "Time between NOT_SERVING and closing the listener.", default: "5s" }),
+  gracePeriod: duration({ doc: "Time in-flight calls get before they are cancelled.", default: "20s" }),
+}, { doc: "Graceful shutdown." });
+
+const logging = object({
+  level: oneOf(["debug", "info", "warn", "error"], { doc: "Lowest level logged.", default: "info" }),
+  format: oneOf(["json", "pretty"], { doc: "Log line format.", default: "json" }),
+  accessLog: boolean({ doc: "Log one line per call.", default: true }),
+}, { doc: "Logging." });
+
+/** The whole config file. */
+export const configSchema = object({
+  service,
+  server,
+  protos,
+  handlers: path({ doc: "Directory of handler files.", default: "handlers", mustBe: "directory" }),
+  admin,
+  health: object({
+    enabled: boolean({ doc: "Serve grpc.health.v1.Health.", default: true }),
+  }, { doc: "Health service." }),
+  reflection: object({
+    enabled: boolean({ doc: "Serve gRPC server reflection.", default: true }),
+  }, { doc: "Reflection service." }),
+  registry,
+  rateLimit,
+  shutdown,
+  logging,
+}, { doc: "The config file." });
+
+type _Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// Fails to compile when the schema and `ResolvedConfig` drift apart.
+const _SCHEMA_MATCHES_TYPES: _Same<
+  ResolvedOf<typeof configSchema>,
+  Omit<ResolvedConfig, "file">
+> = true;
