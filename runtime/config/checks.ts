@@ -20,8 +20,9 @@ export type PartialConfig = _DeepPartial<Omit<ResolvedConfig, "file">>;
  * @example
  * ```ts
  * import { checkConfig } from "./checks.ts";
+ * import type { Context } from "./context.ts";
  * import { emptyMap } from "./raw.ts";
- * const context = { file: "/a/svc.yaml", dir: "/a", issues: [] };
+ * const context: Context = { file: "/a/svc.yaml", dir: "/a", issues: [] };
  * checkConfig({ server: { transport: "native" } }, emptyMap(), context);
  * context.issues[0].message; // the native transport is not available yet; use "grpc-js"
  * ```

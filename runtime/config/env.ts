@@ -52,7 +52,13 @@ function _parse(text: string, mode: string, name: string, context: Context): Raw
   try {
     return fromPlain(JSON.parse(trimmed), origin, true);
   } catch (error) {
-    report(context, [], undefined, `cannot parse "${text}" as JSON: ${(error as Error).message}`, origin);
+    report(
+      context,
+      [],
+      undefined,
+      `cannot parse "${text}" as JSON: ${(error as Error).message}`,
+      origin,
+    );
     return undefined;
   }
 }

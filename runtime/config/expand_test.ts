@@ -1,18 +1,18 @@
-import { assertEquals } from "node:assert/strict";
+import assert from "node:assert/strict";
 import { expandVariables } from "./expand.ts";
 
 Deno.test("expandVariables() substitutes set variables and fallbacks", () => {
   const result = expandVariables("${HOST:-localhost}:${PORT}", { PORT: "80" });
-  assertEquals(result, { value: "localhost:80", expanded: true, problems: [] });
+  assert.deepEqual(result, { value: "localhost:80", expanded: true, problems: [] });
 });
 
 Deno.test("expandVariables() uses the fallback for an empty variable", () => {
-  assertEquals(expandVariables("${A:-x}", { A: "" }).value, "x");
-  assertEquals(expandVariables("${A}", { A: "" }).value, "");
+  assert.deepEqual(expandVariables("${A:-x}", { A: "" }).value, "x");
+  assert.deepEqual(expandVariables("${A}", { A: "" }).value, "");
 });
 
 Deno.test("expandVariables() treats $${ as a literal ${", () => {
-  assertEquals(expandVariables("$${HOME} costs $$5", { HOME: "/h" }), {
+  assert.deepEqual(expandVariables("$${HOME} costs $$5", { HOME: "/h" }), {
     value: "${HOME} costs $$5",
     expanded: false,
     problems: [],
@@ -21,22 +21,22 @@ Deno.test("expandVariables() treats $${ as a literal ${", () => {
 
 Deno.test("expandVariables() reports an unset variable by name", () => {
   const result = expandVariables("${NOPE}", {});
-  assertEquals(result.problems, [
+  assert.deepEqual(result.problems, [
     `environment variable "NOPE" is not set (write \${NOPE:-default} to give a default)`,
   ]);
 });
 
 Deno.test("expandVariables() reports malformed references", () => {
-  assertEquals(expandVariables("${1X}", {}).problems, [
+  assert.deepEqual(expandVariables("${1X}", {}).problems, [
     `cannot expand "\${1X}": expected \${NAME} or \${NAME:-default}`,
   ]);
-  assertEquals(expandVariables("a ${B", {}).problems, [
+  assert.deepEqual(expandVariables("a ${B", {}).problems, [
     `cannot expand "a \${B": "\${" has no closing "}"`,
   ]);
 });
 
 Deno.test("expandVariables() leaves text without references alone", () => {
-  assertEquals(expandVariables("plain $ text", {}), {
+  assert.deepEqual(expandVariables("plain $ text", {}), {
     value: "plain $ text",
     expanded: false,
     problems: [],

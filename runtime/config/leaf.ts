@@ -10,7 +10,7 @@ import { describeValue, expectedText } from "./describe.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import type { RawNode, ScalarNode } from "./raw.ts";
 import type { LeafField } from "./schema_types.ts";
-import { suggest } from "./suggest.ts";
+import { suggest } from "../suggest.ts";
 
 /**
  * Resolves `node` as `field` and returns the value, or undefined after
@@ -33,7 +33,12 @@ export function resolveLeaf(
   context: Context,
 ): unknown {
   const fail = (detail = "") => {
-    report(context, path, node, `expected ${expectedText(field)}, got ${describeValue(node)}${detail}`);
+    report(
+      context,
+      path,
+      node,
+      `expected ${expectedText(field)}, got ${describeValue(node)}${detail}`,
+    );
     return undefined;
   };
   if (node.type !== "scalar") return fail();

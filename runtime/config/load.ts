@@ -20,7 +20,7 @@ export interface LoadConfigOptions {
  * `SVC_*` env overrides applied, durations in ms and paths absolute.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadConfig } from "./load.ts";
  * const config = await loadConfig("svc.yaml");
  * console.log(config.server.port);

@@ -4,7 +4,7 @@
  * {@link ResolvedConfig}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { loadConfig } from "./mod.ts";
  * const config = await loadConfig("svc.yaml");
  * console.log(config.server.port, config.shutdown.gracePeriod);
@@ -12,7 +12,7 @@
  * @module
  */
 
-export { type LoadConfigOptions, loadConfig } from "./load.ts";
+export { loadConfig, type LoadConfigOptions } from "./load.ts";
 export { resolveConfig } from "./resolve.ts";
 export { renderConfigReference } from "./reference.ts";
 export { envName } from "./entries.ts";

@@ -17,7 +17,7 @@ const HEADER = ["Key", "Type", "Default", "Env var", "Description"];
  * @example
  * ```ts
  * import { renderConfigReference } from "./reference.ts";
- * await Deno.writeTextFile("REFERENCE.md", renderConfigReference());
+ * console.log(renderConfigReference());
  * ```
  */
 export function renderConfigReference(): string {
@@ -41,11 +41,14 @@ function _default(field: SchemaEntry["field"]): string {
   if (field.defaultText !== undefined) return field.defaultText;
   if (field.required) return "required";
   if (field.default === undefined) return "";
-  return `\`${JSON.stringify(field.default)}\``;
+  const value = field.default;
+  return typeof value === "string" && value !== ""
+    ? `\`${value}\``
+    : `\`${JSON.stringify(value)}\``;
 }
 
 function _escape(cell: string): string {
   return cell.replaceAll("|", "\\|");
 }
 
-if (import.meta.main) console.log(renderConfigReference());
+if (import.meta.main) console.log(renderConfigReference().trimEnd());

@@ -5,7 +5,7 @@
  */
 
 import { dirname, resolve } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
+import { type Document, LineCounter, parseDocument } from "yaml";
 import { type Issue, UserInputError } from "../errors.ts";
 import { checkConfig, type PartialConfig } from "./checks.ts";
 import { type Context, report } from "./context.ts";
@@ -25,11 +25,10 @@ const _keyPaths = _entries.map((entry) => entry.path).filter((p) => !p.join().in
  * Resolves config `text` as if read from `file` (relative paths in it resolve
  * against `file`'s directory, which must exist for the path checks). `env`
  * feeds both `${VAR}` expansion and `SVC_*` overrides; it defaults to empty
- * so tests are deterministic. Synchronous, apart from nothing: path checks
- * use `Deno.statSync`.
+ * so tests are deterministic. Synchronous: path checks use `Deno.statSync`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { resolveConfig } from "./resolve.ts";
  * const config = resolveConfig("server:\n  port: ${PORT:-50051}\n", "/srv/app/svc.yaml", {});
  * config.server.port; // 50051 (if /srv/app/proto and /srv/app/handlers exist)
@@ -69,7 +68,7 @@ export function resolveConfig(
 
 function _root(
   contents: unknown,
-  doc: Parameters<typeof fromYaml>[2]["doc"],
+  doc: Document,
   lineCounter: LineCounter,
   env: Readonly<Record<string, string | undefined>>,
   context: Context,

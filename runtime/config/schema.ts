@@ -73,13 +73,18 @@ const tls = object({
 
 const keepalive = object({
   time: duration({ doc: "Ping a connection after it has been idle this long.", default: "2h" }),
-  timeout: duration({ doc: "Close the connection if a ping is not answered in time.", default: "20s" }),
-  minClientPingInterval: duration({
-    doc: "Clients pinging more often get GOAWAY (too_many_pings).",
-    default: "1m",
+  timeout: duration({
+    doc: "Close the connection if a ping is not answered in time.",
+    default: "20s",
   }),
-  maxConnectionIdle: duration({ doc: "Close connections with no calls for this long; 0 = never.", default: "30m" }),
-  maxConnectionAge: duration({ doc: "Gracefully close connections older than this; 0 = never.", default: "2h" }),
+  maxConnectionIdle: duration({
+    doc: "Close connections with no calls for this long; 0 = never.",
+    default: "30m",
+  }),
+  maxConnectionAge: duration({
+    doc: "Gracefully close connections older than this; 0 = never.",
+    default: "2h",
+  }),
   maxConnectionAgeGrace: duration({
     doc: "Time in-flight calls get after maxConnectionAge.",
     default: "30s",
@@ -102,7 +107,11 @@ const server = object({
     min: 1,
   }),
   maxConcurrentStreams: integer({ doc: "Concurrent calls per connection.", default: 1000, min: 1 }),
-  maxSessionMemoryMiB: integer({ doc: "HTTP/2 session memory per connection.", default: 64, min: 1 }),
+  maxSessionMemoryMb: integer({
+    doc: "HTTP/2 session memory per connection, in MiB (grpc-js default: unlimited).",
+    default: 64,
+    min: 1,
+  }),
   keepalive,
   compression: oneOf(["identity", "gzip"], {
     doc: "Response compression; compressed requests are always accepted.",
@@ -135,7 +144,10 @@ const registry = object({
   }),
   prefix: string({ doc: "Keys are `<prefix>/<service>/<host:port>`.", default: "services" }),
   ttl: duration({ doc: "Lease TTL.", default: "10s", min: 1000 }),
-  advertise: string({ doc: "Address others dial (`host:port`); empty = derived at start.", default: "" }),
+  advertise: string({
+    doc: "Address others dial (`host:port`); empty = derived at start.",
+    default: "",
+  }),
   metadata: record(string({ doc: "" }), {
     doc: "Published in the registry value's `Metadata`.",
     default: {},
@@ -167,7 +179,11 @@ const rateLimit = object({
       normalize: (value) => value.toLowerCase(),
     })),
     ..._bucketFields(),
-    maxKeys: integer({ doc: "Buckets kept; least recently used go first.", default: 10000, min: 1 }),
+    maxKeys: integer({
+      doc: "Buckets kept; least recently used go first.",
+      default: 10000,
+      min: 1,
+    }),
   }, { doc: "One bucket per caller.", finish: _fillBurst })),
   maxConcurrent: object({
     global: integer({ doc: "In-flight calls in total; 0 = unlimited.", default: 0, min: 0 }),
@@ -180,12 +196,21 @@ const rateLimit = object({
 }, { doc: "Rate limits; over-limit calls end RESOURCE_EXHAUSTED." });
 
 const shutdown = object({
-  drainDelay: duration({ doc: "Time between NOT_SERVING and closing the listener.", default: "5s" }),
-  gracePeriod: duration({ doc: "Time in-flight calls get before they are cancelled.", default: "20s" }),
+  drainDelay: duration({
+    doc: "Time between NOT_SERVING and closing the listener.",
+    default: "5s",
+  }),
+  gracePeriod: duration({
+    doc: "Time in-flight calls get before they are cancelled.",
+    default: "20s",
+  }),
 }, { doc: "Graceful shutdown." });
 
 const logging = object({
-  level: oneOf(["debug", "info", "warn", "error"], { doc: "Lowest level logged.", default: "info" }),
+  level: oneOf(["debug", "info", "warn", "error"], {
+    doc: "Lowest level logged.",
+    default: "info",
+  }),
   format: oneOf(["json", "pretty"], { doc: "Log line format.", default: "json" }),
   accessLog: boolean({ doc: "Log one line per call.", default: true }),
 }, { doc: "Logging." });

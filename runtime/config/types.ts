@@ -23,8 +23,6 @@ export interface ResolvedKeepalive {
   time: number;
   /** Connection closed if a ping is not answered within this. Default 20s. */
   timeout: number;
-  /** Clients pinging more often than this are sent GOAWAY (too_many_pings). Default 5m... see README. */
-  minClientPingInterval: number;
   /** Close connections idle (no calls) for this long. Default 30m. 0 = never. */
   maxConnectionIdle: number;
   /** Gracefully close connections older than this. Default 2h. 0 = never. */
@@ -50,7 +48,7 @@ export interface ResolvedServer {
   /** Per HTTP/2 connection. Default 1000. */
   maxConcurrentStreams: number;
   /** Per HTTP/2 connection, in MiB. Default 64 (grpc-js default is unlimited). */
-  maxSessionMemoryMiB: number;
+  maxSessionMemoryMb: number;
   keepalive: ResolvedKeepalive;
   /** Response compression: `identity` (default) or `gzip`. Requests in any supported encoding are accepted. */
   compression: "identity" | "gzip";

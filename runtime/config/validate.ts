@@ -9,7 +9,7 @@ import { describeValue, expectedText } from "./describe.ts";
 import { resolveLeaf } from "./leaf.ts";
 import { fromPlain, type MapNode, type RawNode } from "./raw.ts";
 import type { Field, ObjectField, RecordField } from "./schema_types.ts";
-import { suggest } from "./suggest.ts";
+import { suggest } from "../suggest.ts";
 
 /**
  * Resolves `node` (undefined when the key is absent) as `field`. Returns the
@@ -69,8 +69,7 @@ function _resolveObject(
   const names = Object.keys(field.fields);
   for (const [key, entry] of node?.entries ?? []) {
     if (key in field.fields) continue;
-    const close = suggest(key, names);
-    const hint = close ? ` (did you mean "${close}"?)` : _elsewhere(key, path, context);
+    const hint = _keyHint(key, names, path, context);
     report(context, [...path, key], entry.node, `unknown key "${key}"${hint}`, entry.key);
   }
   const out: Record<string, unknown> = {};
@@ -106,12 +105,23 @@ function _wrongType(field: Field, node: RawNode, path: Path, context: Context): 
   return undefined;
 }
 
-/** Suggests a same-named key in another section, e.g. `port` → `server.port`. */
-function _elsewhere(key: string, path: Path, context: Context): string {
+/**
+ * A "did you mean" for an unknown key: a sibling differing only in case, else
+ * same-named keys in other sections (`port` → `server.port`), else the
+ * nearest sibling.
+ */
+function _keyHint(key: string, siblings: string[], path: Path, context: Context): string {
+  const lower = key.toLowerCase();
+  const cased = siblings.find((name) => name.toLowerCase() === lower);
   const here = formatPath(path);
-  const hits = (context.keyPaths ?? []).filter((p) =>
-    String(p[p.length - 1]).toLowerCase() === key.toLowerCase() &&
-    formatPath(p.slice(0, -1)) !== here
-  );
-  return hits.length === 1 ? ` (did you mean "${formatPath(hits[0])}"?)` : "";
+  const elsewhere = cased ? [] : (context.keyPaths ?? [])
+    .filter((p) =>
+      String(p[p.length - 1]).toLowerCase() === lower && formatPath(p.slice(0, -1)) !== here
+    )
+    .map((p) => `"${formatPath(p)}"`);
+  const close = cased ?? suggest(key, siblings);
+  if (elsewhere.length > 0 && elsewhere.length <= 3) {
+    return ` (did you mean ${elsewhere.join(" or ")}?)`;
+  }
+  return close ? ` (did you mean "${close}"?)` : "";
 }

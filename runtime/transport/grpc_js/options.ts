@@ -12,7 +12,7 @@ export function grpcJsServerOptions(server: ResolvedServer): ChannelOptions {
     "grpc.max_receive_message_length": server.maxReceiveMessageBytes,
     "grpc.max_send_message_length": server.maxSendMessageBytes,
     "grpc.max_concurrent_streams": server.maxConcurrentStreams,
-    "grpc-node.max_session_memory": server.maxSessionMemoryMiB,
+    "grpc-node.max_session_memory": server.maxSessionMemoryMb,
     "grpc.keepalive_time_ms": keepalive.time,
     "grpc.keepalive_timeout_ms": keepalive.timeout,
     "grpc.default_compression_algorithm": COMPRESSION_IDS[server.compression],

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { resolveConfig } from "./resolve.ts";
+import { issuesOf, makeProject } from "./test_project.ts";
+
+Deno.test("resolveConfig() explains that the native transport is not available", async () => {
+  await using project = await makeProject();
+  const issues = issuesOf(() => resolveConfig("server:\n  transport: native\n", project.file));
+  assert.deepEqual(issues, [{
+    file: project.file,
+    where: "server.transport",
+    line: 2,
+    column: 14,
+    message: `the native transport is not available yet; use "grpc-js"`,
+  }]);
+});
+
+Deno.test("resolveConfig() requires a CA for clientAuth require", async () => {
+  await using project = await makeProject({ "c.pem": "", "k.pem": "" });
+  const issues = issuesOf(() =>
+    resolveConfig("server:\n  tls: {cert: c.pem, key: k.pem, clientAuth: require}\n", project.file)
+  );
+  assert.deepEqual(issues.map((i) => [i.where, i.message]), [
+    [
+      "server.tls.clientAuth",
+      `clientAuth "require" needs "ca", the CA bundle that signs client certificates`,
+    ],
+  ]);
+});
+
+Deno.test("resolveConfig() requires etcd endpoints and whole client certificates", async () => {
+  await using project = await makeProject({ "c.pem": "" });
+  const issues = issuesOf(() =>
+    resolveConfig("registry:\n  type: etcd\n  endpoints: []\n  tls: {cert: c.pem}\n", project.file)
+  );
+  assert.deepEqual(issues.map((i) => [i.where, i.line, i.message]), [
+    ["registry.endpoints", 3, `registry type "etcd" needs at least one endpoint`],
+    ["registry.tls", 4, `"cert" and "key" must be given together`],
+  ]);
+  const fromEnv = issuesOf(() =>
+    resolveConfig("registry:\n  type: etcd\n", project.file, { SVC_REGISTRY_ENDPOINTS: "" })
+  );
+  assert.deepEqual(fromEnv.map((i) => [i.where, i.line]), [["SVC_REGISTRY_ENDPOINTS", undefined]]);
+});
+
+Deno.test("resolveConfig() rejects admin and gRPC on the same port", async () => {
+  await using project = await makeProject();
+  const issues = issuesOf(() => resolveConfig("server: {port: 9090}\n", project.file));
+  assert.deepEqual(issues.map((i) => [i.where, i.message]), [
+    ["admin.port", "port 9090 is also server.port; pick another"],
+  ]);
+  const config = resolveConfig("server: {port: 9090}\nadmin: {enabled: false}\n", project.file);
+  assert.equal(config.server.port, 9090);
+});
