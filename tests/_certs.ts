@@ -16,7 +16,12 @@ export interface TestCerts {
 }
 
 async function openssl(cwd: string, ...args: string[]): Promise<void> {
-  const { code, stderr } = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
+  const { code, stderr } = await new Deno.Command("openssl", {
+    args,
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+  })
     .output();
   if (code !== 0) throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(stderr)}`);
 }
@@ -25,13 +30,58 @@ async function openssl(cwd: string, ...args: string[]): Promise<void> {
 export async function makeTestCerts(): Promise<TestCerts> {
   const dir = await Deno.makeTempDir({ prefix: "svc-certs-" });
   const days = ["-days", "2"];
-  await openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", ...days, "-subj", "/CN=svc test CA");
+  await openssl(
+    dir,
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    ...days,
+    "-subj",
+    "/CN=svc test CA",
+  );
   await Deno.writeTextFile(join(dir, "server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-  await Deno.writeTextFile(join(dir, "client.ext"), "subjectAltName=DNS:client.test\nextendedKeyUsage=clientAuth\n");
+  await Deno.writeTextFile(
+    join(dir, "client.ext"),
+    "subjectAltName=DNS:client.test\nextendedKeyUsage=clientAuth\n",
+  );
   for (const name of ["server", "client"]) {
     const cn = name === "server" ? "localhost" : "test-client";
-    await openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`);
-    await openssl(dir, "x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, ...days, "-extfile", `${name}.ext`);
+    await openssl(
+      dir,
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      `/CN=${cn}`,
+    );
+    await openssl(
+      dir,
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      ...days,
+      "-extfile",
+      `${name}.ext`,
+    );
   }
   return {
     dir,

@@ -19,7 +19,10 @@ export async function runCommand(config: string): Promise<number> {
 export async function checkCommand(config: string): Promise<number> {
   const app = await loadApp(config);
   const cwd = Deno.cwd();
-  const rel = (path: string) => relative(cwd, path) || ".";
+  const rel = (path: string) => {
+    const short = relative(cwd, path) || ".";
+    return short.startsWith("..") ? path : short;
+  };
   const lines = [
     `config  ${
       rel(app.config.file)
@@ -63,7 +66,7 @@ export async function typesCommand(config: string, output: string | undefined): 
 
 /** `svc version`. */
 export function versionCommand(): number {
-  const grpcJs = import.meta.resolve("@grpc/grpc-js").match(/@grpc\/grpc-js@([^/]+)/)?.[1] ??
+  const grpcJs = import.meta.resolve("@grpc/grpc-js").match(/@grpc[/+]grpc-js@([^/]+)/)?.[1] ??
     "unknown";
   console.log(
     `svc ${VERSION}\ndeno ${Deno.version.deno}\nv8 ${Deno.version.v8}\ntypescript ${Deno.version.typescript}\ngrpc-js ${grpcJs}`,

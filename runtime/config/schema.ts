@@ -221,6 +221,10 @@ export const configSchema = object({
   server,
   protos,
   handlers: path({ doc: "Directory of handler files.", default: "handlers", mustBe: "directory" }),
+  middleware: list(path({ doc: "", mustBe: "file" }), {
+    doc: "Middleware files, run in order after `<handlers>/_middleware.ts`.",
+    default: [],
+  }),
   admin,
   health: object({
     enabled: boolean({ doc: "Serve grpc.health.v1.Health.", default: true }),

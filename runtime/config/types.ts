@@ -152,6 +152,8 @@ export interface ResolvedConfig {
   protos: ResolvedProtos;
   /** Absolute path of the handlers directory. Default `handlers`. */
   handlers: string;
+  /** Absolute paths of middleware files (default exports from defineMiddleware). Default `[]`. */
+  middleware: string[];
   admin: ResolvedAdmin;
   health: { enabled: boolean };
   reflection: { enabled: boolean };

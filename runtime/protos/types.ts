@@ -63,12 +63,32 @@ export interface ServiceDescriptor {
   readonly methods: readonly MethodDescriptor[];
 }
 
+/**
+ * One loaded .proto file: configured, imported from disk, or a well-known
+ * type built into the runtime. Reflection uses these to rebuild file
+ * descriptors; every protobufjs object's `filename` is the file's `name`.
+ */
+export interface ProtoFile {
+  /** The name imports use, e.g. `grpc/testing/empty.proto` or `google/protobuf/empty.proto`. */
+  readonly name: string;
+  /** Absolute path on disk, or null for a built-in well-known type. */
+  readonly path: string | null;
+  /** Package, or "" when the file declares none. */
+  readonly package: string;
+  /** `proto2`, `proto3`, or `editions`. */
+  readonly syntax: "proto2" | "proto3" | "editions";
+  /** Names of the files it imports (public and weak included), in source order. */
+  readonly imports: readonly string[];
+}
+
 /** Everything loaded from the configured protos. */
 export interface ProtoSet {
   /** By fully-qualified service name, in declaration order. */
   readonly services: ReadonlyMap<string, ServiceDescriptor>;
-  /** Absolute paths of the .proto files that were loaded (not counting imports). */
+  /** Absolute paths of the configured .proto files that were loaded (not counting imports). */
   readonly files: readonly string[];
+  /** Every loaded file, configured, imported and built in, by name, in load order. */
+  readonly sources: ReadonlyMap<string, ProtoFile>;
   /** The protobufjs root, for reflection and type generation. */
   readonly root: protobuf.Root;
 }

@@ -39,9 +39,9 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
       call.end({ code: Status.OK, message: "", trailers: ctx.trailers }, ctx.response);
     } catch (thrown) {
       const error = toRpcError(thrown, call.signal, call.deadline);
-      if (error.code === Status.INTERNAL || error.code === Status.UNKNOWN) {
-        logFailure(ctx, thrown);
-      }
+      // A deliberate RpcError is an answer, not a failure; log only what
+      // the handler did not mean to send, and RpcErrors wrapping a cause.
+      if (error !== thrown || error.cause !== undefined) logFailure(ctx, thrown, error.code);
       ctx.flushHeaders();
       call.end({ code: error.code, message: error.message, trailers: trailersOf(ctx, error) });
     }
@@ -121,7 +121,9 @@ function encodeResponse(ctx: ServerCallContext, value: unknown): Uint8Array {
   return method.encodeResponse(value ?? {});
 }
 
-function logFailure(ctx: ServerCallContext, thrown: unknown): void {
+function logFailure(ctx: ServerCallContext, thrown: unknown, code: Status): void {
+  // Cancellation and deadlines are the client's doing, not a failure here.
+  if (code === Status.CANCELLED || code === Status.DEADLINE_EXCEEDED) return;
   if (thrown instanceof MessageShapeError) {
     ctx.log.error("response does not fit its type", {
       type: ctx.descriptor.responseType,

@@ -29,6 +29,8 @@ export class GrpcJsCall implements TransportCall {
   readonly route: Route;
   readonly metadata: Metadata;
   readonly request: Uint8Array | null;
+  // Read up front: grpc-js answers "unknown" once the stream has closed.
+  readonly peer: string;
   readonly #call: AnyGrpcCall;
   readonly #callback: sendUnaryData<Buffer> | null;
   readonly #abort = new AbortController();
@@ -41,14 +43,11 @@ export class GrpcJsCall implements TransportCall {
     this.#callback = callback;
     this.metadata = fromGrpcMetadata(call.metadata);
     this.request = "request" in call ? call.request : null;
+    this.peer = call.getPeer();
     (call as ServerUnaryCall<Buffer, Buffer>).once(
       "cancelled",
       () => this.#abort.abort(new DOMException("call cancelled", "AbortError")),
     );
-  }
-
-  get peer(): string {
-    return this.#call.getPeer();
   }
 
   get peerCertificate(): PeerCertificate | null {

@@ -1,0 +1,87 @@
+/**
+ * The well-known types (`google/protobuf/*.proto`) that protos may import
+ * without having them on disk: protobufjs's bundled `common` definitions plus
+ * `descriptor.proto` (for custom options).
+ * @module
+ */
+import protobuf from "protobufjs";
+// The import map's "protobufjs/ext/descriptor" entry names a directory, which
+// Deno cannot import; this JSON is the same definition ext/descriptor loads.
+// deno-lint-ignore no-import-prefix
+import descriptorJson from "npm:protobufjs@7.6.6/google/protobuf/descriptor.json" with {
+  type: "json",
+};
+
+const COMMON_FILES = [
+  "google/protobuf/any.proto",
+  "google/protobuf/duration.proto",
+  "google/protobuf/empty.proto",
+  "google/protobuf/field_mask.proto",
+  "google/protobuf/struct.proto",
+  "google/protobuf/timestamp.proto",
+  "google/protobuf/wrappers.proto",
+];
+const DESCRIPTOR_FILE = "google/protobuf/descriptor.proto";
+
+/** Import names the runtime answers itself, before looking on disk. */
+export const BUILTIN_FILES: ReadonlySet<string> = new Set([...COMMON_FILES, DESCRIPTOR_FILE]);
+
+/** True when `name` (an import name) is one of {@link BUILTIN_FILES}. */
+export function isBuiltinFile(name: string): boolean {
+  return BUILTIN_FILES.has(name);
+}
+
+/**
+ * Adds the built-in file `name` to `root` and marks every object it defines
+ * with `filename = name`. Returns false when `name` is not built in.
+ *
+ * @example
+ * ```ts
+ * const root = new protobuf.Root();
+ * addBuiltinFile(root, "google/protobuf/timestamp.proto");
+ * root.lookupType("google.protobuf.Timestamp");
+ * ```
+ */
+export function addBuiltinFile(root: protobuf.Root, name: string): boolean {
+  const nested = _builtinJson(name);
+  if (!nested) return false;
+  root.addJSON(nested);
+  _markFilename(root, nested, "", name);
+  return true;
+}
+
+function _builtinJson(name: string): Record<string, protobuf.AnyNestedObject> | null {
+  if (name === DESCRIPTOR_FILE) {
+    return (descriptorJson as unknown as protobuf.INamespace).nested ?? null;
+  }
+  if (!COMMON_FILES.includes(name)) return null;
+  return protobuf.common.get(name)?.nested ?? null;
+}
+
+function _markFilename(
+  root: protobuf.Root,
+  nested: Record<string, protobuf.AnyNestedObject>,
+  prefix: string,
+  filename: string,
+): void {
+  for (const [key, json] of Object.entries(nested)) {
+    const fullName = prefix ? `${prefix}.${key}` : key;
+    const isPlainNamespace = !("fields" in json) && !("values" in json) && !("methods" in json);
+    if (isPlainNamespace && "nested" in json && json.nested) {
+      _markFilename(root, json.nested, fullName, filename);
+      continue;
+    }
+    const object = root.lookup(fullName);
+    if (object) _markAll(object, filename);
+  }
+}
+
+function _markAll(object: protobuf.ReflectionObject, filename: string): void {
+  object.filename = filename;
+  if (object instanceof protobuf.Type) {
+    for (const field of object.fieldsArray) field.filename = filename;
+  }
+  if (object instanceof protobuf.Namespace) {
+    for (const child of object.nestedArray) _markAll(child, filename);
+  }
+}
