@@ -24,7 +24,6 @@ Deno.test("suggest() returns undefined when nothing is close", () => {
   assert.deepEqual(suggest("ab", ["tls"]), undefined);
 });
 
-
 Deno.test("suggest() finds close typos and ignores distant words", () => {
   assert.equal(suggest("prot", ["protos", "server"]), "protos");
   assert.equal(suggest("SERVER", ["protos", "server"]), "server");

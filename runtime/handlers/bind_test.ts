@@ -53,19 +53,28 @@ Deno.test("checkHandlerModule() rejects a missing default export", () => {
 
 Deno.test("checkHandlerModule() rejects a default export that is not a definition", () => {
   const [message] = check({ default: { sayHello() {} } }).messages;
-  assert.match(message, /is not a service definition \(got a plain object\); wrap the methods in defineService/);
+  assert.match(
+    message,
+    /is not a service definition \(got a plain object\); wrap the methods in defineService/,
+  );
 });
 
 Deno.test("checkHandlerModule() names an unknown service with a suggestion", () => {
   const [message] = check({ default: defineService("helloworld.Greter", {}) }).messages;
-  assert.match(message, /unknown service "helloworld.Greter" \(did you mean "helloworld.Greeter"\?\)/);
+  assert.match(
+    message,
+    /unknown service "helloworld.Greter" \(did you mean "helloworld.Greeter"\?\)/,
+  );
   assert.match(message, /the protos define: helloworld.Greeter/);
 });
 
 Deno.test("checkHandlerModule() names an unknown method with a suggestion", () => {
   const [message] = check({ default: defineService("helloworld.Greeter", { sayHelo() {} }) })
     .messages;
-  assert.match(message, /"sayHelo" is not a method of helloworld.Greeter \(did you mean "sayHello"\?\)/);
+  assert.match(
+    message,
+    /"sayHelo" is not a method of helloworld.Greeter \(did you mean "sayHello"\?\)/,
+  );
 });
 
 Deno.test("checkHandlerModule() rejects non-functions and generators for unary methods", () => {

@@ -5,7 +5,16 @@ import { discoverHandlerFiles, isHandlerFileName } from "./discover.ts";
 Deno.test("isHandlerFileName() skips helpers, tests and declarations", () => {
   assert.ok(isHandlerFileName("greeter.ts"));
   assert.ok(isHandlerFileName("greeter.js"));
-  for (const name of ["_types.ts", "_middleware.ts", "greeter_test.ts", "a.test.ts", "x.d.ts", "notes.md"]) {
+  for (
+    const name of [
+      "_types.ts",
+      "_middleware.ts",
+      "greeter_test.ts",
+      "a.test.ts",
+      "x.d.ts",
+      "notes.md",
+    ]
+  ) {
     assert.equal(isHandlerFileName(name), false, name);
   }
 });

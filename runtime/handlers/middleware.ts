@@ -78,7 +78,9 @@ export async function loadMiddleware(
         where: "export default",
         message: exported === undefined
           ? "has no default export; export defineMiddleware(...) by default"
-          : `is not middleware (item ${bad} is ${typeof list[bad]}); export defineMiddleware(interceptor, ...)`,
+          : `is not middleware (item ${bad} is ${typeof list[
+            bad
+          ]}); export defineMiddleware(interceptor, ...)`,
       });
       continue;
     }

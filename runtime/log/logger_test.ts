@@ -39,5 +39,5 @@ Deno.test("createLogger() serialises errors with message, stack and cause", () =
 Deno.test("createLogger() pretty format is one readable line per entry", () => {
   const { lines, log } = capture({ format: "pretty" });
   log.warn("slow call", { method: "/a.B/C", ms: 12 });
-  assert.match(lines[0], /^\d\d:\d\d:\d\d\.\d{3} WARN  slow call method=\/a.B\/C ms=12$/);
+  assert.match(lines[0], /^\d\d:\d\d:\d\d\.\d{3} WARN {2}slow call method=\/a.B\/C ms=12$/);
 });
