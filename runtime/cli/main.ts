@@ -2,6 +2,7 @@
  * Argument parsing and exit codes for the `svc` CLI.
  * @module
  */
+import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { formatIssue, UserInputError } from "../errors.ts";
 import { checkCommand, runCommand, typesCommand, versionCommand } from "./commands.ts";
@@ -60,7 +61,9 @@ export async function main(args: string[]): Promise<number> {
 
 function reportFailure(error: unknown): number {
   if (error instanceof UserInputError) {
-    for (const issue of error.issues) console.error(formatIssue(issue));
+    for (const issue of error.issues) {
+      console.error(formatIssue({ ...issue, file: displayPath(issue.file) }));
+    }
     if (error.hint) console.error(`\nhint: ${error.hint}`);
     return 2;
   }
@@ -70,4 +73,10 @@ function reportFailure(error: unknown): number {
   console.error(`svc: ${message}`);
   if (Deno.env.get("SVC_DEBUG") && error instanceof Error) console.error(error.stack);
   return 1;
+}
+
+// Paths under the working directory read better relative.
+function displayPath(path: string): string {
+  const short = relative(Deno.cwd(), path);
+  return short && !short.startsWith("..") ? short : path;
 }

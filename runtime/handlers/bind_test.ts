@@ -27,6 +27,7 @@ const protos = {
     methods: [method("SayHello", "unary"), method("LotsOfReplies", "server_stream")],
   }]]),
   files: ["/p/helloworld.proto"],
+  sources: new Map(),
   root: null as never,
 } satisfies ProtoSet;
 

@@ -7,6 +7,7 @@ import type { ProtoSet } from "../protos/types.ts";
 import { bindMethods, checkHandlerModule, HANDLER_FILE_HINT, type MethodBinding } from "./bind.ts";
 import type { ServiceDefinition } from "./define.ts";
 import type { HandlerSource } from "./discover.ts";
+import { importIssue } from "./import_error.ts";
 
 /** The outcome of loading every handler file. */
 export interface LoadedHandlers {
@@ -31,7 +32,7 @@ export async function loadHandlers(
     try {
       module = await source.load();
     } catch (error) {
-      issues.push({ file: source.file, message: `cannot be imported: ${importMessage(error)}` });
+      issues.push(importIssue(source.file, error));
       continue;
     }
     const definition = checkHandlerModule(source.file, module, protos, issues);
@@ -52,12 +53,4 @@ export async function loadHandlers(
   }
   const services = new Map([...definitions].map(([name, { file }]) => [name, file]));
   return { bindings: bindMethods(definitions, protos), services };
-}
-
-// Deno's import errors span several lines (code frame); the first one or two
-// carry the reason and the location.
-function importMessage(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n").map((l) => l.trim()).filter((l) => l && !/^\^+$/.test(l))
-    .slice(0, 2).join(" ");
 }

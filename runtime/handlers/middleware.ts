@@ -6,6 +6,7 @@
 import type { Issue } from "../errors.ts";
 import type { Interceptor } from "../server/interceptor.ts";
 import type { HandlerSource } from "./discover.ts";
+import { importIssue } from "./import_error.ts";
 
 const MIDDLEWARE_DEFINITION: unique symbol = Symbol.for("svc.middleware-definition") as never;
 
@@ -62,8 +63,7 @@ export async function loadMiddleware(
     try {
       exported = (await source.load()).default;
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      issues.push({ file: source.file, message: `cannot be imported: ${text.split("\n")[0]}` });
+      issues.push(importIssue(source.file, error));
       continue;
     }
     const list = isMiddlewareDefinition(exported)
