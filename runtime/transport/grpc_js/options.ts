@@ -36,8 +36,12 @@ export async function grpcJsCredentials(server: ResolvedServer): Promise<ServerC
     Deno.readFile(tls.key),
     tls.ca ? Deno.readFile(tls.ca) : Promise.resolve(null),
   ]);
+  // With no CA at all, grpc-js on Deno 2.8.3's node:tls sends bytes that
+  // clients reject after the handshake ("wrong version number"); any CA
+  // avoids it. Without clientAuth no client certificate is requested, so
+  // the server's own chain is a harmless stand-in.
   return ServerCredentials.createSsl(
-    ca ? Buffer.from(ca) : null,
+    Buffer.from(ca ?? cert),
     [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }],
     tls.clientAuth === "require",
   );
