@@ -104,6 +104,44 @@ service Kitchen {
 }
 `;
 
+/** proto2 corners: defaults, required, groups, extensions, a reserved name, an empty service. */
+export const EDGE_PROTO = `syntax = "proto2";
+package edge;
+
+import "google/protobuf/descriptor.proto";
+
+extend google.protobuf.MethodOptions {
+  optional string route = 50001;
+}
+
+message Promise {
+  optional int32 a = 1 [default = 5];
+  required string b = 2;
+  optional group G = 3 {
+    optional int32 z = 1;
+  }
+  map<string, E> m = 4;
+  extensions 100 to 200;
+}
+
+extend Promise {
+  optional string ext = 100;
+}
+
+enum E {
+  A = 0;
+  B = 1;
+}
+
+service Nothing {}
+
+service Uses {
+  rpc M (Promise) returns (Promise) {
+    option (edge.route) = "/m";
+  }
+}
+`;
+
 /** Files written under a fresh temporary directory; removed by `Symbol.asyncDispose`. */
 export interface ProtoDir extends AsyncDisposable {
   /** The temporary directory. */

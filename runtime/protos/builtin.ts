@@ -5,10 +5,8 @@
  * @module
  */
 import protobuf from "protobufjs";
-// The import map's "protobufjs/ext/descriptor" entry names a directory, which
-// Deno cannot import; this JSON is the same definition ext/descriptor loads.
-// deno-lint-ignore no-import-prefix
-import descriptorJson from "npm:protobufjs@7.6.6/google/protobuf/descriptor.json" with {
+// The same definition protobufjs/ext/descriptor loads.
+import descriptorJson from "protobufjs/google/protobuf/descriptor.json" with {
   type: "json",
 };
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KITCHEN_PROTO, protoDir } from "./_testing.ts";
+import { EDGE_PROTO, KITCHEN_PROTO, protoDir } from "./_testing.ts";
 import { loadProtos } from "./load_protos.ts";
 import type { MethodDescriptor } from "./types.ts";
 
@@ -85,12 +85,19 @@ Deno.test("encodeResponse() and decodeRequest() round-trip every kind of field",
   assert.deepEqual(sink.namesById, { "-42": "minus", "9007199254740993": "big" });
   assert.deepEqual(sink.byFlag, { true: "yes", false: "no" });
   assert.deepEqual(sink.points, { 7: { latitude: 3, longitude: 0 } });
-  assert.deepEqual([sink.choice, sink.spot, sink.label], ["spot", { latitude: 0, longitude: 9 }, undefined]);
+  assert.deepEqual([sink.choice, sink.spot, sink.label], [
+    "spot",
+    { latitude: 0, longitude: 9 },
+    undefined,
+  ]);
   assert.equal(sink.nickname, "");
   assert.deepEqual(sink.createdAt, { seconds: "1700000000", nanos: 5 });
   assert.equal(Object.getPrototypeOf(sink.createdAt), Object.prototype);
   assert.deepEqual(sink.extra, {
-    fields: { k: { stringValue: "v", kind: "stringValue" }, n: { nullValue: "NULL_VALUE", kind: "nullValue" } },
+    fields: {
+      k: { stringValue: "v", kind: "stringValue" },
+      n: { nullValue: "NULL_VALUE", kind: "nullValue" },
+    },
   });
   assert.deepEqual(sink.maybe, { value: "w" });
   assert.deepEqual(sink.inner, { mood: "ANGRY", children: [{ mood: "CALM", children: [] }] });
@@ -117,7 +124,12 @@ Deno.test("encodeResponse() accepts a decoded message sent back unchanged", asyn
 
 Deno.test("encodeResponse() treats null and undefined fields as unset", async () => {
   const method = await cook();
-  const bytes = method.encodeResponse({ text: null, inner: undefined, features: null, label: null });
+  const bytes = method.encodeResponse({
+    text: null,
+    inner: undefined,
+    features: null,
+    label: null,
+  });
   assert.equal(bytes.length, 0);
 });
 
@@ -128,4 +140,19 @@ Deno.test("encodeRequest() accepts a Long for 64-bit fields", async () => {
   const long = Long.fromString("123456789012");
   const sink = method.decodeResponse(method.encodeRequest({ i64: long })) as Sink;
   assert.equal(sink.i64, "123456789012");
+});
+
+Deno.test("decodeRequest() fills proto2 defaults, groups and extensions", async () => {
+  await using tmp = await protoDir({ "edge.proto": EDGE_PROTO });
+  const protos = await loadProtos({ files: [tmp.dir], includePaths: [] });
+  const method = protos.services.get("edge.Uses")!.methods[0];
+  const bytes = method.encodeResponse({ b: "x", g: { z: 1 }, m: { k: "B" }, ".edge.ext": "e" });
+  assert.deepEqual(method.decodeRequest(bytes), {
+    a: 5,
+    b: "x",
+    g: { z: 1 },
+    m: { k: "B" },
+    ".edge.ext": "e",
+  });
+  assert.throws(() => method.decodeRequest(new Uint8Array()), /missing required 'b'/);
 });

@@ -14,6 +14,8 @@ export interface ConfiguredFile {
   path: string;
   /** Name as imports would spell it (relative to its directory entry or include path). */
   name: string;
+  /** The source, for files embedded in the runtime rather than read from disk. */
+  text?: string;
 }
 
 /** What {@link collectProtoFiles} found. */
@@ -27,7 +29,8 @@ export interface CollectedFiles {
 
 /**
  * Walks `entries`, each a .proto file or a directory searched recursively for
- * `*.proto`. A missing path, or a directory with no .proto file, is an issue.
+ * `*.proto`. A missing path, a directory with no .proto file, or an include
+ * path that is not a directory, is an issue.
  * Files under a directory that shadow a built-in well-known type
  * (`google/protobuf/timestamp.proto`, ...) are skipped: the built-in wins.
  *
@@ -73,6 +76,17 @@ export async function collectProtoFiles(
     } else {
       fileRoots.push(dirname(path));
       add(path, _nameFor(path, [...dirRoots, ...includePaths.map((p) => resolve(p))]));
+    }
+  }
+  for (const include of includePaths) {
+    const info = await Deno.stat(include).catch(() => null);
+    if (!info?.isDirectory) {
+      issues.push({
+        file: include,
+        message: info
+          ? "include path is not a directory; check protos.includePaths in the config"
+          : "include path does not exist; check protos.includePaths in the config",
+      });
     }
   }
   return { files, roots: _unique([...dirRoots, ...fileRoots]), issues };

@@ -44,18 +44,23 @@ export function generateTypes(protos: ProtoSet): string {
     `// Protos: ${[...configured].join(", ") || "(none)"}`,
   ];
   if (services.length) {
-    const example = services[0];
+    const example = services.find((s) => s.methodsArray.length > 0) ?? services[0];
     out.push(
       "//",
       "// In a handler file:",
       `//   import type { ${names.service(example)} } from "./_types.ts";`,
-      `//   export default defineService<${names.service(example)}>("${_fullName(example)}", { ... });`,
+      `//   export default defineService<${names.service(example)}>("${
+        _fullName(example)
+      }", { ... });`,
       "",
       'import type { CallContext } from "svc";',
     );
   }
   for (const object of declared) {
-    out.push("", ...(object instanceof protobuf.Enum ? _enum(object, names) : _message(object, names)));
+    out.push(
+      "",
+      ...(object instanceof protobuf.Enum ? _enum(object, names) : _message(object, names)),
+    );
   }
   for (const service of services) out.push("", ..._service(service, names));
   out.push("", ..._serviceIndex(services, names), "");
@@ -99,7 +104,7 @@ function _message(type: protobuf.Type, names: TsNames): string[] {
     `export interface ${names.type(type)} {`,
     ...body(false),
     "}",
-    `/** \`${name}\` as a handler may send it: every field optional, \`null\` meaning unset. */`,
+    `/** \`${name}\` as a handler may send it: fields optional, \`null\` meaning unset. */`,
     `export interface ${names.init(type)} {`,
     ...body(true),
     "}",
@@ -107,6 +112,12 @@ function _message(type: protobuf.Type, names: TsNames): string[] {
 }
 
 function _service(service: protobuf.Service, names: TsNames): string[] {
+  if (service.methodsArray.length === 0) {
+    return [
+      `/** Handlers for \`${_fullName(service)}\` (no methods). */`,
+      `export type ${names.service(service)} = Record<string, never>;`,
+    ];
+  }
   const lines = [
     ..._doc(
       `Handlers for \`${_fullName(service)}\`: \`defineService<${names.service(service)}>("${
@@ -143,7 +154,12 @@ function _serviceIndex(services: protobuf.Service[], names: TsNames): string[] {
   const doc = "/** Fully-qualified names of the services in the protos. */";
   const mapDoc = "/** Each service's handlers interface, by fully-qualified name. */";
   if (services.length === 0) {
-    return [doc, "export type ServiceName = never;", mapDoc, "export type ServiceHandlers = Record<never, never>;"];
+    return [
+      doc,
+      "export type ServiceName = never;",
+      mapDoc,
+      "export type ServiceHandlers = Record<never, never>;",
+    ];
   }
   return [
     doc,
@@ -164,7 +180,9 @@ function _reachable(
   const wanted = new Set<_Declared>();
   const stack: _Declared[] = [];
   const add = (object: protobuf.ReflectionObject | null | undefined) => {
-    if ((object instanceof protobuf.Type || object instanceof protobuf.Enum) && !wanted.has(object)) {
+    if (
+      (object instanceof protobuf.Type || object instanceof protobuf.Enum) && !wanted.has(object)
+    ) {
       wanted.add(object);
       stack.push(object);
     }
@@ -180,7 +198,9 @@ function _reachable(
   }
   while (stack.length) {
     const object = stack.pop()!;
-    if (object instanceof protobuf.Type) for (const field of object.fieldsArray) add(field.resolvedType);
+    if (object instanceof protobuf.Type) {
+      for (const field of object.fieldsArray) add(field.resolvedType);
+    }
   }
   const ordered: _Declared[] = [];
   _walk(root, (object) => {
@@ -206,5 +226,9 @@ function _doc(summary: string | null, comment: string | null, indent = ""): stri
   if (!text) return [];
   const lines = text.replace(/\*\//g, "*\\/").split("\n").map((l) => l.trimEnd());
   if (lines.length === 1) return [`${indent}/** ${lines[0]} */`];
-  return [`${indent}/**`, ...lines.map((l) => (l ? `${indent} * ${l}` : `${indent} *`)), `${indent} */`];
+  return [
+    `${indent}/**`,
+    ...lines.map((l) => (l ? `${indent} * ${l}` : `${indent} *`)),
+    `${indent} */`,
+  ];
 }

@@ -29,6 +29,7 @@ message Broken {
 
 Deno.test("loadProtos() reports a missing import with the importing file, line and dirs searched", async () => {
   await using tmp = await protoDir({
+    "include/other.proto": `syntax = "proto3";`,
     "proto/a.proto": `syntax = "proto3";
 // import "commented.proto";
 import "nope/missing.proto";
@@ -41,7 +42,9 @@ message A {}
   assert.equal(issues[0].line, 3);
   assert.equal(
     issues[0].message,
-    `import "nope/missing.proto" not found; searched ${tmp.path("proto")}, ${tmp.path("include")}. ` +
+    `import "nope/missing.proto" not found; searched ${tmp.path("proto")}, ${
+      tmp.path("include")
+    }. ` +
       "Add the directory that holds it to protos.includePaths",
   );
 });
@@ -96,9 +99,9 @@ message M {
   assert.equal(issues[0].message, `duplicate name "x" in message M`);
 });
 
-Deno.test("loadProtos() reports missing paths and directories without protos", async () => {
+Deno.test("loadProtos() reports missing paths, missing include paths and directories without protos", async () => {
   await using tmp = await protoDir({ "empty/readme.md": "nothing here" });
-  const issues = await issuesOf([tmp.path("gone.proto"), tmp.path("empty")]);
+  const issues = await issuesOf([tmp.path("gone.proto"), tmp.path("empty")], [tmp.path("nope")]);
   assert.deepEqual(issues, [
     {
       file: tmp.path("gone.proto"),
@@ -108,13 +111,18 @@ Deno.test("loadProtos() reports missing paths and directories without protos", a
       file: tmp.path("empty"),
       message: "no .proto files found in this directory (searched recursively)",
     },
+    {
+      file: tmp.path("nope"),
+      message: "include path does not exist; check protos.includePaths in the config",
+    },
   ]);
 });
 
 Deno.test("loadProtos() reports every problem at once without follow-on errors", async () => {
   await using tmp = await protoDir({
     "broken.proto": `syntax = "proto3";\npackage x;\nmessage Base { string a = 1 }\n`,
-    "user.proto": `syntax = "proto3";\npackage y;\nimport "broken.proto";\nmessage U { x.Base b = 1; }\n`,
+    "user.proto":
+      `syntax = "proto3";\npackage y;\nimport "broken.proto";\nmessage U { x.Base b = 1; }\n`,
     "other.proto": `syntax = "proto3";\npackage z;\nmessage O { Unknown u = 1; }\n`,
   });
   const issues = await issuesOf([tmp.dir]);

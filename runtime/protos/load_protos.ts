@@ -17,6 +17,11 @@ export interface LoadProtosOptions {
   files: string[];
   /** Extra directories imports are resolved against, after the configured ones. */
   includePaths: string[];
+  /**
+   * Proto sources compiled into the runtime (health, reflection), loaded as
+   * if configured; their `path` reads `(built in) <name>`.
+   */
+  embedded?: readonly { name: string; source: string }[];
 }
 
 /**
@@ -43,6 +48,9 @@ export interface LoadProtosOptions {
 export async function loadProtos(options: LoadProtosOptions): Promise<ProtoSet> {
   const includePaths = options.includePaths.map((p) => resolve(p));
   const collected = await collectProtoFiles(options.files, includePaths);
+  for (const { name, source } of options.embedded ?? []) {
+    collected.files.push({ name, path: `(built in) ${name}`, text: source });
+  }
   const searchDirs = [...new Set([...collected.roots, ...includePaths])];
   const parsed = await parseProtoFiles(collected.files, searchDirs);
   const issues: Issue[] = [...collected.issues, ...parsed.issues];

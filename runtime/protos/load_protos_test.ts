@@ -53,7 +53,10 @@ Deno.test("loadProtos() lists every loaded file in sources, built-ins included",
       imports: [],
     },
   ]);
-  assert.equal(protos.root.lookupType("google.protobuf.Timestamp").filename, "google/protobuf/timestamp.proto");
+  assert.equal(
+    protos.root.lookupType("google.protobuf.Timestamp").filename,
+    "google/protobuf/timestamp.proto",
+  );
   assert.equal(protos.root.lookupType("helloworld.HelloReply").filename, "hello.proto");
 });
 
@@ -109,8 +112,14 @@ message Common { string id = 1; }
 service NotServed { rpc X (Common) returns (Common); }
 `,
   });
-  const protos = await loadProtos({ files: [tmp.path("proto")], includePaths: [tmp.path("include")] });
-  assert.deepEqual(protos.files, [tmp.path("proto/a/uses.proto"), tmp.path("proto/b/kitchen.proto")]);
+  const protos = await loadProtos({
+    files: [tmp.path("proto")],
+    includePaths: [tmp.path("include")],
+  });
+  assert.deepEqual(protos.files, [
+    tmp.path("proto/a/uses.proto"),
+    tmp.path("proto/b/kitchen.proto"),
+  ]);
   assert.deepEqual([...protos.services.keys()], ["uses.Uses", "kitchen.v1.Kitchen"]);
   assert.deepEqual([...protos.sources.keys()], [
     "a/uses.proto",
@@ -161,4 +170,18 @@ Deno.test("loadProtos() loads a file once when it is both configured and importe
   });
   assert.deepEqual([...protos.sources.keys()], ["a.proto", "b.proto"]);
   assert.deepEqual(protos.files, [tmp.path("p/a.proto"), tmp.path("p/b.proto")]);
+});
+
+Deno.test("loadProtos() prefers built-in well-known types over copies in a configured directory", async () => {
+  await using tmp = await protoDir({
+    "proto/google/protobuf/timestamp.proto": "this copy is never parsed",
+    "proto/app.proto": `syntax = "proto3";
+import "google/protobuf/timestamp.proto";
+message At { google.protobuf.Timestamp at = 1; }
+service Clock { rpc Now (At) returns (At); }
+`,
+  });
+  const protos = await loadProtos({ files: [tmp.path("proto")], includePaths: [] });
+  assert.deepEqual(protos.files, [tmp.path("proto/app.proto")]);
+  assert.equal(protos.sources.get("google/protobuf/timestamp.proto")?.path, null);
 });

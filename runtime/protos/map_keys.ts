@@ -98,8 +98,9 @@ function _fieldStep(
     if (nested) {
       const fix = fixupFor(nested);
       if (field.map || !field.repeated) {
-        if (field.map) for (const k in value as object) fix((value as Record<string, never>)[k]);
-        else fix(value as Record<string, unknown>);
+        if (field.map) {
+          for (const k in value as object) fix((value as Record<string, never>)[k]);
+        } else fix(value as Record<string, unknown>);
       } else {
         for (const item of value as Record<string, unknown>[]) fix(item);
       }

@@ -34,7 +34,7 @@ export function parseErrorIssue(
   }
   const dup = /^duplicate name '([^']+)' in (Namespace|Type|Enum|Service) \.?(.*)$/.exec(raw);
   if (dup) return _duplicateIssue(dup[1], dup[2], dup[3], file, root, pathOf);
-  return { file: file.path, message: raw.replace(/ in (Type|Namespace) \.?/, " in ") };
+  return { file: file.path, message: _readable(raw) };
 }
 
 function _duplicateIssue(
@@ -102,6 +102,21 @@ function _blankComments(text: string): string {
   return text.replace(
     /\/\*[\s\S]*?\*\/|\/\/[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g,
     (m) => (m.startsWith("/") ? m.replace(/[^\n]/g, " ") : m),
+  );
+}
+
+const KINDS: Record<string, string> = {
+  Type: "message",
+  Enum: "enum",
+  Service: "service",
+  Namespace: "package",
+};
+
+/** `... in Type .p.M` reads `... in message p.M`. */
+function _readable(message: string): string {
+  return message.replace(
+    / in (Type|Enum|Service|Namespace) \.?/,
+    (_, kind) => ` in ${KINDS[kind]} `,
   );
 }
 

@@ -28,6 +28,8 @@ interface _Pending {
   name: string;
   /** Absolute path, or null for a built-in. */
   path: string | null;
+  /** Source of an embedded file. */
+  text?: string;
 }
 
 const PARSE_OPTIONS: protobuf.IParseOptions = { keepCase: false, alternateCommentMode: true };
@@ -55,7 +57,11 @@ export async function parseProtoFiles(
   const nameByPath = new Map<string, string>();
   const queue: _Pending[] = [];
 
-  const enqueue = async (name: string, path: string | null): Promise<string> => {
+  const enqueue = async (name: string, path: string | null, text?: string): Promise<string> => {
+    if (text !== undefined) {
+      queue.push({ name, path, text });
+      return name;
+    }
     if (path === null) {
       if (!sources.has(name) && !queue.some((p) => p.name === name)) queue.push({ name, path });
       return name;
@@ -69,11 +75,11 @@ export async function parseProtoFiles(
     return unique;
   };
 
-  for (const file of files) await enqueue(file.name, file.path);
+  for (const file of files) await enqueue(file.name, file.path, file.text);
   const pathOf = (name: string) => sources.get(name)?.path ?? name;
 
   for (let i = 0; i < queue.length; i++) {
-    const { name, path } = queue[i];
+    const { name, path, text: embedded } = queue[i];
     root.files.push(name);
     if (path === null) {
       addBuiltinFile(root, name);
@@ -82,7 +88,7 @@ export async function parseProtoFiles(
     }
     let text: string;
     try {
-      text = await Deno.readTextFile(path);
+      text = embedded ?? await Deno.readTextFile(path);
     } catch (error) {
       issues.push({ file: path, message: `cannot read file: ${(error as Error).message}` });
       broken.add(name);

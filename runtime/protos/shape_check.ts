@@ -73,8 +73,13 @@ function _compileMessage(
 ): _MessageCheck {
   const typeName = type.fullName.slice(1);
   const fields: Record<string, _FieldCheck> = Object.create(null);
-  for (const field of type.fieldsArray) fields[field.name] = _compileField(typeName, field, holderFor);
-  const oneofs = type.oneofsArray.filter((o) => !isSyntheticOneof(o));
+  for (const field of type.fieldsArray) {
+    fields[field.name] = _compileField(typeName, field, holderFor);
+  }
+  const oneofs = type.oneofsArray
+    .filter((o) => !isSyntheticOneof(o))
+    .map((o) => ({ name: o.name, members: o.fieldsArray.map((f) => f.name) }));
+  const required = type.fieldsArray.filter((f) => f.required).map((f) => f.name);
   const virtual: Record<string, readonly string[]> = Object.create(null);
   for (const oneof of type.oneofsArray) virtual[oneof.name] = oneof.fieldsArray.map((f) => f.name);
 
@@ -103,15 +108,20 @@ function _compileMessage(
         return _problem(key, `unknown field "${key}" in ${typeName}${_hint(key, type)}`);
       }
     }
+    for (const name of required) {
+      if (value[name] === undefined || value[name] === null) {
+        return _problem(name, `${typeName}.${name}: required field is not set`);
+      }
+    }
     for (const oneof of oneofs) {
       let first: string | null = null;
-      for (const member of oneof.fieldsArray) {
-        if (value[member.name] === undefined || value[member.name] === null) continue;
-        if (first === null) first = member.name;
+      for (const member of oneof.members) {
+        if (value[member] === undefined || value[member] === null) continue;
+        if (first === null) first = member;
         else {
           return _problem(
-            member.name,
-            `${typeName}: oneof "${oneof.name}" has both "${first}" and "${member.name}" set; set at most one`,
+            member,
+            `${typeName}: oneof "${oneof.name}" has both "${first}" and "${member}" set; set at most one`,
           );
         }
       }
@@ -132,7 +142,10 @@ function _compileField(
     const keyCheck = mapKeyCheck(field.keyType);
     return function checkMap(value, depth) {
       if (!isPlainObject(value)) {
-        return _problem(name, `${label}: expected a plain object (map), got ${describeValue(value)}`);
+        return _problem(
+          name,
+          `${label}: expected a plain object (map), got ${describeValue(value)}`,
+        );
       }
       for (const key in value) {
         const segment = `${name}[${JSON.stringify(key)}]`;
@@ -159,7 +172,12 @@ function _compileField(
   return (value, depth) => element(value, depth, name, label);
 }
 
-type _ValueCheck = (value: unknown, depth: number, segment: string, label: string) => _Problem | null;
+type _ValueCheck = (
+  value: unknown,
+  depth: number,
+  segment: string,
+  label: string,
+) => _Problem | null;
 
 function _compileValue(
   field: protobuf.Field,
@@ -172,7 +190,10 @@ function _compileValue(
     let holder: { check: _MessageCheck | null } | null = null;
     return function checkNested(value, depth, segment, label) {
       if (!isPlainObject(value)) {
-        return _problem(segment, `${label}: expected ${typeName} (a plain object), got ${describeValue(value)}`);
+        return _problem(
+          segment,
+          `${label}: expected ${typeName} (a plain object), got ${describeValue(value)}`,
+        );
       }
       holder ??= holderFor(resolved);
       const problem = holder.check!(value, depth + 1);
@@ -198,7 +219,7 @@ function _hint(key: string, type: protobuf.Type): string {
   if (camel !== key && type.fields[camel]) return ` (did you mean "${camel}"?)`;
   const lower = key.toLowerCase();
   const close = type.fieldsArray.find((f) =>
-    f.name.toLowerCase() === lower || _distance(f.name, key) <= 2
+    f.name.toLowerCase() === lower || (key.length > 3 && _distance(f.name, key) <= 2)
   );
   return close ? ` (did you mean "${close.name}"?)` : "";
 }

@@ -165,7 +165,8 @@ export function mapKeyCheck(keyType: string): ScalarCheck {
     }
     default: {
       const check = SCALARS[keyType];
-      return (k) => check(k) === null ? null : `expected ${keyType} key (a decimal integer in range)`;
+      return (k) =>
+        check(k) === null ? null : `expected ${keyType} key (a decimal integer in range)`;
     }
   }
 }

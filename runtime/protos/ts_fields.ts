@@ -31,10 +31,14 @@ export function decodedProperty(field: protobuf.Field, names: TsNames): string {
   return `${key}: ${element};`;
 }
 
-/** One property of the init interface: always optional, `null` meaning unset. */
+/**
+ * One property of the init interface: optional, `null` meaning unset, except
+ * proto2 `required` fields.
+ */
 export function initProperty(field: protobuf.Field, names: TsNames): string {
   const element = _element(field, names, true);
   const key = propertyKey(field.name);
+  if (field.required) return `${key}: ${element};`;
   if (field instanceof protobuf.MapField) return `${key}?: Record<string, ${element}> | null;`;
   if (field.repeated) return `${key}?: ${_array(element, true)} | null;`;
   return `${key}?: ${element} | null;`;

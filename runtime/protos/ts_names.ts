@@ -80,7 +80,11 @@ export function assignTsNames(
       name = pkg ? `${pkg}${name}` : `${name}_`;
     }
     let unique = name;
-    for (let n = 2; _identifiers(object, unique).some((id) => used.has(id) || RESERVED.has(id)); n++) {
+    for (
+      let n = 2;
+      _identifiers(object, unique).some((id) => used.has(id) || RESERVED.has(id));
+      n++
+    ) {
       unique = `${name}_${n}`;
     }
     for (const id of _identifiers(object, unique)) used.add(id);

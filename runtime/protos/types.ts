@@ -9,10 +9,19 @@ import type protobuf from "protobufjs";
 /** The four gRPC call kinds, spelled as go-grpc-prometheus's `grpc_type` label. */
 export type CallKind = "unary" | "client_stream" | "server_stream" | "bidi_stream";
 
-/** Thrown by `encodeResponse` when a handler's value does not fit the message type. */
+/**
+ * Thrown by `encodeResponse` (and `encodeRequest`) when a value does not fit
+ * the message type. `message` reads like
+ * `helloworld.HelloReply.message: expected string, got number` or
+ * `unknown field "foo" in helloworld.HelloReply (did you mean "fooBar"?)`.
+ */
 export class MessageShapeError extends Error {
   override readonly name = "MessageShapeError";
-  /** Dotted path of the offending field, e.g. `features[2].location.latitude`. */
+  /**
+   * Path of the offending field from the top-level message, e.g.
+   * `features[2].location.latitude` or `labels["k"]`; "" when the value
+   * itself is not an object.
+   */
   readonly field: string;
   constructor(field: string, message: string) {
     super(message);
@@ -37,16 +46,21 @@ export interface MethodDescriptor {
   /**
    * Decodes request bytes into a plain object: camelCase field names, every
    * field present (defaults filled), 64-bit integers as decimal strings, enums
-   * as their names, bytes as Uint8Array, oneofs with a virtual field naming
-   * the set member. Throws on malformed bytes.
+   * as their names (unknown numbers stay numbers), bytes as Uint8Array (a
+   * Buffer), unset singular message fields as `null`, oneofs with a virtual
+   * field naming the set member (members absent unless set). proto3
+   * `optional` fields are absent unless set, and then come with protobufjs's
+   * synthetic virtual field (`_nick: "nick"`). Throws on malformed bytes.
    */
   decodeRequest(bytes: Uint8Array): unknown;
   /**
    * Checks a handler's returned value against the response type and encodes
-   * it. Accepts: missing fields; 64-bit integers as number, bigint or decimal
-   * string; enums as name or number; bytes as Uint8Array or base64 string.
-   * Throws MessageShapeError naming the field on anything else, including
-   * unknown fields.
+   * it. Accepts: missing, `undefined` or `null` fields (unset); 64-bit
+   * integers as number, bigint, decimal string or Long; enums as name or
+   * int32 number; bytes as Uint8Array or base64 string; oneof virtual fields
+   * naming the set member; anything `decodeRequest` returns. Throws
+   * MessageShapeError naming the field on anything else, including unknown
+   * fields, two members of one oneof, and a non-plain object.
    */
   encodeResponse(value: unknown): Uint8Array;
   /** The same pair the other way round, for clients. */
@@ -83,12 +97,19 @@ export interface ProtoFile {
 
 /** Everything loaded from the configured protos. */
 export interface ProtoSet {
-  /** By fully-qualified service name, in declaration order. */
+  /**
+   * By fully-qualified service name, in declaration order. Only services
+   * declared in configured files; services in imported files are not served.
+   */
   readonly services: ReadonlyMap<string, ServiceDescriptor>;
   /** Absolute paths of the configured .proto files that were loaded (not counting imports). */
   readonly files: readonly string[];
   /** Every loaded file, configured, imported and built in, by name, in load order. */
   readonly sources: ReadonlyMap<string, ProtoFile>;
-  /** The protobufjs root, for reflection and type generation. */
+  /**
+   * The protobufjs root (camelCase field names, comments kept), for
+   * reflection and type generation. Each object's `filename` is the name of
+   * its file in `sources`.
+   */
   readonly root: protobuf.Root;
 }
