@@ -9,10 +9,16 @@ import type { ResolvedConfig } from "../config/types.ts";
 import { UserInputError } from "../errors.ts";
 import {
   discoverHandlerFiles,
+  fileSource,
+  findMiddlewareFile,
   type HandlerSource,
   type LoadedHandlers,
   loadHandlers,
+  loadMiddleware,
+  MIDDLEWARE_FILE_HINT,
 } from "../handlers/mod.ts";
+import type { Interceptor } from "../server/interceptor.ts";
+import type { Issue } from "../errors.ts";
 import { loadProtos } from "../protos/mod.ts";
 import type { ProtoSet } from "../protos/types.ts";
 
@@ -21,6 +27,8 @@ export interface LoadedApp {
   readonly config: ResolvedConfig;
   readonly protos: ProtoSet;
   readonly handlers: LoadedHandlers;
+  /** User middleware, in the order it runs. */
+  readonly middleware: readonly Interceptor[];
   /** Things worth telling the user that do not stop start-up. */
   readonly warnings: readonly string[];
 }
@@ -31,6 +39,8 @@ export interface LoadAppOptions {
   env?: Record<string, string>;
   /** Handler modules to use instead of walking `config.handlers` (a build manifest). */
   handlerSources?: readonly HandlerSource[];
+  /** Middleware modules to use instead of `_middleware.ts` plus `config.middleware`. */
+  middlewareSources?: readonly HandlerSource[];
 }
 
 /** Loads config, protos and handlers, in that order. */
@@ -42,7 +52,24 @@ export async function loadApp(
   const protos = await loadProtos(config.protos);
   const sources = options.handlerSources ?? await discoverSources(config.handlers);
   const handlers = await loadHandlers(sources, protos);
-  return { config, protos, handlers, warnings: collectWarnings(config, protos, handlers) };
+  const middleware = await loadAllMiddleware(
+    options.middlewareSources ?? await middlewareSourcesOf(config),
+  );
+  const warnings = collectWarnings(config, protos, handlers);
+  return { config, protos, handlers, middleware, warnings };
+}
+
+/** `<handlers>/_middleware.ts`, then each file under `middleware` in the config. */
+async function middlewareSourcesOf(config: ResolvedConfig): Promise<HandlerSource[]> {
+  const local = await findMiddlewareFile(config.handlers);
+  return [...(local ? [local] : []), ...config.middleware.map(fileSource)];
+}
+
+async function loadAllMiddleware(sources: readonly HandlerSource[]): Promise<Interceptor[]> {
+  const issues: Issue[] = [];
+  const interceptors = await loadMiddleware(sources, issues);
+  if (issues.length > 0) throw new UserInputError("middleware", issues, MIDDLEWARE_FILE_HINT);
+  return interceptors;
 }
 
 async function discoverSources(dir: string): Promise<HandlerSource[]> {

@@ -4,36 +4,46 @@
  */
 import { createLogger } from "../log/mod.ts";
 import type { Logger } from "../log/types.ts";
-import { startServer } from "../server/server.ts";
 import type { LoadedApp } from "./load.ts";
+import { startApp } from "./start.ts";
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+/** Slack on top of drainDelay + gracePeriod before the watchdog ends the process. */
+const WATCHDOG_SLACK_MS = 2_000;
 
 /** Serves `app` until a signal; resolves with the process exit code. */
 export async function runApp(app: LoadedApp, log: Logger = appLogger(app)): Promise<number> {
   for (const warning of app.warnings) log.warn(warning);
   keepServingOnStrayRejections(log);
 
-  const server = await startServer({ config: app.config, handlers: app.handlers, log });
+  const running = await startApp(app, log);
   log.info("serving", {
     service: app.config.service.name,
     version: app.config.service.version,
-    address: `${server.address.host}:${server.address.port}`,
-    port: server.address.port,
+    address: `${running.address.host}:${running.address.port}`,
+    port: running.address.port,
     transport: app.config.server.transport,
     tls: app.config.server.tls !== null,
-    services: [...app.handlers.services.keys()],
+    services: [...running.health.services()].filter((s) => s !== ""),
   });
+  if (running.adminPort !== null) {
+    log.info("admin serving", { port: running.adminPort, host: app.config.admin.host });
+  }
 
   const signal = await nextSignal();
-  log.info("shutdown started", { signal, inFlight: server.inFlight });
-  const forced = nextSignal().then((again) => {
+  log.info("shutdown started", { signal });
+  nextSignal().then((again) => {
     log.warn("second signal; exiting now", { signal: again });
     Deno.exit(130);
   });
-  await server.shutdown(app.config.shutdown.gracePeriod);
-  log.info("shutdown complete");
-  void forced;
+  // Every step is bounded already; this is the bound on the bounds.
+  const { drainDelay, gracePeriod } = app.config.shutdown;
+  const watchdog = setTimeout(() => {
+    log.error("shutdown took too long; exiting now");
+    Deno.exit(1);
+  }, drainDelay + gracePeriod + WATCHDOG_SLACK_MS);
+  Deno.unrefTimer(watchdog);
+  await running.shutdown();
   return 0;
 }
 

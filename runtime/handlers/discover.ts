@@ -31,8 +31,20 @@ export async function discoverHandlerFiles(dir: string): Promise<HandlerSource[]
     if (entry.isFile && isHandlerFileName(entry.name)) names.push(entry.name);
   }
   names.sort();
-  return names.map((name) => {
+  return names.map((name) => fileSource(join(dir, name)));
+}
+
+/** `_middleware.ts` (or `.js`) in `dir`, if there is one. */
+export async function findMiddlewareFile(dir: string): Promise<HandlerSource | null> {
+  for (const name of ["_middleware.ts", "_middleware.js"]) {
     const file = join(dir, name);
-    return { file, load: () => import(pathToFileURL(file).href) };
-  });
+    const info = await Deno.stat(file).catch(() => null);
+    if (info?.isFile) return fileSource(file);
+  }
+  return null;
+}
+
+/** A source that imports `file` from disk. */
+export function fileSource(file: string): HandlerSource {
+  return { file, load: () => import(pathToFileURL(file).href) };
 }

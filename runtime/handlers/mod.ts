@@ -4,6 +4,18 @@
  */
 export { defineService, isServiceDefinition } from "./define.ts";
 export type { AnyMethod, ServiceDefinition } from "./define.ts";
-export { discoverHandlerFiles, type HandlerSource, isHandlerFileName } from "./discover.ts";
+export {
+  discoverHandlerFiles,
+  fileSource,
+  findMiddlewareFile,
+  type HandlerSource,
+  isHandlerFileName,
+} from "./discover.ts";
 export { type LoadedHandlers, loadHandlers } from "./load.ts";
-export { lowerCamel, type MethodBinding } from "./bind.ts";
+export { bindMethods, lowerCamel, type MethodBinding } from "./bind.ts";
+export {
+  defineMiddleware,
+  loadMiddleware,
+  MIDDLEWARE_FILE_HINT,
+  type MiddlewareDefinition,
+} from "./middleware.ts";

@@ -1,5 +1,8 @@
 /**
- * The built-in interceptors, in the order they run.
+ * The built-in interceptors. They run in this order, after "recover" (the
+ * call runner itself): metrics → access log → rate limit → deadline → user
+ * middleware → handler.
  * @module
  */
 export { accessLog } from "./access_log.ts";
+export { deadline } from "./deadline.ts";

@@ -81,6 +81,8 @@ interface _HistogramValue {
 export class SnapshotHistogram extends Histogram<string> {
   readonly #read: () => readonly HistogramSeries[];
   readonly #bounds: readonly number[];
+  readonly #name: string;
+  readonly #help: string;
 
   constructor(
     config: SnapshotConfig & { buckets: readonly number[] },
@@ -89,6 +91,8 @@ export class SnapshotHistogram extends Histogram<string> {
     super({ ...config, buckets: [...config.buckets], registers: [config.registry] });
     this.#read = read;
     this.#bounds = config.buckets;
+    this.#name = config.name;
+    this.#help = config.help;
   }
 
   /**
@@ -97,10 +101,10 @@ export class SnapshotHistogram extends Histogram<string> {
    * both. The shape mirrors prom-client 15's own: `le` in `labels` (a fresh
    * object, because `get()` merges into it), the series in `sharedLabels`.
    */
-  async getForPromString(): Promise<
+  getForPromString(): Promise<
     { name: string; help: string; type: string; values: _HistogramValue[]; aggregator: string }
   > {
-    const bucketName = `${this.name}_bucket`;
+    const bucketName = `${this.#name}_bucket`;
     const values: _HistogramValue[] = [];
     for (const series of this.#read()) {
       let cumulative = 0;
@@ -109,10 +113,16 @@ export class SnapshotHistogram extends Histogram<string> {
         values.push(_value({ le: this.#bounds[i] }, series.labels, cumulative, bucketName));
       }
       values.push(_value({ le: "+Inf" }, series.labels, series.count, bucketName));
-      values.push(_value({}, series.labels, series.sum, `${this.name}_sum`));
-      values.push(_value({}, series.labels, series.count, `${this.name}_count`));
+      values.push(_value({}, series.labels, series.sum, `${this.#name}_sum`));
+      values.push(_value({}, series.labels, series.count, `${this.#name}_count`));
     }
-    return { name: this.name, help: this.help, type: "histogram", values, aggregator: "sum" };
+    return Promise.resolve({
+      name: this.#name,
+      help: this.#help,
+      type: "histogram",
+      values,
+      aggregator: "sum",
+    });
   }
 }
 

@@ -3,68 +3,73 @@
  * shut down within bounds.
  * @module
  */
-import type { ResolvedConfig } from "../config/types.ts";
-import type { LoadedHandlers } from "../handlers/mod.ts";
+import type { ResolvedServer } from "../config/types.ts";
+import type { MethodBinding } from "../handlers/mod.ts";
 import type { Logger } from "../log/types.ts";
 import { type BoundAddress, createTransport, type TransportCall } from "../transport/mod.ts";
-import { accessLog } from "../interceptors/mod.ts";
 import { type CallRunner, createCallRunner } from "./dispatch.ts";
 import type { Interceptor } from "./interceptor.ts";
 
 /** A running server. */
-export interface SvcServer extends AsyncDisposable {
+export interface SvcServer {
   /** Where the gRPC listener is bound (the real port when config said 0). */
   readonly address: BoundAddress;
   /** Calls currently running. */
   readonly inFlight: number;
   /**
-   * Stops accepting calls, lets in-flight calls finish for up to
-   * `gracePeriodMs`, then cancels the rest and closes. Idempotent.
+   * Stops accepting connections and calls (GOAWAY) and resolves once every
+   * in-flight call has ended. Open streams can keep it pending forever:
+   * bound it, then call `close()`.
    */
-  shutdown(gracePeriodMs?: number): Promise<void>;
+  drain(): Promise<void>;
+  /** Cancels every call (their signals abort) and closes all connections. */
+  close(): Promise<void>;
+  /** Resolves true once no call is running, or false after `ms`. */
+  idle(ms: number): Promise<boolean>;
 }
 
 /** What {@link startServer} needs: everything already loaded and validated. */
 export interface StartServerOptions {
-  readonly config: ResolvedConfig;
-  readonly handlers: LoadedHandlers;
+  readonly server: ResolvedServer;
+  /** Every method served, user and built-in. */
+  readonly bindings: readonly MethodBinding[];
+  /** Run outermost first around every handler. */
+  readonly interceptors: readonly Interceptor[];
   readonly log: Logger;
 }
 
 /** Binds the transport and serves every bound method. */
 export async function startServer(options: StartServerOptions): Promise<SvcServer> {
-  const { config, handlers, log } = options;
-  const transport = createTransport(config.server);
-  // Built-ins first (recover is the runner itself), then the user's.
-  const interceptors: Interceptor[] = [];
-  if (config.logging.accessLog) interceptors.push(accessLog(log));
+  const { bindings, interceptors, log } = options;
+  const transport = createTransport(options.server);
   const runners = new Map<string, CallRunner>();
-  for (const binding of handlers.bindings) {
+  for (const binding of bindings) {
     runners.set(binding.method.path, createCallRunner(binding, { log, interceptors }));
   }
-  const routes = handlers.bindings.map((b) => ({ path: b.method.path, kind: b.method.kind }));
+  const routes = bindings.map((b) => ({ path: b.method.path, kind: b.method.kind }));
   let inFlight = 0;
+  let onIdle: (() => void) | null = null;
+  const finished = () => {
+    if (--inFlight === 0 && onIdle) onIdle();
+  };
   const onCall = (call: TransportCall) => {
     inFlight++;
-    runners.get(call.route.path)!(call).finally(() => inFlight--);
+    runners.get(call.route.path)!(call).finally(finished);
   };
   const address = await transport.listen(routes, onCall);
-
-  let stopping: Promise<void> | null = null;
-  const shutdown = (gracePeriodMs = config.shutdown.gracePeriod) =>
-    stopping ??= (async () => {
-      const drained = await withTimeout(transport.drain(), gracePeriodMs);
-      if (!drained) log.warn("grace period over; cancelling calls", { inFlight });
-      await transport.close();
-    })();
 
   return {
     address,
     get inFlight() {
       return inFlight;
     },
-    shutdown,
-    [Symbol.asyncDispose]: () => shutdown(0),
+    drain: () => transport.drain(),
+    close: () => transport.close(),
+    idle(ms) {
+      if (inFlight === 0) return Promise.resolve(true);
+      const idle = new Promise<void>((resolve) => onIdle = resolve);
+      return withTimeout(idle, ms).finally(() => onIdle = null);
+    },
   };
 }
 

@@ -1,0 +1,60 @@
+/**
+ * Graceful shutdown, in the contract's order, every step bounded:
+ * NOT_SERVING → deregister → drain delay → stop accepting → grace period →
+ * cancel the rest → close admin and the rest.
+ * @module
+ */
+import type { ResolvedShutdown } from "../config/types.ts";
+import type { HealthState } from "../health/state.ts";
+import type { Logger } from "../log/types.ts";
+import { type SvcServer, withTimeout } from "../server/server.ts";
+
+/** How long deregistration may take before shutdown goes on without it. */
+export const DEREGISTER_TIMEOUT_MS = 2_000;
+/** How long cancelled calls get to unwind before the listener is torn down. */
+const CANCEL_SETTLE_MS = 500;
+
+/** What the shutdown sequence acts on. */
+export interface ShutdownParts {
+  readonly settings: ResolvedShutdown;
+  readonly health: HealthState;
+  readonly server: SvcServer;
+  readonly log: Logger;
+  /** Marks the process not ready (`/readyz` fails) as step 1. */
+  markDraining(): void;
+  /** Removes the registry key; bounded by {@link DEREGISTER_TIMEOUT_MS}. */
+  deregister(): Promise<void>;
+  /** Closes the admin server, registry client and the rest; bounded too. */
+  closeRest(): Promise<void>;
+}
+
+/** Runs the shutdown sequence; resolves when everything is closed. */
+export async function shutdown(parts: ShutdownParts): Promise<void> {
+  const { settings, health, server, log } = parts;
+  const started = performance.now();
+  const step = (msg: string, fields: Record<string, unknown> = {}) =>
+    log.info(`shutdown: ${msg}`, { elapsedMs: Math.round(performance.now() - started), ...fields });
+
+  health.setAll("NOT_SERVING");
+  parts.markDraining();
+  step("health NOT_SERVING", { inFlight: server.inFlight });
+
+  const deregistered = await withTimeout(parts.deregister().catch(() => {}), DEREGISTER_TIMEOUT_MS);
+  step(deregistered ? "deregistered" : "deregistration timed out; the key expires with its lease");
+
+  if (settings.drainDelay > 0) {
+    await new Promise((resolve) => setTimeout(resolve, settings.drainDelay));
+  }
+  // Watch streams would hold the drain open; their watchers already saw
+  // NOT_SERVING, so end them now.
+  health.close();
+  step("stopped accepting calls", { inFlight: server.inFlight });
+  const drained = await withTimeout(server.drain(), settings.gracePeriod);
+  if (!drained) step("grace period over; cancelling calls", { inFlight: server.inFlight });
+  await server.close();
+  await server.idle(CANCEL_SETTLE_MS);
+  step("server closed", { inFlight: server.inFlight });
+
+  await withTimeout(parts.closeRest().catch(() => {}), DEREGISTER_TIMEOUT_MS);
+  step("complete");
+}

@@ -1,0 +1,97 @@
+/**
+ * Start-up after everything is loaded: listen, admin, health SERVING; and
+ * the shutdown that undoes it. Order: listen → admin → SERVING.
+ * @module
+ */
+import { startAdmin } from "../admin/mod.ts";
+import type { AdminServer } from "../admin/mod.ts";
+import { HealthState } from "../health/state.ts";
+import { accessLog, deadline } from "../interceptors/mod.ts";
+import type { Logger } from "../log/types.ts";
+import { createMetrics, type Metrics } from "../metrics/mod.ts";
+import type { Interceptor } from "../server/interceptor.ts";
+import { startServer } from "../server/server.ts";
+import type { BoundAddress } from "../transport/mod.ts";
+import { loadBuiltins } from "./builtins.ts";
+import type { LoadedApp } from "./load.ts";
+import { shutdown } from "./shutdown.ts";
+
+/** A serving app. */
+export interface RunningApp {
+  readonly address: BoundAddress;
+  /** The admin HTTP port, or null when admin is disabled. */
+  readonly adminPort: number | null;
+  readonly health: HealthState;
+  /** Runs the graceful shutdown sequence once; later calls return the same promise. */
+  shutdown(): Promise<void>;
+}
+
+/** Serves a loaded app and marks it SERVING. */
+export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp> {
+  const { config } = app;
+  const health = new HealthState(app.handlers.services.keys());
+  const builtins = await loadBuiltins(config, health);
+  const bindings = [...app.handlers.bindings, ...builtins.bindings];
+  const metrics = config.admin.enabled
+    ? createMetrics({ methods: bindings.map((b) => b.method) })
+    : null;
+
+  const interceptors: Interceptor[] = [];
+  if (metrics) interceptors.push(metrics.interceptor());
+  if (config.logging.accessLog) interceptors.push(accessLog(log));
+  interceptors.push(deadline, ...app.middleware);
+
+  const server = await startServer({ server: config.server, bindings, interceptors, log });
+  let draining = false;
+  let admin: AdminServer | null = null;
+  try {
+    admin = metrics ? await startAdminFor(app, metrics, health, () => draining, log) : null;
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  health.setAll("SERVING");
+
+  let stopping: Promise<void> | null = null;
+  return {
+    address: server.address,
+    adminPort: admin?.port ?? null,
+    health,
+    shutdown: () =>
+      stopping ??= shutdown({
+        settings: config.shutdown,
+        health,
+        server,
+        log,
+        markDraining: () => draining = true,
+        deregister: () => Promise.resolve(),
+        closeRest: async () => {
+          await admin?.close();
+        },
+      }),
+  };
+}
+
+function startAdminFor(
+  app: LoadedApp,
+  metrics: Metrics,
+  health: HealthState,
+  draining: () => boolean,
+  log: Logger,
+): Promise<AdminServer> {
+  const { host, port } = app.config.admin;
+  return startAdmin({
+    host,
+    port,
+    render: () => metrics.render(),
+    live: () => true,
+    ready: () => {
+      if (draining()) return { ready: false, reason: "shutting down" };
+      const status = health.get("");
+      return status === "SERVING"
+        ? { ready: true, reason: "" }
+        : { ready: false, reason: `health is ${status}` };
+    },
+    log,
+  });
+}

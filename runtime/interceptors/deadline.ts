@@ -1,0 +1,17 @@
+/**
+ * Rejects calls whose deadline passed before their handler could start
+ * (queued behind a rate limit or a slow interceptor), so no work is done
+ * for an answer nobody will read.
+ * @module
+ */
+import { RpcError, Status } from "../errors.ts";
+import type { Interceptor } from "../server/interceptor.ts";
+
+const EXPIRED = new RpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
+
+/** The deadline interceptor. */
+export const deadline: Interceptor = (next) =>
+  function checkDeadline(call) {
+    if (call.deadline <= Date.now()) return Promise.reject(EXPIRED);
+    return next(call);
+  };

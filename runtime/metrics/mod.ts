@@ -1,0 +1,6 @@
+/**
+ * Prometheus metrics: go-grpc-prometheus's gRPC server metrics, svc's own,
+ * and process metrics, on a registry per {@link createMetrics} call.
+ * @module
+ */
+export { createMetrics, type Metrics, type MetricsMethod, type MetricsOptions } from "./metrics.ts";
