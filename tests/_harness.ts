@@ -40,15 +40,6 @@ export interface StartSvcOptions {
   args?: string[];
   /** How long to wait for the "serving" line. Default 60 s (first runs fetch npm packages). */
   startTimeoutMs?: number;
-  /**
-   * Whether to wait for the "admin serving" line: `true` waits for it (and
-   * fails without it), `false` does not wait. By default it waits when
-   * `SVC_ADMIN_ENABLED` is not "false", but only up to `adminGraceMs` after
-   * "serving"; `adminPort` is null if it never came.
-   */
-  admin?: boolean;
-  /** See `admin`. Default 3 s. */
-  adminGraceMs?: number;
 }
 
 /** How a process ended. */
@@ -61,7 +52,7 @@ export interface ExitStatus {
 export interface SvcProcess extends AsyncDisposable {
   /** The gRPC port from the "serving" line. */
   readonly port: number;
-  /** The admin HTTP port from the "admin serving" line, or null. */
+  /** The admin HTTP port from the "serving" line, or null when admin is off. */
   readonly adminPort: number | null;
   readonly pid: number;
   /** Everything written to stderr so far. */
@@ -156,22 +147,8 @@ export async function startSvc(options: StartSvcOptions): Promise<SvcProcess> {
       options.startTimeoutMs ?? 60_000,
       'the "serving" log line',
     );
-    let adminPort: number | null = null;
-    const waitAdmin = options.admin ?? env.SVC_ADMIN_ENABLED !== "false";
-    if (waitAdmin) {
-      const isAdmin = (l: Record<string, unknown>) =>
-        l.msg === "admin serving" && typeof l.port === "number";
-      try {
-        const line = await out.waitFor(
-          isAdmin,
-          options.admin ? options.startTimeoutMs ?? 60_000 : options.adminGraceMs ?? 3_000,
-          'the "admin serving" log line',
-        );
-        adminPort = line.port as number;
-      } catch (err) {
-        if (options.admin || out.exited) throw err;
-      }
-    }
+    // The "serving" line names the admin port (null when admin is off).
+    const adminPort = typeof serving.adminPort === "number" ? serving.adminPort : null;
     const port = serving.port as number;
     return {
       port,

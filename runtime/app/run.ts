@@ -24,11 +24,9 @@ export async function runApp(app: LoadedApp, log: Logger = appLogger(app)): Prom
     port: running.address.port,
     transport: app.config.server.transport,
     tls: app.config.server.tls !== null,
+    adminPort: running.adminPort,
     services: [...running.health.services()].filter((s) => s !== ""),
   });
-  if (running.adminPort !== null) {
-    log.info("admin serving", { port: running.adminPort, host: app.config.admin.host });
-  }
 
   const signal = await nextSignal();
   log.info("shutdown started", { signal });
