@@ -1,0 +1,94 @@
+/**
+ * /metrics of a real process after a known mix of calls: exact counters,
+ * go-grpc-prometheus names and labels, and promtool's verdict.
+ */
+import * as grpc from "@grpc/grpc-js";
+import assert from "node:assert/strict";
+import { parseExposition, valueOf } from "../runtime/metrics/_exposition.ts";
+import { grpcClient, readAll, ROOT, startSvc, unary } from "./_harness.ts";
+
+const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
+const factory = grpcClient([`${ROOT}/tests/fixtures/e2e/proto/e2e.proto`]);
+
+async function promtool(text: string): Promise<{ code: number; output: string }> {
+  const child = new Deno.Command("promtool", {
+    args: ["check", "metrics"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  return { code, output: new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr) };
+}
+
+Deno.test("/metrics counts exactly what a client sent and received, and passes promtool", async () => {
+  await using svc = await startSvc({ config: CONFIG, env: { SVC_ADMIN_ENABLED: "true" } });
+  assert.ok(svc.adminPort, "admin is on");
+  const client = factory.makeClient("e2e.Test", svc.port);
+  try {
+    for (let i = 0; i < 3; i++) await unary(client, "echo", { message: `m${i}` });
+    await assert.rejects(unary(client, "fail", { kind: "plain" }));
+    await assert.rejects(
+      unary(client, "fail", { kind: "rpc", code: grpc.status.PERMISSION_DENIED }),
+    );
+    await assert.rejects(unary(client, "notImplemented", {}));
+    assert.equal((await readAll(client.count({ count: 5 }))).length, 5);
+    await new Promise<void>((resolve, reject) => {
+      const call = client.sum((err: Error | null) => err ? reject(err) : resolve());
+      for (let i = 0; i < 4; i++) call.write({ value: "1" });
+      call.end();
+    });
+    const chat = client.chat();
+    const chatReplies = readAll(chat);
+    for (let i = 0; i < 3; i++) chat.write({ message: "x" });
+    chat.end();
+    assert.equal((await chatReplies).length, 3);
+  } finally {
+    client.close();
+  }
+
+  const response = await fetch(`http://127.0.0.1:${svc.adminPort}/metrics`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
+  const text = await response.text();
+  const samples = parseExposition(text);
+  const labels = (type: string, method: string) => ({
+    grpc_type: type,
+    grpc_service: "e2e.Test",
+    grpc_method: method,
+  });
+  const handled = (type: string, method: string, code: string) => ({
+    ...labels(type, method),
+    grpc_code: code,
+  });
+  const expect = (name: string, l: Record<string, string>, value: number) =>
+    assert.equal(valueOf(samples, name, l), value, `${name}${JSON.stringify(l)}`);
+
+  expect("grpc_server_started_total", labels("unary", "Echo"), 3);
+  expect("grpc_server_handled_total", handled("unary", "Echo", "OK"), 3);
+  expect("grpc_server_msg_received_total", labels("unary", "Echo"), 3);
+  expect("grpc_server_msg_sent_total", labels("unary", "Echo"), 3);
+  expect("grpc_server_started_total", labels("unary", "Fail"), 2);
+  expect("grpc_server_handled_total", handled("unary", "Fail", "Internal"), 1);
+  expect("grpc_server_handled_total", handled("unary", "Fail", "PermissionDenied"), 1);
+  expect("grpc_server_handled_total", handled("unary", "Fail", "OK"), 0);
+  expect("grpc_server_msg_sent_total", labels("unary", "Fail"), 0);
+  expect("grpc_server_handled_total", handled("unary", "NotImplemented", "Unimplemented"), 1);
+  expect("grpc_server_msg_received_total", labels("server_stream", "Count"), 1);
+  expect("grpc_server_msg_sent_total", labels("server_stream", "Count"), 5);
+  expect("grpc_server_handled_total", handled("server_stream", "Count", "OK"), 1);
+  expect("grpc_server_msg_received_total", labels("client_stream", "Sum"), 4);
+  expect("grpc_server_msg_sent_total", labels("client_stream", "Sum"), 1);
+  expect("grpc_server_msg_received_total", labels("bidi_stream", "Chat"), 3);
+  expect("grpc_server_msg_sent_total", labels("bidi_stream", "Chat"), 3);
+  expect("grpc_server_handled_total", handled("bidi_stream", "Chat", "OK"), 1);
+  expect("grpc_server_handling_seconds_count", labels("unary", "Echo"), 3);
+  expect("grpc_server_started_total", labels("unary", "BadReturn"), 0);
+  expect("svc_server_in_flight_calls", {}, 0);
+
+  const verdict = await promtool(text);
+  assert.equal(verdict.code, 0, `promtool check metrics:\n${verdict.output}`);
+});
