@@ -15,6 +15,8 @@
  */
 export { defineService, isServiceDefinition } from "./handlers/define.ts";
 export type { AnyMethod, ServiceDefinition } from "./handlers/define.ts";
+export { defineMiddleware } from "./handlers/middleware.ts";
+export type { MiddlewareDefinition } from "./handlers/middleware.ts";
 export { RpcError, Status } from "./errors.ts";
 export type { MetadataValue, RpcErrorOptions } from "./errors.ts";
 export { Metadata } from "./metadata.ts";

@@ -32,7 +32,7 @@ export const ROOT: string = fromFileUrl(new URL("../", import.meta.url)).replace
 export interface StartSvcOptions {
   /** Config file, absolute or relative to `cwd`. */
   config: string;
-  /** Extra environment; merged over the defaults `SVC_SERVER_PORT=0`, `SVC_ADMIN_PORT=0`. */
+  /** Extra environment; merged over the defaults `SVC_SERVER_PORT=0`, `SVC_ADMIN_PORT=0`, `SVC_SHUTDOWN_DRAIN_DELAY=0s`. */
   env?: Record<string, string>;
   /** Working directory of the process. Default: the repository root. */
   cwd?: string;
@@ -86,6 +86,8 @@ export async function startSvc(options: StartSvcOptions): Promise<SvcProcess> {
   const env: Record<string, string> = {
     SVC_SERVER_PORT: "0",
     SVC_ADMIN_PORT: "0",
+    // Tests stop servers often; the 5 s production drain delay only slows them.
+    SVC_SHUTDOWN_DRAIN_DELAY: "0s",
     NO_COLOR: "1",
     ...options.env,
   };
