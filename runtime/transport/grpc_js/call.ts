@@ -14,6 +14,12 @@ import type { PeerCertificate as NodePeerCertificate } from "node:tls";
 import { Metadata } from "../../metadata.ts";
 import type { PeerCertificate } from "../../server/context.ts";
 import type { CallStatus, Route, TransportCall } from "../types.ts";
+import {
+  belowLowWater,
+  type BufferedStream,
+  http2StreamOf,
+  overHighWater,
+} from "./backpressure.ts";
 import { fromGrpcMetadata, toBuffer, toGrpcMetadata } from "./metadata.ts";
 
 type AnyGrpcCall =
@@ -34,6 +40,7 @@ export class GrpcJsCall implements TransportCall {
   readonly #call: AnyGrpcCall;
   readonly #callback: sendUnaryData<Buffer> | null;
   readonly #abort = new AbortController();
+  #http2: BufferedStream | null | undefined;
   #headersSent = false;
   #ended = false;
 
@@ -76,7 +83,10 @@ export class GrpcJsCall implements TransportCall {
   write(message: Uint8Array): Promise<void> | void {
     const stream = this.#call as ServerWritableStream<Buffer, Buffer>;
     this.#headersSent = true;
-    if (stream.write(toBuffer(message))) return;
+    const accepted = stream.write(toBuffer(message));
+    const http2 = this.#http2 === undefined ? (this.#http2 = http2StreamOf(stream)) : this.#http2;
+    if (http2 && overHighWater(http2)) return belowLowWater(http2, this.#abort.signal);
+    if (accepted) return;
     return whenDrained(stream, this.#abort.signal);
   }
 
