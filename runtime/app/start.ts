@@ -10,9 +10,10 @@ import { accessLog, deadline } from "../interceptors/mod.ts";
 import type { Logger } from "../log/types.ts";
 import { createMetrics, type Metrics } from "../metrics/mod.ts";
 import type { Interceptor } from "../server/interceptor.ts";
+import { createRateLimiter } from "../rate_limit/mod.ts";
 import { startServer } from "../server/server.ts";
 import type { BoundAddress } from "../transport/mod.ts";
-import { loadBuiltins } from "./builtins.ts";
+import { BUILTIN_SERVICES, loadBuiltins } from "./builtins.ts";
 import type { LoadedApp } from "./load.ts";
 import { shutdown } from "./shutdown.ts";
 
@@ -39,6 +40,11 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   const interceptors: Interceptor[] = [];
   if (metrics) interceptors.push(metrics.interceptor());
   if (config.logging.accessLog) interceptors.push(accessLog(log));
+  const rateLimiter = createRateLimiter(config.rateLimit, {
+    exempt: (call) => BUILTIN_SERVICES.has(call.service),
+    onReject: (limit, call) => metrics?.onRateLimitReject(limit, call.service, call.methodName),
+  });
+  if (rateLimiter) interceptors.push(rateLimiter);
   interceptors.push(deadline, ...app.middleware);
 
   const server = await startServer({ server: config.server, bindings, interceptors, log });

@@ -1,0 +1,75 @@
+/**
+ * Who is calling, for per-caller rate limits: the peer's IP address or the
+ * value of a request header.
+ * @module
+ */
+import type { ServerCall } from "../server/context.ts";
+
+/**
+ * Returns a call's caller key, or null when the call carries none (no such
+ * header). Calls without a key share one "anonymous" bucket.
+ */
+export type CallerKeyOf = (call: ServerCall) => string | null;
+
+/**
+ * The IP address in a peer address: `10.0.0.7:51234` → `10.0.0.7`,
+ * `[::1]:51234` → `::1`. The port is dropped because a client that
+ * reconnects comes from a new port but is the same caller. An IPv4 address
+ * seen on a dual-stack socket (`[::ffff:10.0.0.7]:1`) becomes plain
+ * `10.0.0.7`, so both spellings share a bucket. Anything else (a bare IPv6
+ * address, a socket path) is returned unchanged.
+ *
+ * @example
+ * ```ts
+ * import { peerHost } from "./caller_key.ts";
+ * peerHost("[::1]:50000"); // "::1"
+ * ```
+ */
+export function peerHost(peer: string): string {
+  let host = peer;
+  if (peer.startsWith("[")) {
+    const end = peer.indexOf("]");
+    if (end > 0) host = peer.slice(1, end);
+  } else {
+    const colon = peer.indexOf(":");
+    // Exactly one colon: `host:port`. More than one: a bare IPv6 address.
+    if (colon >= 0 && peer.indexOf(":", colon + 1) < 0) host = peer.slice(0, colon);
+  }
+  if (host.length > 7 && host.slice(0, 7).toLowerCase() === "::ffff:" && host.includes(".")) {
+    host = host.slice(7);
+  }
+  return host;
+}
+
+/**
+ * Builds the key function for a `rateLimit.perKey.key` setting: `peer` or
+ * `header:<name>`. A `-bin` header's bytes are keyed by their base64.
+ *
+ * @example
+ * ```ts
+ * import { createCallerKey } from "./caller_key.ts";
+ * const keyOf = createCallerKey("header:x-api-key");
+ * ```
+ */
+export function createCallerKey(spec: string): CallerKeyOf {
+  if (spec === "peer") {
+    return function peerKey(call) {
+      return call.peer ? peerHost(call.peer) : null;
+    };
+  }
+  if (spec.startsWith("header:") && spec.length > "header:".length) {
+    const name = spec.slice("header:".length).toLowerCase();
+    return function headerKey(call) {
+      const value = call.metadata.get(name);
+      if (value === undefined || value === "") return null;
+      return typeof value === "string" ? value : _base64(value);
+    };
+  }
+  throw new RangeError(`Cannot use rate limit key "${spec}": expected "peer" or "header:<name>"`);
+}
+
+function _base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}

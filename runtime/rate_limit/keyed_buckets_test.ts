@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { FakeClock } from "./_testing.ts";
+import { KeyedBuckets } from "./keyed_buckets.ts";
+
+Deno.test("KeyedBuckets gives each key its own bucket", () => {
+  const buckets = new KeyedBuckets({ rate: 1, burst: 1, maxKeys: 10, clock: new FakeClock().now });
+  assert.equal(buckets.get("a").tryTake(), true);
+  assert.equal(buckets.get("a").tryTake(), false);
+  assert.equal(buckets.get("b").tryTake(), true);
+  assert.equal(buckets.get("a"), buckets.get("a"));
+});
+
+Deno.test("KeyedBuckets evicts the least recently used key beyond maxKeys", () => {
+  const buckets = new KeyedBuckets({ rate: 1, burst: 1, maxKeys: 2, clock: new FakeClock().now });
+  buckets.get("a").tryTake();
+  buckets.get("b");
+  buckets.get("c");
+  assert.equal(buckets.size, 2);
+  assert.equal(buckets.has("a"), false, "oldest evicted");
+  assert.equal(buckets.has("b"), true);
+  assert.equal(buckets.get("a").tryTake(), true, "an evicted key comes back full");
+  assert.equal(buckets.has("b"), false, "a's return evicted b");
+});
+
+Deno.test("KeyedBuckets counts a get() as a use", () => {
+  const buckets = new KeyedBuckets({ rate: 1, burst: 1, maxKeys: 2, clock: new FakeClock().now });
+  buckets.get("a");
+  buckets.get("b");
+  buckets.get("a");
+  buckets.get("c");
+  assert.deepEqual([buckets.has("a"), buckets.has("b"), buckets.has("c")], [true, false, true]);
+});
+
+Deno.test("KeyedBuckets rejects maxKeys < 1", () => {
+  assert.throws(() => new KeyedBuckets({ rate: 1, burst: 1, maxKeys: 0 }), /maxKeys must be >= 1/);
+});
