@@ -9,6 +9,7 @@
  * @module
  */
 import { defineService, RpcError, Status } from "svc";
+import type { GreeterHandlers } from "./_types.ts";
 
 /** Longest name we greet; longer ones are rejected with INVALID_ARGUMENT. */
 const MAX_NAME_LENGTH = 200;
@@ -26,7 +27,7 @@ function greeting(name: string): string {
   return `Hello, ${name || "world"}!`;
 }
 
-export default defineService("helloworld.Greeter", {
+export default defineService<GreeterHandlers>("helloworld.Greeter", {
   /** Unary: one greeting. */
   sayHello(req) {
     return { message: greeting(req.name) };

@@ -11,7 +11,14 @@
  * `server.compression` setting, not a per-call choice.
  * @module
  */
-import { defineService, RpcError, Status } from "svc";
+import { type CallContext, defineService, RpcError, Status } from "svc";
+import type {
+  EchoStatus,
+  PayloadInit,
+  PayloadType,
+  StreamingOutputCallRequest,
+  TestServiceHandlers,
+} from "./_types.ts";
 
 /** Metadata echoed back as a response header (Echo Metadata). */
 const ECHO_INITIAL = "x-grpc-test-echo-initial";
@@ -21,38 +28,8 @@ const ECHO_TRAILING = "x-grpc-test-echo-trailing-bin";
 /** The only payload type the test protos define. */
 const COMPRESSABLE = "COMPRESSABLE";
 
-interface Payload {
-  type: string;
-  body: Uint8Array;
-}
-
-interface EchoStatus {
-  code: number;
-  message: string;
-}
-
-interface ResponseParameters {
-  size: number;
-  intervalUs: number;
-}
-
-interface StreamingOutputCallRequest {
-  responseType?: string;
-  responseParameters?: ResponseParameters[] | null;
-  payload?: Payload | null;
-  responseStatus?: EchoStatus | null;
-}
-
-/** The handler context members used here. */
-interface Ctx {
-  metadata: { get(key: string): string | Uint8Array | undefined };
-  signal: AbortSignal;
-  setHeader(key: string, value: string | Uint8Array): void;
-  setTrailer(key: string, value: string | Uint8Array): void;
-}
-
 /** Echo Metadata: send the echo keys back as a header and a trailer. */
-function echoMetadata(ctx: Ctx): void {
+function echoMetadata(ctx: CallContext): void {
   const initial = ctx.metadata.get(ECHO_INITIAL);
   if (initial !== undefined) ctx.setHeader(ECHO_INITIAL, initial);
   const trailing = ctx.metadata.get(ECHO_TRAILING);
@@ -67,7 +44,7 @@ function echoStatus(status: EchoStatus | null | undefined): void {
 }
 
 /** A payload of `size` zero bytes. */
-function payload(responseType: string | undefined, size: number): Payload {
+function payload(responseType: PayloadType | undefined, size: number): PayloadInit {
   if (responseType !== undefined && responseType !== COMPRESSABLE) {
     throw new RpcError(
       Status.INVALID_ARGUMENT,
@@ -98,7 +75,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** The responses one StreamingOutputCallRequest asks for, observing `intervalUs`. */
-async function* respond(req: StreamingOutputCallRequest, ctx: Ctx) {
+async function* respond(req: StreamingOutputCallRequest, ctx: CallContext) {
   echoStatus(req.responseStatus);
   for (const params of req.responseParameters ?? []) {
     await sleep((params.intervalUs ?? 0) / 1000, ctx.signal);
@@ -107,7 +84,8 @@ async function* respond(req: StreamingOutputCallRequest, ctx: Ctx) {
   }
 }
 
-export default defineService("grpc.testing.TestService", {
+// UnimplementedCall is left out on purpose, hence Partial.
+export default defineService<Partial<TestServiceHandlers>>("grpc.testing.TestService", {
   /** One empty request, one empty response. */
   emptyCall(_req, ctx) {
     echoMetadata(ctx);

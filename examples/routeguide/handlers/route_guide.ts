@@ -5,6 +5,7 @@
  * @module
  */
 import { defineService } from "svc";
+import type { RouteGuideHandlers } from "./_types.ts";
 import { type Feature, FEATURES, type Point } from "./_features.ts";
 import { distance } from "./_geo.ts";
 
@@ -37,7 +38,7 @@ function featureAt(point: Point): Feature {
   return byLocation.get(keyOf(point)) ?? { name: "", location: point };
 }
 
-export default defineService("routeguide.RouteGuide", {
+export default defineService<RouteGuideHandlers>("routeguide.RouteGuide", {
   /** Unary: the feature at a point, or an unnamed one. */
   getFeature(point) {
     return featureAt(pointOf(point));
