@@ -16,6 +16,13 @@ export async function runApp(app: LoadedApp, log: Logger = appLogger(app)): Prom
   for (const warning of app.warnings) log.warn(warning);
   keepServingOnStrayRejections(log);
 
+  // Listen before "serving" is logged (whoever reads that line may signal
+  // at once) and for the whole run (a second signal must never meet the
+  // default action).
+  const firstSignal = onSignals((again) => {
+    log.warn("second signal; exiting now", { signal: again });
+    Deno.exit(130);
+  });
   const running = await startApp(app, log);
   log.info("serving", {
     service: app.config.service.name,
@@ -28,12 +35,8 @@ export async function runApp(app: LoadedApp, log: Logger = appLogger(app)): Prom
     services: [...running.health.services()].filter((s) => s !== ""),
   });
 
-  const signal = await nextSignal();
+  const signal = await firstSignal;
   log.info("shutdown started", { signal });
-  nextSignal().then((again) => {
-    log.warn("second signal; exiting now", { signal: again });
-    Deno.exit(130);
-  });
   // Every step is bounded already; this is the bound on the bounds.
   const { drainDelay, gracePeriod } = app.config.shutdown;
   const watchdog = setTimeout(() => {
@@ -51,16 +54,16 @@ export function appLogger(app: LoadedApp): Logger {
   return createLogger({ level, format });
 }
 
-function nextSignal(): Promise<string> {
+/** Resolves with the first SIGTERM/SIGINT; later ones go to `onAgain`. */
+function onSignals(onAgain: (signal: string) => void): Promise<string> {
   return new Promise((resolve) => {
-    const listeners = SIGNALS.map((name) => {
-      const listener = () => {
-        SIGNALS.forEach((n, i) => Deno.removeSignalListener(n, listeners[i]));
-        resolve(name);
-      };
-      Deno.addSignalListener(name, listener);
-      return listener;
-    });
+    let seen = 0;
+    for (const name of SIGNALS) {
+      Deno.addSignalListener(name, () => {
+        if (++seen === 1) resolve(name);
+        else onAgain(name);
+      });
+    }
   });
 }
 

@@ -28,18 +28,17 @@ type AnyGrpcCall =
   | ServerWritableStream<Buffer, Buffer>
   | ServerDuplexStream<Buffer, Buffer>;
 
-const EMPTY = new Metadata();
-
 /** One grpc-js call seen through the TransportCall interface. */
 export class GrpcJsCall implements TransportCall {
   readonly route: Route;
-  readonly metadata: Metadata;
   readonly request: Uint8Array | null;
   // Read up front: grpc-js answers "unknown" once the stream has closed.
   readonly peer: string;
   readonly #call: AnyGrpcCall;
   readonly #callback: sendUnaryData<Buffer> | null;
-  readonly #abort = new AbortController();
+  // Both built on first use: most unary calls never look at either.
+  #abort: AbortController | null = null;
+  #metadata: Metadata | null = null;
   #http2: BufferedStream | null | undefined;
   #headersSent = false;
   #ended = false;
@@ -48,13 +47,12 @@ export class GrpcJsCall implements TransportCall {
     this.route = route;
     this.#call = call;
     this.#callback = callback;
-    this.metadata = fromGrpcMetadata(call.metadata);
     this.request = "request" in call ? call.request : null;
     this.peer = call.getPeer();
-    (call as ServerUnaryCall<Buffer, Buffer>).once(
-      "cancelled",
-      () => this.#abort.abort(new DOMException("call cancelled", "AbortError")),
-    );
+  }
+
+  get metadata(): Metadata {
+    return this.#metadata ??= fromGrpcMetadata(this.#call.metadata);
   }
 
   get peerCertificate(): PeerCertificate | null {
@@ -67,11 +65,19 @@ export class GrpcJsCall implements TransportCall {
   }
 
   get signal(): AbortSignal {
+    if (!this.#abort) {
+      const abort = this.#abort = new AbortController();
+      const cancel = () => abort.abort(new DOMException("call cancelled", "AbortError"));
+      // grpc-js sets `cancelled` before it emits the event.
+      const call = this.#call as ServerUnaryCall<Buffer, Buffer>;
+      if (call.cancelled) cancel();
+      else call.once("cancelled", cancel);
+    }
     return this.#abort.signal;
   }
 
   requests(): AsyncIterable<Uint8Array> {
-    return readMessages(this.#call as ServerReadableStream<Buffer, Buffer>, this.#abort.signal);
+    return readMessages(this.#call as ServerReadableStream<Buffer, Buffer>, this.signal);
   }
 
   sendHeaders(headers: Metadata): void {
@@ -85,15 +91,15 @@ export class GrpcJsCall implements TransportCall {
     this.#headersSent = true;
     const accepted = stream.write(toBuffer(message));
     const http2 = this.#http2 === undefined ? (this.#http2 = http2StreamOf(stream)) : this.#http2;
-    if (http2 && overHighWater(http2)) return belowLowWater(http2, this.#abort.signal);
+    if (http2 && overHighWater(http2)) return belowLowWater(http2, this.signal);
     if (accepted) return;
-    return whenDrained(stream, this.#abort.signal);
+    return whenDrained(stream, this.signal);
   }
 
   end(status: CallStatus, response?: Uint8Array): void {
     if (this.#ended) return;
     this.#ended = true;
-    const trailers = toGrpcMetadata(status.trailers ?? EMPTY);
+    const trailers = status.trailers ? toGrpcMetadata(status.trailers) : undefined;
     if (this.#callback) {
       if (status.code === 0) this.#callback(null, response && toBuffer(response), trailers);
       else {
