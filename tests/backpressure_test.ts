@@ -5,7 +5,7 @@
  * runtime/transport/grpc_js/backpressure.ts); this is its regression test.
  */
 import assert from "node:assert/strict";
-import { ROOT, startSvc } from "./_harness.ts";
+import { grpcClient, ROOT, startSvc } from "./_harness.ts";
 import { PYTHON, pythonGrpcMissing } from "./_python.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
@@ -46,4 +46,25 @@ Deno.test({
     // The client went away; the stream ends and the server keeps serving.
     await svc.waitForLog((l) => l.msg === "call" && l.method === "/e2e.Test/Count");
   },
+});
+
+Deno.test("a client streaming faster than the handler reads is held back by flow control", async () => {
+  await using svc = await startSvc({ config: CONFIG });
+  const client = grpcClient([`${ROOT}/tests/fixtures/e2e/proto/e2e.proto`]).makeClient(
+    "e2e.Test",
+    svc.port,
+  );
+  try {
+    const before = rssKiB(svc.pid);
+    // Drip reads one message every 20 ms; send 48 MiB in 3000 messages at once.
+    const call = client.drip({ deadline: Date.now() + 20_000 }, () => {});
+    const chunk = { data: new Uint8Array(16 * 1024) };
+    for (let i = 0; i < 3000; i++) call.write(chunk);
+    await new Promise((r) => setTimeout(r, 2000));
+    const grown = rssKiB(svc.pid) - before;
+    assert.ok(grown < 24 * 1024, `server RSS grew ${grown} KiB while the client queued 48 MiB`);
+    call.cancel();
+  } finally {
+    client.close();
+  }
 });
