@@ -1,6 +1,6 @@
 /**
- * The services every svc process serves besides the user's: health (and
- * reflection once wired), from protos compiled into the runtime.
+ * The services every svc process serves besides the user's: health and
+ * reflection, from protos compiled into the runtime.
  * @module
  */
 import type { ResolvedConfig } from "../config/types.ts";
@@ -11,25 +11,53 @@ import type { ServiceDefinition } from "../handlers/define.ts";
 import { bindMethods, type MethodBinding } from "../handlers/mod.ts";
 import { loadProtos } from "../protos/mod.ts";
 import type { ProtoSet } from "../protos/types.ts";
+import type { Logger } from "../log/types.ts";
+import {
+  createDescriptorIndex,
+  createReflectionServices,
+  REFLECTION_PROTOS,
+  REFLECTION_V1_SERVICE,
+  REFLECTION_V1ALPHA_SERVICE,
+} from "../reflection/mod.ts";
 
 /** Built-in services: exempt from rate limits, not in `svc types`. */
-export const BUILTIN_SERVICES: ReadonlySet<string> = new Set([HEALTH_SERVICE]);
+export const BUILTIN_SERVICES: ReadonlySet<string> = new Set([
+  HEALTH_SERVICE,
+  REFLECTION_V1_SERVICE,
+  REFLECTION_V1ALPHA_SERVICE,
+]);
 
-/** The built-in protos and the bindings of the enabled built-in services. */
+/** The bindings of the built-in services `config` enables. */
 export interface Builtins {
-  readonly protos: ProtoSet;
   readonly bindings: readonly MethodBinding[];
 }
 
-/** Loads the embedded protos and binds the built-ins `config` enables. */
-export async function loadBuiltins(config: ResolvedConfig, health: HealthState): Promise<Builtins> {
-  const protos = await loadProtos({ files: [], includePaths: [], embedded: [HEALTH_PROTO] });
+/**
+ * Loads the embedded protos and binds the enabled built-ins. Reflection
+ * describes `userProtos` and the built-ins, and lists every served service.
+ */
+export async function loadBuiltins(
+  config: ResolvedConfig,
+  health: HealthState,
+  userProtos: ProtoSet,
+  userServices: Iterable<string>,
+  log: Logger,
+): Promise<Builtins> {
+  const embedded = [HEALTH_PROTO, ...REFLECTION_PROTOS];
+  const protos = await loadProtos({ files: [], includePaths: [], embedded });
   const definitions = new Map<string, { definition: ServiceDefinition; file: string }>();
-  if (config.health.enabled) {
-    definitions.set(HEALTH_SERVICE, {
-      definition: createHealthService(health),
-      file: "(built in)",
-    });
+  const add = (definition: ServiceDefinition) =>
+    definitions.set(definition.service, { definition, file: "(built in)" });
+  if (config.health.enabled) add(createHealthService(health));
+  if (config.reflection.enabled) {
+    const index = await createDescriptorIndex([protos, userProtos], { embedded });
+    for (const problem of index.problems) {
+      log.warn("reflection cannot describe a file; it answers NOT_FOUND for it", { problem });
+    }
+    const served = [...userServices, ...BUILTIN_SERVICES].filter((name) =>
+      name === HEALTH_SERVICE ? config.health.enabled : true
+    );
+    for (const service of createReflectionServices(index, () => served)) add(service);
   }
-  return { protos, bindings: bindMethods(definitions, protos) };
+  return { bindings: bindMethods(definitions, protos) };
 }

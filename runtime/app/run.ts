@@ -32,7 +32,7 @@ export async function runApp(app: LoadedApp, log: Logger = appLogger(app)): Prom
     transport: app.config.server.transport,
     tls: app.config.server.tls !== null,
     adminPort: running.adminPort,
-    services: [...running.health.services()].filter((s) => s !== ""),
+    services: running.services,
   });
 
   const signal = await firstSignal;

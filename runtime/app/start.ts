@@ -23,6 +23,8 @@ export interface RunningApp {
   /** The admin HTTP port, or null when admin is disabled. */
   readonly adminPort: number | null;
   readonly health: HealthState;
+  /** Every served service, the user's first, then the built-ins. */
+  readonly services: readonly string[];
   /** Runs the graceful shutdown sequence once; later calls return the same promise. */
   shutdown(): Promise<void>;
 }
@@ -31,7 +33,13 @@ export interface RunningApp {
 export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp> {
   const { config } = app;
   const health = new HealthState(app.handlers.services.keys());
-  const builtins = await loadBuiltins(config, health);
+  const builtins = await loadBuiltins(
+    config,
+    health,
+    app.protos,
+    app.handlers.services.keys(),
+    log,
+  );
   const bindings = [...app.handlers.bindings, ...builtins.bindings];
   const metrics = config.admin.enabled
     ? createMetrics({ methods: bindings.map((b) => b.method) })
@@ -63,6 +71,7 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
     address: server.address,
     adminPort: admin?.port ?? null,
     health,
+    services: [...new Set(bindings.map((b) => b.method.service))],
     shutdown: () =>
       stopping ??= shutdown({
         settings: config.shutdown,

@@ -41,7 +41,7 @@ export interface StartServerOptions {
 /** Binds the transport and serves every bound method. */
 export async function startServer(options: StartServerOptions): Promise<SvcServer> {
   const { bindings, interceptors, log } = options;
-  const transport = createTransport(options.server);
+  const transport = createTransport(options.server, log);
   const runners = new Map<string, CallRunner>();
   for (const binding of bindings) {
     runners.set(binding.method.path, createCallRunner(binding, { log, interceptors }));

@@ -167,8 +167,9 @@ def main():
             if args.call:
                 service_name, method_name = args.call.strip("/").split("/")
                 if service_name != args.symbol:
-                    pool, _ = build_pool(Stream(pb2_grpc.ServerReflectionStub(channel), pb2, ""),
-                                         service_name)
+                    other = Stream(pb2_grpc.ServerReflectionStub(channel), pb2, "")
+                    pool, _ = build_pool(other, service_name)
+                    other.close()
                 method = pool.FindServiceByName(service_name).methods_by_name[method_name]
                 request_class = message_class(pool, method.input_type.full_name)
                 response_class = message_class(pool, method.output_type.full_name)

@@ -2,9 +2,10 @@
  * The grpc-js transport: @grpc/grpc-js's Server on Deno's node:http2.
  * @module
  */
-import { Server } from "@grpc/grpc-js";
+import { logVerbosity, Server, setLogger, setLogVerbosity } from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
 import type { ResolvedServer } from "../../config/types.ts";
+import type { Logger } from "../../log/types.ts";
 import type { BoundAddress, Route, Transport, TransportCall } from "../types.ts";
 import { GrpcJsCall } from "./call.ts";
 import { toBuffer } from "./metadata.ts";
@@ -22,8 +23,12 @@ const GRPC_JS_KIND = {
 const passThrough = (bytes: Buffer) => bytes;
 const serialize = (bytes: Uint8Array) => toBuffer(bytes);
 
-/** Creates a grpc-js transport for `server` (host, port, TLS, limits). */
-export function createGrpcJsTransport(server: ResolvedServer): Transport {
+/**
+ * Creates a grpc-js transport for `server` (host, port, TLS, limits).
+ * grpc-js's own diagnostics go to `log` at debug level.
+ */
+export function createGrpcJsTransport(server: ResolvedServer, log: Logger): Transport {
+  routeGrpcJsLogs(log);
   const grpcServer = new Server(grpcJsServerOptions(server));
   let closing = false;
 
@@ -34,8 +39,12 @@ export function createGrpcJsTransport(server: ResolvedServer): Transport {
       const host = server.host.includes(":") ? `[${server.host}]` : server.host;
       const port = await new Promise<number>((resolve, reject) => {
         grpcServer.bindAsync(`${host}:${server.port}`, credentials, (error, port) => {
-          if (error) reject(error);
-          else resolve(port);
+          if (!error) resolve(port);
+          else if (/EADDRINUSE/.test(error.message)) {
+            reject(new Error(`cannot listen on ${host}:${server.port}: address already in use`));
+          } else if (/EACCES/.test(error.message)) {
+            reject(new Error(`cannot listen on ${host}:${server.port}: permission denied`));
+          } else reject(error);
         });
       });
       return { host: server.host, port } satisfies BoundAddress;
@@ -67,4 +76,17 @@ function register(grpcServer: Server, route: Route, onCall: (call: TransportCall
     passThrough,
     GRPC_JS_KIND[route.kind],
   );
+}
+
+// grpc-js prints to the console by default; keep its lines structured and
+// out of the way unless the operator asks for debug logs.
+function routeGrpcJsLogs(log: Logger): void {
+  if (!log.enabled("debug")) {
+    setLogVerbosity(logVerbosity.NONE);
+    return;
+  }
+  const write = (...args: unknown[]) =>
+    log.debug("grpc-js", { message: args.map(String).join(" ") });
+  setLogger({ error: write, info: write, debug: write });
+  setLogVerbosity(logVerbosity.DEBUG);
 }
