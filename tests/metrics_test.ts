@@ -4,25 +4,11 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
-import { parseExposition, valueOf } from "../runtime/metrics/_exposition.ts";
+import { parseExposition, promtoolCheck, valueOf } from "../runtime/metrics/_exposition.ts";
 import { grpcClient, readAll, ROOT, startSvc, unary } from "./_harness.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
 const factory = grpcClient([`${ROOT}/tests/fixtures/e2e/proto/e2e.proto`]);
-
-async function promtool(text: string): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  return { code, output: new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr) };
-}
 
 Deno.test("/metrics counts exactly what a client sent and received, and passes promtool", async () => {
   await using svc = await startSvc({ config: CONFIG, env: { SVC_ADMIN_ENABLED: "true" } });
@@ -89,6 +75,6 @@ Deno.test("/metrics counts exactly what a client sent and received, and passes p
   expect("grpc_server_started_total", labels("unary", "BadReturn"), 0);
   expect("svc_server_in_flight_calls", {}, 0);
 
-  const verdict = await promtool(text);
+  const verdict = await promtoolCheck(text);
   assert.equal(verdict.code, 0, `promtool check metrics:\n${verdict.output}`);
 });

@@ -54,3 +54,24 @@ export function valueOf(
   }
   return found[0].value;
 }
+
+/**
+ * Runs `promtool check metrics` on `text`: exit 0 is valid and lint-clean,
+ * 3 lint only, 1 a parse error. For tests.
+ */
+export async function promtoolCheck(
+  text: string,
+  promtool = "promtool",
+): Promise<{ code: number; output: string }> {
+  const child = new Deno.Command(promtool, {
+    args: ["check", "metrics"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  return { code, output: new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr) };
+}

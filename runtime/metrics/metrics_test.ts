@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { GO_CODE_NAMES, RpcError, Status } from "../errors.ts";
 import type { CallKind } from "../protos/types.ts";
 import type { ServerCall } from "../server/context.ts";
-import { findSamples, parseExposition, type Sample, valueOf } from "./_exposition.ts";
+import {
+  findSamples,
+  parseExposition,
+  promtoolCheck,
+  type Sample,
+  valueOf,
+} from "./_exposition.ts";
 import { createMetrics, type Metrics } from "./mod.ts";
 
 const METHODS = [
@@ -265,17 +271,7 @@ Deno.test({
       );
       metrics.onRateLimitReject("perMethod", "demo.Echo", "Chat");
       const { body } = await metrics.render();
-      const child = new Deno.Command(PROMTOOL, {
-        args: ["check", "metrics"],
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(body));
-      await writer.close();
-      const { code, stdout, stderr } = await child.output();
-      const said = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+      const { code, output: said } = await promtoolCheck(body, PROMTOOL);
       // 0 = valid and lint-clean; 3 would be lint only; 1 is a parse error.
       assert.equal(code, 0, `promtool exited ${code}: ${said}`);
     }
