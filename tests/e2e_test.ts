@@ -13,6 +13,12 @@ const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
 const PROTO = `${ROOT}/tests/fixtures/e2e/proto/e2e.proto`;
 const Status = grpc.status;
 const pythonMissing = await pythonGrpcMissing();
+const nghttpAvailable = await new Deno.Command("nghttp", {
+  args: ["--version"],
+  stdout: "null",
+  stderr: "null",
+})
+  .output().then((r) => r.success, () => false);
 
 type Client = ReturnType<ReturnType<typeof grpcClient>["makeClient"]>;
 
@@ -191,6 +197,26 @@ Deno.test("svc run serves all four call kinds, errors and metadata over a real s
       } finally {
         raw.close();
       }
+    });
+
+    await t.step({
+      name: "a non-gRPC content-type gets HTTP 415 (nghttp)",
+      ignore: !nghttpAvailable,
+      fn: async () => {
+        const { stdout } = await new Deno.Command("nghttp", {
+          args: [
+            "-v",
+            "-H",
+            ":method: POST",
+            "-H",
+            "content-type: application/json",
+            `http://127.0.0.1:${svc.port}/e2e.Test/Echo`,
+          ],
+          stdout: "piped",
+          stderr: "null",
+        }).output();
+        assert.match(new TextDecoder().decode(stdout), /:status: 415/);
+      },
     });
 
     await t.step("after all of that the process still serves", async () => {

@@ -8,6 +8,7 @@ import type { ResolvedServer } from "../../config/types.ts";
 import type { Logger } from "../../log/types.ts";
 import type { BoundAddress, Route, Transport, TransportCall } from "../types.ts";
 import { GrpcJsCall } from "./call.ts";
+import "./deno_compat.ts";
 import { toBuffer } from "./metadata.ts";
 import { grpcJsCredentials, grpcJsServerOptions } from "./options.ts";
 
