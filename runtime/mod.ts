@@ -23,3 +23,12 @@ export { Metadata } from "./metadata.ts";
 export type { CallContext, PeerCertificate, ServerCall } from "./server/context.ts";
 export type { CallHandler, Interceptor } from "./server/interceptor.ts";
 export type { LogFields, Logger, LogLevel } from "./log/types.ts";
+export type {
+  BidiStreamClientMethod,
+  CallClients,
+  ClientCallOptions,
+  ClientStreamClientMethod,
+  ServerStreamClientMethod,
+  ServiceClient,
+  UnaryClientMethod,
+} from "./registry/mod.ts";

@@ -18,6 +18,8 @@ import {
   MIDDLEWARE_FILE_HINT,
 } from "../handlers/mod.ts";
 import type { Interceptor } from "../server/interceptor.ts";
+import { type DependencyOptions, etcdEndpointIssues } from "../registry/mod.ts";
+import { loadDependencies } from "./dependencies.ts";
 import type { Issue } from "../errors.ts";
 import { loadProtos } from "../protos/mod.ts";
 import type { ProtoSet } from "../protos/types.ts";
@@ -29,6 +31,8 @@ export interface LoadedApp {
   readonly handlers: LoadedHandlers;
   /** User middleware, in the order it runs. */
   readonly middleware: readonly Interceptor[];
+  /** Services handlers call through `ctx.clients`, with their methods. */
+  readonly dependencies: ReadonlyMap<string, DependencyOptions>;
   /** Things worth telling the user that do not stop start-up. */
   readonly warnings: readonly string[];
 }
@@ -55,8 +59,20 @@ export async function loadApp(
   const middleware = await loadAllMiddleware(
     options.middlewareSources ?? await middlewareSourcesOf(config),
   );
+  const dependencies = await loadDependencies(config);
   const warnings = collectWarnings(config, protos, handlers);
-  return { config, protos, handlers, middleware, warnings };
+  for (const [name, dependency] of dependencies) {
+    if ((dependency.static ?? []).length === 0 && config.registry.type === "none") {
+      warnings.push(
+        `dependencies.${name} has no addresses, so it is looked up in etcd at ` +
+          `${config.registry.endpoints.join(", ")} although this service does not register there`,
+      );
+    }
+  }
+  if (dependencies.size > 0 || config.registry.type === "etcd") {
+    warnings.push(...etcdEndpointIssues(config.registry));
+  }
+  return { config, protos, handlers, middleware, dependencies, warnings };
 }
 
 /** `<handlers>/_middleware.ts`, then each file under `middleware` in the config. */

@@ -11,6 +11,7 @@ import type { Logger } from "../log/types.ts";
 import { createMetrics, type Metrics } from "../metrics/mod.ts";
 import type { Interceptor } from "../server/interceptor.ts";
 import { createRateLimiter } from "../rate_limit/mod.ts";
+import { createClients, createRegistrar } from "../registry/mod.ts";
 import { startServer } from "../server/server.ts";
 import type { BoundAddress } from "../transport/mod.ts";
 import { BUILTIN_SERVICES, loadBuiltins } from "./builtins.ts";
@@ -55,16 +56,36 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   if (rateLimiter) interceptors.push(rateLimiter);
   interceptors.push(deadline, ...app.middleware);
 
-  const server = await startServer({ server: config.server, bindings, interceptors, log });
+  // Before the server, so handlers can call out from their first call.
+  const clients = createClients({ registry: config.registry, dependencies: app.dependencies, log });
+  let server;
+  try {
+    server = await startServer({ server: config.server, bindings, interceptors, log, clients });
+  } catch (error) {
+    await clients.close();
+    throw error;
+  }
   let draining = false;
   let admin: AdminServer | null = null;
   try {
     admin = metrics ? await startAdminFor(app, metrics, health, () => draining, log) : null;
   } catch (error) {
-    await server.close();
+    await Promise.all([server.close(), clients.close()]);
     throw error;
   }
   health.setAll("SERVING");
+  // Registered only once serving: a client that finds this instance can call it.
+  const registrar = config.registry.type === "etcd"
+    ? createRegistrar({
+      registry: config.registry,
+      services: [...app.handlers.services.keys()],
+      address: server.address,
+      log,
+      metrics,
+      version: config.service.version,
+    })
+    : null;
+  registrar?.start();
 
   let stopping: Promise<void> | null = null;
   return {
@@ -79,9 +100,9 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
         server,
         log,
         markDraining: () => draining = true,
-        deregister: () => Promise.resolve(),
+        deregister: () => registrar?.deregister() ?? Promise.resolve(),
         closeRest: async () => {
-          await admin?.close();
+          await Promise.all([admin?.close(), registrar?.close(), clients.close()]);
         },
       }),
   };

@@ -42,6 +42,17 @@ export async function checkCommand(config: string): Promise<number> {
       );
     }
   }
+  for (const [name, dependency] of app.dependencies) {
+    const from = dependency.static?.length ? dependency.static.join(", ") : "etcd";
+    lines.push(`calls   ${name}  (${dependency.methods.length} methods, from ${from})`);
+  }
+  if (app.config.registry.type === "etcd") {
+    lines.push(
+      `registry etcd ${
+        app.config.registry.endpoints.join(", ")
+      } prefix "${app.config.registry.prefix}"`,
+    );
+  }
   for (const warning of app.warnings) lines.push(`warning: ${warning}`);
   const services = app.handlers.services.size;
   lines.push(

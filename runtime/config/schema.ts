@@ -164,6 +164,35 @@ const registry = object({
   }, { doc: "etcd client TLS." })),
 }, { doc: "Service registration." });
 
+const SERVICE_KEY = {
+  keyName: "service",
+  keyPattern: /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/,
+  keyExpected: `a fully-qualified service name like "pkg.Service"`,
+};
+
+const dependencies = record(
+  object({
+    protos: required(list(path({ doc: "", mustBe: "file or directory" }), {
+      doc: ".proto files or directories declaring the service; imports use protos.includePaths.",
+    })),
+    addresses: list(string({ doc: "" }), {
+      doc: "Static `host:port` list; empty = discover in etcd under registry.prefix.",
+      default: [],
+    }),
+    balancing: oneOf(["round_robin", "pick_first"], {
+      doc: "How calls spread over instances.",
+      default: "round_robin",
+    }),
+    tls: nullable(object({
+      ca: nullable(path({ doc: "CA bundle that verifies the service.", mustBe: "file" })),
+      cert: nullable(path({ doc: "Client certificate (mTLS).", mustBe: "file" })),
+      key: nullable(path({ doc: "Client key (mTLS).", mustBe: "file" })),
+      serverName: nullable(string({ doc: "Name to verify; needed when instances register IPs." })),
+    }, { doc: "Call the service over TLS." })),
+  }, { doc: "A service handlers call through ctx.clients." }),
+  { doc: "Services handlers call through `ctx.clients.get(name)`.", default: {}, ...SERVICE_KEY },
+);
+
 const rateLimit = object({
   global: nullable(_bucket("One token bucket shared by all calls.")),
   perMethod: record(_bucket("A bucket for one method or service."), {
@@ -233,6 +262,7 @@ export const configSchema = object({
     enabled: boolean({ doc: "Serve gRPC server reflection.", default: true }),
   }, { doc: "Reflection service." }),
   registry,
+  dependencies,
   rateLimit,
   shutdown,
   logging,

@@ -103,6 +103,27 @@ export interface ResolvedRegistry {
   tls: ResolvedRegistryTls | null;
 }
 
+/** `dependencies.<service>.tls`, absolute paths or null. */
+export interface ResolvedDependencyTls {
+  ca: string | null;
+  cert: string | null;
+  key: string | null;
+  /** TLS server name to verify (instances usually register IP addresses). */
+  serverName: string | null;
+}
+
+/** `dependencies.<service>`: a service handlers call through `ctx.clients`. */
+export interface ResolvedDependency {
+  /** .proto files or directories declaring it, absolute. */
+  protos: string[];
+  /** Static `host:port` list; empty = discover in etcd. Default `[]`. */
+  addresses: string[];
+  /** Default `round_robin`. */
+  balancing: "round_robin" | "pick_first";
+  /** null = plaintext (default). */
+  tls: ResolvedDependencyTls | null;
+}
+
 /** A token bucket: `rate` tokens per second, up to `burst`. */
 export interface ResolvedBucket {
   rate: number;
@@ -158,6 +179,8 @@ export interface ResolvedConfig {
   health: { enabled: boolean };
   reflection: { enabled: boolean };
   registry: ResolvedRegistry;
+  /** By fully-qualified service name. Default `{}`. */
+  dependencies: Record<string, ResolvedDependency>;
   rateLimit: ResolvedRateLimit;
   shutdown: ResolvedShutdown;
   logging: ResolvedLogging;

@@ -53,6 +53,11 @@ export function fakeCall(method: string, init: FakeCallInit = {}): ServerCall {
     messagesSent: 0,
     setHeader() {},
     setTrailer() {},
+    clients: {
+      get: () => {
+        throw new Error("no clients in rate-limit tests");
+      },
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import type { Logger } from "../log/types.ts";
 import { Metadata } from "../metadata.ts";
 import type { CallKind, MethodDescriptor } from "../protos/types.ts";
 import type { TransportCall } from "../transport/types.ts";
+import type { CallClients, Clients } from "../registry/mod.ts";
 import type { PeerCertificate, ServerCall } from "./context.ts";
 
 /** A call's context plus what the pipeline collects while it runs. */
@@ -15,7 +16,9 @@ export class ServerCallContext implements ServerCall {
   readonly call: TransportCall;
   readonly descriptor: MethodDescriptor;
   readonly #baseLog: Logger;
+  readonly #clients: Clients;
   #log: Logger | null = null;
+  #callClients: CallClients | null = null;
   /** Response headers set by the handler, sent before the first message. */
   headers: Metadata | null = null;
   /** Trailers set by the handler, sent with the status. */
@@ -26,10 +29,11 @@ export class ServerCallContext implements ServerCall {
   messagesReceived = 0;
   messagesSent = 0;
 
-  constructor(call: TransportCall, descriptor: MethodDescriptor, log: Logger) {
+  constructor(call: TransportCall, descriptor: MethodDescriptor, log: Logger, clients: Clients) {
     this.call = call;
     this.descriptor = descriptor;
     this.#baseLog = log;
+    this.#clients = clients;
   }
 
   get metadata(): Metadata {
@@ -62,6 +66,11 @@ export class ServerCallContext implements ServerCall {
   // Built on first use: most calls never log.
   get log(): Logger {
     return this.#log ??= this.#baseLog.child({ method: this.method, peer: this.peer });
+  }
+
+  // Built on first use: most calls never call out.
+  get clients(): CallClients {
+    return this.#callClients ??= this.#clients.forCall(this);
   }
 
   setHeader(key: string, value: MetadataValue): void {

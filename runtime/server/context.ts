@@ -6,6 +6,7 @@ import type { MetadataValue } from "../errors.ts";
 import type { Logger } from "../log/types.ts";
 import type { Metadata } from "../metadata.ts";
 import type { CallKind } from "../protos/types.ts";
+import type { CallClients } from "../registry/mod.ts";
 
 /** The client's TLS certificate, when the call came over mTLS. */
 export interface PeerCertificate {
@@ -42,6 +43,12 @@ export interface CallContext {
   setHeader(key: string, value: MetadataValue): void;
   /** Adds a trailer, sent with the status. */
   setTrailer(key: string, value: MetadataValue): void;
+  /**
+   * Clients for the services under `dependencies` in the config:
+   * `ctx.clients.get("pkg.Service").method(req)`. Their calls inherit this
+   * call's remaining deadline and cancellation.
+   */
+  readonly clients: CallClients;
 }
 
 /** What interceptors see: the handler's context plus facts about the call. */

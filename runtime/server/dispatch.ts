@@ -10,6 +10,7 @@ import type { Logger } from "../log/types.ts";
 import { Metadata } from "../metadata.ts";
 import { MessageShapeError, type MethodDescriptor } from "../protos/types.ts";
 import type { TransportCall } from "../transport/types.ts";
+import type { Clients } from "../registry/mod.ts";
 import { ServerCallContext } from "./call_context.ts";
 import { type CallHandler, compose, type Interceptor } from "./interceptor.ts";
 import { HandlerContractError, toRpcError } from "./status.ts";
@@ -20,6 +21,8 @@ export type CallRunner = (call: TransportCall) => Promise<void>;
 /** What the pipeline needs besides the binding. */
 export interface DispatchOptions {
   readonly log: Logger;
+  /** What `ctx.clients` hands out. */
+  readonly clients: Clients;
   /** Run in order, outermost first, around the handler. */
   readonly interceptors: readonly Interceptor[];
 }
@@ -32,7 +35,7 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
   const chain = compose(options.interceptors, body as CallHandler);
 
   return async function runCall(call) {
-    const ctx = new ServerCallContext(call, method, log);
+    const ctx = new ServerCallContext(call, method, log, options.clients);
     try {
       await chain(ctx);
       ctx.flushHeaders();

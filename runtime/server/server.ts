@@ -5,6 +5,7 @@
  */
 import type { ResolvedServer } from "../config/types.ts";
 import type { MethodBinding } from "../handlers/mod.ts";
+import type { Clients } from "../registry/mod.ts";
 import type { Logger } from "../log/types.ts";
 import { type BoundAddress, createTransport, type TransportCall } from "../transport/mod.ts";
 import { type CallRunner, createCallRunner } from "./dispatch.ts";
@@ -36,6 +37,8 @@ export interface StartServerOptions {
   /** Run outermost first around every handler. */
   readonly interceptors: readonly Interceptor[];
   readonly log: Logger;
+  /** What handlers get as `ctx.clients`. */
+  readonly clients: Clients;
 }
 
 /** Binds the transport and serves every bound method. */
@@ -44,7 +47,10 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
   const transport = createTransport(options.server, log);
   const runners = new Map<string, CallRunner>();
   for (const binding of bindings) {
-    runners.set(binding.method.path, createCallRunner(binding, { log, interceptors }));
+    runners.set(
+      binding.method.path,
+      createCallRunner(binding, { log, interceptors, clients: options.clients }),
+    );
   }
   const routes = bindings.map((b) => ({ path: b.method.path, kind: b.method.kind }));
   let inFlight = 0;

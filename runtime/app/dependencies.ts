@@ -1,0 +1,52 @@
+/**
+ * Loads the protos of the services handlers call (`dependencies` in the
+ * config), so `ctx.clients` has a codec for every method.
+ * @module
+ */
+import type { ResolvedConfig } from "../config/types.ts";
+import { type Issue, UserInputError } from "../errors.ts";
+import { loadProtos } from "../protos/mod.ts";
+import type { DependencyOptions } from "../registry/mod.ts";
+import { didYouMean } from "../suggest.ts";
+
+/** Every declared dependency, by fully-qualified service name. */
+export async function loadDependencies(
+  config: ResolvedConfig,
+): Promise<Map<string, DependencyOptions>> {
+  const issues: Issue[] = [];
+  const dependencies = new Map<string, DependencyOptions>();
+  for (const [name, dependency] of Object.entries(config.dependencies)) {
+    let protos;
+    try {
+      protos = await loadProtos({
+        files: dependency.protos,
+        includePaths: config.protos.includePaths,
+      });
+    } catch (error) {
+      if (error instanceof UserInputError) {
+        issues.push(...error.issues);
+        continue;
+      }
+      throw error;
+    }
+    const service = protos.services.get(name);
+    if (!service) {
+      const found = [...protos.services.keys()];
+      issues.push({
+        file: config.file,
+        where: `dependencies.${name}.protos`,
+        message: `these protos do not declare ${name}${didYouMean(name, found)}; ` +
+          `they declare: ${found.join(", ") || "no services"}`,
+      });
+      continue;
+    }
+    dependencies.set(name, {
+      methods: service.methods,
+      static: dependency.addresses,
+      balancing: dependency.balancing,
+      tls: dependency.tls,
+    });
+  }
+  if (issues.length > 0) throw new UserInputError("dependencies", issues);
+  return dependencies;
+}

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { InstancePool } from "./balancer.ts";
+
+/** Clients that record being closed; none ever connects. */
+function fakes() {
+  const closed: string[] = [];
+  const made: string[] = [];
+  const factory = (address: string) => {
+    made.push(address);
+    const client = new grpc.Client(address, grpc.credentials.createInsecure());
+    const close = client.close.bind(client);
+    client.close = () => {
+      closed.push(address);
+      close();
+    };
+    return client;
+  };
+  return { factory, closed, made };
+}
+
+Deno.test("InstancePool.pick() goes round-robin and skips an instance marked down", () => {
+  const { factory } = fakes();
+  const pool = new InstancePool(factory);
+  try {
+    pool.update(["b:1", "a:1", "c:1"]);
+    assert.deepEqual(pool.addresses, ["a:1", "b:1", "c:1"]);
+    const picks = Array.from({ length: 6 }, () => pool.pick()!.address);
+    assert.deepEqual(picks, ["a:1", "b:1", "c:1", "a:1", "b:1", "c:1"]);
+
+    const a = pool.pick()!; // the 7th pick: a:1 again
+    assert.equal(a.address, "a:1");
+    pool.acquire(a);
+    pool.release(a, "unavailable");
+    const after = Array.from({ length: 4 }, () => pool.pick()!.address);
+    assert.ok(!after.includes("a:1"), `a:1 is down: ${after}`);
+    // With `avoid`, a retry goes elsewhere; with only that one left, to it.
+    const c = pool.pick()!;
+    assert.notEqual(pool.pick(c)!.address, c.address);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("InstancePool pick_first sticks to the first healthy instance", () => {
+  const { factory } = fakes();
+  const pool = new InstancePool(factory, "pick_first");
+  try {
+    pool.update(["a:1", "b:1"]);
+    assert.deepEqual([pool.pick()!.address, pool.pick()!.address], ["a:1", "a:1"]);
+    const a = pool.pick()!;
+    pool.acquire(a);
+    pool.release(a, "unavailable");
+    assert.equal(pool.pick()!.address, "b:1");
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("InstancePool closes a removed instance's channel after its last call", () => {
+  const { factory, closed, made } = fakes();
+  const pool = new InstancePool(factory);
+  try {
+    pool.update(["a:1", "b:1"]);
+    const a = pool.pick()!;
+    void a.client; // the channel is made on first use
+    pool.acquire(a);
+    pool.update(["b:1", "c:1"]);
+    assert.deepEqual(closed, [], "a call is still in flight on a:1");
+    pool.release(a, "ok");
+    assert.deepEqual(closed, ["a:1"]);
+    assert.deepEqual(pool.addresses, ["b:1", "c:1"]);
+    assert.deepEqual(made, ["a:1"], "channels are made lazily");
+    assert.equal(new InstancePool(factory).pick(), undefined);
+  } finally {
+    pool.close();
+  }
+});
