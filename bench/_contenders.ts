@@ -1,0 +1,118 @@
+/**
+ * The servers compared: how each is started, and what can be checked on it.
+ * @module
+ */
+import { join } from "node:path";
+import { BENCH_DIR, NODE_DIR, PROTO } from "./_setup.ts";
+
+/** The Deno release the project pins (deno.lock is only used with it). */
+export const PINNED_DENO = "2.8.3";
+
+/** One server under test. */
+export interface Contender {
+  readonly name: string;
+  /** "deno" | "node" | "go", with the runtime's version. */
+  readonly runtime: string;
+  /** svc contenders expose /metrics, whose counters the bench checks. */
+  readonly svc: boolean;
+  /** The command line serving on `port` (and `adminPort` for svc). */
+  command(port: number, adminPort: number): { cmd: string[]; env: Record<string, string> };
+}
+
+/** A Deno binary and its version. */
+export interface DenoBinary {
+  readonly path: string;
+  readonly version: string;
+}
+
+function denoRun(deno: DenoBinary): string[] {
+  // Another release may write another lockfile format or node_modules
+  // layout: it leaves deno.lock and node_modules/ alone and resolves npm
+  // packages from its global cache, at the versions deno.json pins.
+  const apart = deno.version === PINNED_DENO ? [] : ["--no-lock", "--node-modules-dir=none"];
+  return [deno.path, "run", "-A", ...apart];
+}
+
+function svcContender(name: string, config: string, deno: DenoBinary): Contender {
+  return {
+    name,
+    runtime: `deno ${deno.version}`,
+    svc: true,
+    command: (port, adminPort) => ({
+      cmd: [...denoRun(deno), "main.ts", "run", join(BENCH_DIR, "svc", config, "svc.yaml")],
+      env: { SVC_SERVER_PORT: String(port), SVC_ADMIN_PORT: String(adminPort) },
+    }),
+  };
+}
+
+/**
+ * Extra server settings for "-tuned" copies of the bare grpc-js contenders
+ * (the transport investigation): grpc-js options and node:http2 settings,
+ * as JSON (see servers/grpcjs_server.mjs).
+ */
+export interface Tuning {
+  readonly grpcOptions?: string;
+  readonly http2Settings?: string;
+}
+
+/**
+ * Every contender: per Deno binary svc-default, svc-builtins and
+ * grpcjs-deno (named `@version` after the first binary), then grpcjs-node
+ * and, when it built, grpc-go. With `tuning`, grpcjs-deno-tuned and
+ * grpcjs-node-tuned follow their untuned twins.
+ */
+export function createContenders(
+  denos: readonly DenoBinary[],
+  node: { path: string; version: string },
+  goBinary: string | null,
+  tuning: Tuning | null = null,
+): Contender[] {
+  const tunedEnv: Record<string, string> = {};
+  if (tuning?.grpcOptions) tunedEnv.BENCH_GRPC_OPTIONS = tuning.grpcOptions;
+  if (tuning?.http2Settings) tunedEnv.BENCH_HTTP2_SETTINGS = tuning.http2Settings;
+  const bare = (name: string, runtime: string, cmd: string[]): Contender[] => {
+    const plain: Contender = { name, runtime, svc: false, command: () => ({ cmd, env: {} }) };
+    if (!tuning) return [plain];
+    return [plain, { ...plain, name: `${name}-tuned`, command: () => ({ cmd, env: tunedEnv }) }];
+  };
+  const out: Contender[] = [];
+  // The port is the command's argument; bind it late.
+  const withPort = (c: Contender): Contender => ({
+    ...c,
+    command: (port, adminPort) => {
+      const { cmd, env } = c.command(port, adminPort);
+      return { cmd: cmd.map((a) => a === "$PORT" ? String(port) : a), env };
+    },
+  });
+  denos.forEach((deno, i) => {
+    const suffix = i === 0 ? "" : `@${deno.version}`;
+    out.push(svcContender(`svc-default${suffix}`, "default", deno));
+    out.push(svcContender(`svc-builtins${suffix}`, "builtins", deno));
+    const script = join(BENCH_DIR, "servers", "grpcjs_server.mjs");
+    out.push(
+      ...bare(`grpcjs-deno${suffix}`, `deno ${deno.version}`, [
+        ...denoRun(deno),
+        script,
+        "$PORT",
+        PROTO,
+      ]).map(withPort),
+    );
+  });
+  out.push(
+    ...bare("grpcjs-node", `node ${node.version}`, [
+      node.path,
+      join(NODE_DIR, "grpcjs_server.mjs"),
+      "$PORT",
+      PROTO,
+    ]).map(withPort),
+  );
+  if (goBinary) {
+    out.push(withPort({
+      name: "grpc-go",
+      runtime: "go",
+      svc: false,
+      command: () => ({ cmd: [goBinary, "$PORT"], env: {} }),
+    }));
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { latencyPercentiles, parseSummary, percentile } from "./_h2load.ts";
+import { grpcFrame, msg, streamRequest } from "./_cases.ts";
+
+const OUTPUT = `
+finished in 10.00s, 9600.30 req/s, 1.21MB/s
+requests: 96003 total, 96259 started, 96003 done, 96000 succeeded, 3 failed, 0 errored, 0 timeout
+status codes: 96259 2xx, 0 3xx, 0 4xx, 0 5xx
+`;
+
+Deno.test("parseSummary() reads succeeded, failed and the duration", () => {
+  assert.deepEqual(parseSummary(OUTPUT), { succeeded: 96000, failed: 3, seconds: 10, rate: 9600 });
+  const ms = parseSummary(OUTPUT.replace("10.00s", "500.00ms"));
+  assert.deepEqual([ms.seconds, ms.rate], [0.5, 192000]);
+});
+
+Deno.test("latencyPercentiles() uses only HTTP 200 lines, in ms", () => {
+  const lines = Array.from({ length: 100 }, (_, i) => `1\t200\t${(i + 1) * 1000}`);
+  lines.push("1\t503\t999999999", "");
+  assert.deepEqual(latencyPercentiles(lines.join("\n")), { p50: 50, p99: 99 });
+});
+
+Deno.test("percentile() is nearest-rank and 0 for no samples", () => {
+  assert.deepEqual(percentile([1, 2, 3, 4], 0.5), 2);
+  assert.deepEqual(percentile([1, 2, 3, 4], 0.99), 4);
+  assert.deepEqual(percentile([], 0.5), 0);
+});
+
+Deno.test("msg() and grpcFrame() make a 12-byte Msg with its 5-byte prefix", () => {
+  const framed = grpcFrame(msg(10));
+  assert.deepEqual(framed.length, 17);
+  assert.deepEqual([...framed.subarray(0, 7)], [0, 0, 0, 0, 12, 0x0a, 10]);
+  assert.deepEqual(msg(65536).length, 65536 + 4);
+  assert.deepEqual([...streamRequest(1000, 10).subarray(0, 5)], [0x08, 0xe8, 0x07, 0x12, 10]);
+});

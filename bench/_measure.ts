@@ -1,0 +1,299 @@
+/**
+ * One repetition of one contender: a fresh server process, its cold start,
+ * every load case (warm-up, measured run, gRPC-level checks) and its
+ * memory after load.
+ * @module
+ */
+import { join } from "node:path";
+import type { BenchCase } from "./_cases.ts";
+import type { Contender } from "./_contenders.ts";
+import { h2load } from "./_h2load.ts";
+import {
+  cpuSeconds,
+  freePort,
+  LOAD_CPU,
+  memoryMiB,
+  run,
+  SERVER_CPU,
+  startLogged,
+  startPiped,
+  stop,
+  tail,
+  within,
+} from "./_process.ts";
+import { NODE_DIR, PROTO, ROOT } from "./_setup.ts";
+import { type MethodCounts, methodCounts, scrape, waitIdle } from "./_svc_metrics.ts";
+
+/** How long and how hard to load. */
+export interface MeasureOptions {
+  readonly node: string;
+  readonly tmp: string;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly startTimeoutMs: number;
+}
+
+/** One case measured on one process. */
+export interface CaseSample {
+  /** Calls (round trips for ping-pong) per second. */
+  readonly rate: number;
+  readonly calls: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Server CPU (user + system, all threads) per call, in µs. */
+  readonly cpuUsPerCall: number;
+  /**
+   * Seconds the server stayed busy after the warm-up and after the measured
+   * run stopped (calls cut off mid-stream), before it went idle.
+   */
+  readonly settleSeconds: readonly [number, number];
+  /** How gRPC-level success was confirmed. */
+  readonly verified: string;
+}
+
+/** Everything measured on one process. */
+export interface ProcessRun {
+  readonly contender: string;
+  readonly rep: number;
+  coldStartMs: number | null;
+  readonly cases: Record<string, CaseSample>;
+  memory: { rss: number; hwm: number } | null;
+  readonly errors: string[];
+}
+
+/** Starts `contender`, measures `cases` on it, stops it. Never throws; errors are recorded. */
+export async function measureProcess(
+  contender: Contender,
+  cases: readonly BenchCase[],
+  rep: number,
+  options: MeasureOptions,
+): Promise<ProcessRun> {
+  const result: ProcessRun = {
+    contender: contender.name,
+    rep,
+    coldStartMs: null,
+    cases: {},
+    memory: null,
+    errors: [],
+  };
+  const port = freePort();
+  const adminPort = freePort();
+  const log = join(options.tmp, `${contender.name}-${rep}.log`);
+  const probe = startPiped(
+    [options.node, join(NODE_DIR, "coldstart.mjs"), String(port), String(options.startTimeoutMs)],
+    { cpu: LOAD_CPU, cwd: ROOT },
+  );
+  let server: ReturnType<typeof startLogged> | null = null;
+  try {
+    const ready = await within(probe.lines.next(), 10_000, "cold-start probe");
+    if (ready.value !== "ready") throw new Error(`cold-start probe said ${ready.value}`);
+    const { cmd, env } = contender.command(port, adminPort);
+    const t0 = performance.now();
+    server = startLogged(cmd, { cpu: SERVER_CPU, log, cwd: ROOT, env });
+    let dead = false;
+    const exited = server.child.status.then((s) => {
+      dead = true;
+      return `exited with code ${s.code}`;
+    });
+    const answer = await Promise.race([probe.lines.next().then((l) => l.value ?? "eof"), exited]);
+    if (!answer.startsWith("ok")) throw new Error(`did not answer: ${answer}`);
+    result.coldStartMs = performance.now() - t0;
+    if (contender.svc) await waitForMetrics(adminPort);
+    for (const benchCase of cases) {
+      try {
+        result.cases[benchCase.name] = await measureCase(benchCase, server.pid, port, {
+          ...options,
+          adminPort: contender.svc ? adminPort : null,
+        });
+      } catch (error) {
+        result.errors.push(`${benchCase.name}: ${(error as Error).message}`);
+      }
+      if (dead) throw new Error("the server died");
+    }
+    result.memory = memoryMiB(server.pid);
+  } catch (error) {
+    result.errors.push((error as Error).message);
+  } finally {
+    await stop(probe.child);
+    if (server) await stop(server.child);
+    if (result.errors.length && server) result.errors.push(`log ${log}:\n${tail(log)}`);
+    else await Deno.remove(log).catch(() => {});
+  }
+  return result;
+}
+
+async function waitForMetrics(adminPort: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await scrape(adminPort);
+      return;
+    } catch (error) {
+      if (Date.now() > until) throw new Error(`/metrics: ${(error as Error).message}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+type CaseOptions = MeasureOptions & { adminPort: number | null };
+
+async function measureCase(
+  benchCase: BenchCase,
+  pid: number,
+  port: number,
+  options: CaseOptions,
+): Promise<CaseSample> {
+  const load = createLoad(benchCase, port, options);
+  await load(options.warmupSeconds);
+  // Calls cut off when the load stopped can keep the server busy; let that
+  // pass before measuring, so it is not charged to the next run.
+  const settle = await cpuSettled(pid);
+  const { adminPort } = options;
+  let before: MethodCounts | null = null;
+  if (adminPort !== null) {
+    await waitIdle(adminPort);
+    before = methodCounts(await scrape(adminPort), benchCase.method);
+  }
+  const cpu0 = cpuSeconds(pid);
+  const measured = await load(options.seconds);
+  const cpu1 = cpuSeconds(pid);
+  if (measured.calls === 0) throw new Error("no call succeeded");
+  const settleAfter = await cpuSettled(pid);
+  let verified = "";
+  if (adminPort !== null && before) {
+    await waitIdle(adminPort);
+    const after = methodCounts(await scrape(adminPort), benchCase.method);
+    verified = verifyMetrics(benchCase, before, after, measured);
+  }
+  verified += await checkWithClient(port, options.node);
+  return {
+    rate: measured.rate,
+    calls: measured.calls,
+    p50Ms: measured.p50Ms,
+    p99Ms: measured.p99Ms,
+    cpuUsPerCall: (cpu1 - cpu0) * 1e6 / measured.calls,
+    settleSeconds: [settle, settleAfter],
+    verified,
+  };
+}
+
+/**
+ * Waits until `pid` uses under 5% of a core over 200 ms (at most 60 s);
+ * resolves with the seconds waited.
+ */
+export async function cpuSettled(pid: number): Promise<number> {
+  const start = performance.now();
+  let last = cpuSeconds(pid);
+  while (performance.now() - start < 60_000) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = cpuSeconds(pid);
+    if (now - last < 0.01) break;
+    last = now;
+  }
+  return Math.round(performance.now() - start) / 1000;
+}
+
+/** One load run, as the bench reads it. */
+export interface Load {
+  readonly calls: number;
+  readonly rate: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Calls the client saw end OK (ping-pong only). */
+  readonly okCalls?: number;
+}
+
+/**
+ * The load for `benchCase` against `port`: h2load, or the ping-pong client.
+ * Each call of the result runs it for `seconds`.
+ */
+export function createLoad(
+  benchCase: BenchCase,
+  port: number,
+  options: { tmp: string; node: string },
+): (seconds: number) => Promise<Load> {
+  return benchCase.driver === "h2load"
+    ? h2loadDriver(benchCase, port, options)
+    : pingDriver(benchCase, port, options);
+}
+
+function h2loadDriver(benchCase: BenchCase, port: number, options: { tmp: string }) {
+  const body = join(options.tmp, `${benchCase.name}.bin`);
+  Deno.writeFileSync(body, benchCase.body!);
+  const url = `http://127.0.0.1:${port}/bench.Echo/${benchCase.method}`;
+  return async (seconds: number): Promise<Load> => {
+    const r = await h2load(url, {
+      bodyFile: body,
+      connections: benchCase.connections,
+      streams: benchCase.streams,
+      seconds,
+    }, join(options.tmp, "h2load.log"));
+    return { calls: r.succeeded, rate: r.rate, p50Ms: r.p50, p99Ms: r.p99 };
+  };
+}
+
+function pingDriver(benchCase: BenchCase, port: number, options: { node: string }) {
+  return async (seconds: number): Promise<Load> => {
+    const script = join(NODE_DIR, "pingpong.mjs");
+    const args = [port, benchCase.connections, benchCase.streams, seconds, 10].map(String);
+    const out = await run([options.node, script, ...args], {
+      cpu: LOAD_CPU,
+      timeoutMs: seconds * 1000 + 30_000,
+    });
+    const r = JSON.parse(out.stdout.trim().split("\n").pop() || "{}");
+    if (out.code !== 0) throw new Error(`ping-pong client: ${JSON.stringify(r.failures)}`);
+    return {
+      calls: r.roundTrips,
+      rate: r.rate,
+      p50Ms: r.p50us / 1000,
+      p99Ms: r.p99us / 1000,
+      okCalls: r.okCalls,
+    };
+  };
+}
+
+/**
+ * h2load counts HTTP 200; svc's counters must show that many calls ended OK.
+ * Calls still in flight when h2load stops may end either way, so up to
+ * c × m extra OK or Canceled calls are allowed.
+ */
+function verifyMetrics(
+  benchCase: BenchCase,
+  before: MethodCounts,
+  after: MethodCounts,
+  load: Load,
+): string {
+  const ok = after.ok - before.ok;
+  const notOk = after.notOk - before.notOk;
+  const cancelled = after.cancelled - before.cancelled;
+  const sent = after.sent - before.sent;
+  if (benchCase.driver === "pingpong") {
+    if (ok !== load.okCalls || sent !== load.calls || notOk !== 0) {
+      throw new Error(
+        `metrics disagree: ${ok} OK calls, ${notOk} not OK, ${sent} messages sent; ` +
+          `the client saw ${load.okCalls} OK calls, ${load.calls} replies`,
+      );
+    }
+    return `metrics: ${ok} calls OK, ${sent} replies = client's; `;
+  }
+  const slack = benchCase.connections * benchCase.streams;
+  if (ok < load.calls || ok > load.calls + slack || notOk !== cancelled || cancelled > slack) {
+    throw new Error(
+      `metrics disagree with h2load: ${ok} OK, ${notOk} not OK (${cancelled} Canceled); ` +
+        `h2load counted ${load.calls} succeeded`,
+    );
+  }
+  return `metrics: ${ok} OK ≥ h2load's ${load.calls}, ${cancelled} Canceled at stop; `;
+}
+
+async function checkWithClient(port: number, node: string): Promise<string> {
+  const out = await run([node, join(NODE_DIR, "check.mjs"), String(port), PROTO], {
+    cpu: LOAD_CPU,
+    timeoutMs: 30_000,
+  });
+  const said = out.stdout.trim();
+  if (out.code !== 0 || said !== "ok") {
+    throw new Error(`check client: ${said || out.stderr.trim()}`);
+  }
+  return "grpc-js client check ok";
+}

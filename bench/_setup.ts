@@ -1,0 +1,159 @@
+/**
+ * What the bench needs besides Deno: grpc-js for Node (npm, into
+ * bench/.node), the grpc-go server (built in GOPATH mode from Debian's
+ * packages, into bench/.go), h2load, and the versions for the report.
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { run } from "./_process.ts";
+
+/** The bench folder and the repository root. */
+export const BENCH_DIR = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
+/** The repository root (where deno.json is). */
+export const ROOT = join(BENCH_DIR, "..");
+/** The proto every contender serves. */
+export const PROTO = join(BENCH_DIR, "proto", "bench.proto");
+/** Node's own copy of grpc-js, and the Node scripts placed beside it. */
+export const NODE_DIR = join(BENCH_DIR, ".node");
+const GO_DIR = join(BENCH_DIR, ".go");
+const GO_PATH_SYSTEM = "/usr/share/gocode";
+
+/** The npm packages (with versions) deno.json pins, for Node to use the same. */
+function pinnedNpm(names: string[]): string[] {
+  const { imports } = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json")));
+  return names.map((name) => {
+    const spec = imports[name] as string | undefined;
+    if (!spec?.startsWith("npm:")) throw new Error(`deno.json has no npm import for ${name}`);
+    return spec.slice(4);
+  });
+}
+
+/** The grpc-js version in `node_modules` under `dir`, or null. */
+export function grpcJsVersion(dir: string): string | null {
+  try {
+    const file = join(dir, "node_modules", "@grpc", "grpc-js", "package.json");
+    return JSON.parse(Deno.readTextFileSync(file)).version;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Installs deno.json's grpc-js and proto-loader for Node into bench/.node
+ * (once), and copies the Node-run scripts beside them so Node resolves the
+ * imports there.
+ */
+export async function prepareNode(node: string): Promise<void> {
+  const specs = pinnedNpm(["@grpc/grpc-js", "@grpc/proto-loader"]);
+  const wanted = specs[0].split("@").pop();
+  if (grpcJsVersion(NODE_DIR) !== wanted) {
+    console.error(`setup: npm install --prefix bench/.node ${specs.join(" ")}`);
+    Deno.mkdirSync(NODE_DIR, { recursive: true });
+    const out = await run(
+      ["npm", "install", "--no-audit", "--no-fund", "--prefix", NODE_DIR, ...specs],
+      { timeoutMs: 300_000, cwd: NODE_DIR },
+    );
+    if (out.code !== 0) throw new Error(`npm install failed: ${out.stderr.trim()}`);
+  }
+  for (const file of ["servers/grpcjs_server.mjs", ...clientScripts()]) {
+    Deno.copyFileSync(join(BENCH_DIR, file), join(NODE_DIR, file.split("/").pop()!));
+  }
+  const version = await run([node, "--version"], { timeoutMs: 10_000 });
+  if (version.code !== 0) throw new Error(`${node} --version failed`);
+}
+
+function clientScripts(): string[] {
+  return [...Deno.readDirSync(join(BENCH_DIR, "clients"))]
+    .filter((e) => e.name.endsWith(".mjs"))
+    .map((e) => `clients/${e.name}`);
+}
+
+/** Fails with the install hint when h2load is missing. */
+export async function requireH2load(): Promise<string> {
+  const out = await run(["h2load", "--version"], { timeoutMs: 5_000 }).catch(() => null);
+  if (!out || out.code !== 0) {
+    throw new Error("h2load is missing: apt-get install -y nghttp2-client");
+  }
+  return out.stdout.trim();
+}
+
+/**
+ * Builds the grpc-go server (GOPATH mode, Debian's golang-google-grpc-dev,
+ * no module proxy) into bench/.go, unless it is current. Resolves with the
+ * binary, or with the one-line reason it cannot be built.
+ */
+export async function buildGo(): Promise<{ binary: string } | { skip: string }> {
+  const hint =
+    "apt-get install golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler";
+  for (const tool of ["go", "protoc", "protoc-gen-go"]) {
+    const found = await run(["sh", "-c", `command -v ${tool}`], { timeoutMs: 5_000 });
+    if (found.code !== 0) return { skip: `${tool} is not installed (${hint})` };
+  }
+  if (!existsSync(join(GO_PATH_SYSTEM, "src/google.golang.org/grpc"))) {
+    return { skip: `grpc-go is not in ${GO_PATH_SYSTEM} (${hint})` };
+  }
+  const binary = join(GO_DIR, "bin", "echo-server");
+  const sources = [join(BENCH_DIR, "servers/go/main.go"), PROTO];
+  const stamp = sources.map((f) => Deno.statSync(f).mtime?.getTime()).join(",");
+  const stampFile = join(GO_DIR, "stamp");
+  if (existsSync(binary) && existsSync(stampFile) && Deno.readTextFileSync(stampFile) === stamp) {
+    return { binary };
+  }
+  console.error("setup: building the grpc-go server (GOPATH mode, no module proxy)");
+  const pkg = join(GO_DIR, "src", "benchecho");
+  Deno.mkdirSync(join(pkg, "pb"), { recursive: true });
+  Deno.mkdirSync(join(GO_DIR, "bin"), { recursive: true });
+  Deno.copyFileSync(sources[0], join(pkg, "main.go"));
+  const gen = await run([
+    "protoc",
+    `-I${join(BENCH_DIR, "proto")}`,
+    `--go_out=plugins=grpc,paths=source_relative:${join(pkg, "pb")}`,
+    PROTO,
+  ], { timeoutMs: 60_000 });
+  if (gen.code !== 0) return { skip: `protoc --go_out failed: ${firstLine(gen.stderr)}` };
+  const build = await run(["go", "build", "-o", binary, "."], {
+    timeoutMs: 300_000,
+    cwd: pkg,
+    env: {
+      GO111MODULE: "off",
+      GOPATH: `${GO_DIR}:${GO_PATH_SYSTEM}`,
+      GOPROXY: "off",
+      GOFLAGS: "",
+      GOCACHE: join(GO_DIR, "cache"),
+    },
+  });
+  if (build.code !== 0) return { skip: `go build failed: ${firstLine(build.stderr)}` };
+  Deno.writeTextFileSync(stampFile, stamp);
+  return { binary };
+}
+
+function firstLine(text: string): string {
+  return text.trim().split("\n")[0] ?? "";
+}
+
+/** grpc-go's version from the Debian source tree, or null. */
+export function grpcGoVersion(): string | null {
+  try {
+    const text = Deno.readTextFileSync(
+      join(GO_PATH_SYSTEM, "src/google.golang.org/grpc/version.go"),
+    );
+    return /Version = "([^"]+)"/.exec(text)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** `deno --version`'s first line's version, e.g. "2.8.3". */
+export async function denoVersion(deno: string): Promise<string> {
+  const out = await run([deno, "--version"], { timeoutMs: 10_000 });
+  const version = /deno (\S+)/.exec(out.stdout)?.[1];
+  if (out.code !== 0 || !version) throw new Error(`${deno} --version failed: ${out.stderr.trim()}`);
+  return version;
+}
+
+/** The first line of a command's output, or "" when it fails. */
+export async function versionOf(cmd: string[]): Promise<string> {
+  const out = await run(cmd, { timeoutMs: 10_000 }).catch(() => null);
+  return out?.code === 0 ? firstLine(out.stdout) : "";
+}

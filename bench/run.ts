@@ -1,0 +1,320 @@
+/**
+ * The svc benchmark: svc (default config and every built-in on) against
+ * bare grpc-js on Deno and on Node, and grpc-go when it builds, side by side
+ * in one run. See bench/README.md.
+ *
+ *   deno run -A bench/run.ts [--quick] [--deno PATH[,PATH...]] [--node PATH]
+ *     [--cases a,b] [--contenders a,b] [--repeat N] [--duration S] [--warmup S]
+ * @module
+ */
+import { join } from "node:path";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { type BenchCase, CASES } from "./_cases.ts";
+import { type Contender, createContenders, type DenoBinary, type Tuning } from "./_contenders.ts";
+import { type MeasureOptions, measureProcess, type ProcessRun } from "./_measure.ts";
+import { initClockTicks, PIN, pinSelf, stopAll } from "./_process.ts";
+import { render, renderTargets, summarize } from "./_report.ts";
+import {
+  BENCH_DIR,
+  buildGo,
+  denoVersion,
+  grpcGoVersion,
+  grpcJsVersion,
+  NODE_DIR,
+  prepareNode,
+  requireH2load,
+  ROOT,
+  versionOf,
+} from "./_setup.ts";
+
+const USAGE = `Usage: deno run -A bench/run.ts [options]
+
+  --quick            every contender and case once, short runs: checks the harness works
+  --deno PATH[,...]  Deno binary for the Deno contenders (default: this one); several
+                     binaries run side by side, later ones named contender@version
+  --node PATH        Node binary (default: node)
+  --cases a,b        load cases: ${CASES.map((c) => c.name).join(", ")}
+  --contenders a,b   only these contenders (default: all)
+  --repeat N         repetitions, contenders alternating (default 3; --quick 1)
+  --duration S       measured seconds per case (default 10; --quick 1.5)
+  --warmup S         warm-up seconds per case (default 3; --quick 0.5)
+  --tune-grpc-options JSON    add grpcjs-deno-tuned and grpcjs-node-tuned, given these
+  --tune-http2-settings JSON  grpc-js server options and/or node:http2 settings
+  --report FILE      print the tables of a saved results JSON again, and nothing else`;
+
+interface Options {
+  quick: boolean;
+  denos: string[];
+  node: string;
+  cases: BenchCase[];
+  only: string[] | null;
+  repeat: number;
+  seconds: number;
+  warmup: number;
+  tuning: Tuning | null;
+}
+
+function json(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  JSON.parse(text); // fails early on a typo
+  return text;
+}
+
+function parse(args: string[]): Options {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean" },
+      deno: { type: "string", multiple: true },
+      node: { type: "string" },
+      cases: { type: "string" },
+      contenders: { type: "string" },
+      repeat: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      "tune-grpc-options": { type: "string" },
+      "tune-http2-settings": { type: "string" },
+      report: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.report) {
+    console.log(reportOf(JSON.parse(Deno.readTextFileSync(values.report))));
+    Deno.exit(0);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const quick = values.quick ?? false;
+  const list = (s: string | undefined) =>
+    s ? s.split(",").map((x) => x.trim()).filter(Boolean) : null;
+  const number = (s: string | undefined, fallback: number, name: string) => {
+    const n = s === undefined ? fallback : Number(s);
+    if (!(n > 0)) throw new Error(`--${name} must be a positive number, got "${s}"`);
+    return n;
+  };
+  const caseNames = list(values.cases);
+  const unknown = caseNames?.filter((n) => !CASES.some((c) => c.name === n)) ?? [];
+  if (unknown.length) throw new Error(`unknown case ${unknown.join(", ")}\n\n${USAGE}`);
+  return {
+    quick,
+    denos: values.deno?.flatMap((d) => list(d) ?? []) ?? [Deno.execPath()],
+    node: values.node ?? "node",
+    cases: caseNames ? CASES.filter((c) => caseNames.includes(c.name)) : [...CASES],
+    only: list(values.contenders),
+    repeat: Math.round(number(values.repeat, quick ? 1 : 3, "repeat")),
+    seconds: number(values.duration, quick ? 1.5 : 10, "duration"),
+    warmup: number(values.warmup, quick ? 0.5 : 3, "warmup"),
+    tuning: values["tune-grpc-options"] || values["tune-http2-settings"]
+      ? {
+        grpcOptions: json(values["tune-grpc-options"]),
+        http2Settings: json(values["tune-http2-settings"]),
+      }
+      : null,
+  };
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const options = parse(Deno.args);
+  await pinSelf();
+  await initClockTicks();
+  const h2loadVersion = await requireH2load();
+  const denos: DenoBinary[] = [];
+  for (const path of options.denos) denos.push({ path, version: await denoVersion(path) });
+  await prepareNode(options.node);
+  const nodeVersion = await versionOf([options.node, "--version"]);
+  const go = await buildGo();
+  if ("skip" in go) console.error(`grpc-go: skipped: ${go.skip}`);
+  let contenders = createContenders(
+    denos,
+    { path: options.node, version: nodeVersion },
+    "binary" in go ? go.binary : null,
+    options.tuning,
+  );
+  if (options.only) {
+    const missing = options.only.filter((n) => !contenders.some((c) => c.name === n));
+    if (missing.length) throw new Error(`unknown or unavailable contender ${missing.join(", ")}`);
+    contenders = contenders.filter((c) => options.only!.includes(c.name));
+  }
+  const tmp = await Deno.makeTempDir({ prefix: "svc-bench-" });
+  const measure: MeasureOptions = {
+    node: options.node,
+    tmp,
+    seconds: options.seconds,
+    warmupSeconds: options.warmup,
+    startTimeoutMs: options.quick ? 60_000 : 30_000,
+  };
+  const runs: ProcessRun[] = [];
+  try {
+    if (!options.quick) {
+      // Not recorded: fills Deno's module cache and proves every contender answers.
+      console.error("preflight: starting each contender once");
+      for (const c of contenders) {
+        const r = await measureProcess(c, [], 0, { ...measure, startTimeoutMs: 120_000 });
+        if (r.errors.length) throw new Error(`${c.name} failed to start:\n${r.errors.join("\n")}`);
+      }
+    }
+    for (let rep = 1; rep <= options.repeat; rep++) {
+      for (const contender of rotate(contenders, rep - 1)) {
+        console.error(`rep ${rep}/${options.repeat}: ${contender.name}`);
+        const r = await measureProcess(contender, options.cases, rep, measure);
+        runs.push(r);
+        progress(r);
+      }
+    }
+  } finally {
+    await stopAll();
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+  const names = contenders.map((c) => c.name);
+  const summary = summarize(names, options.cases, runs);
+  const failures = runs.flatMap((r) => r.errors.map((e) => `${r.contender} rep ${r.rep}: ${e}`));
+  const meta = await describeRun(options, denos, nodeVersion, h2loadVersion, go, contenders);
+  const report = reportOf({ ...meta, runs });
+  console.log(report);
+  if (failures.length) console.log(`FAILURES\n${failures.join("\n")}`);
+  const elapsed = (performance.now() - started) / 1000;
+  console.log(`finished in ${elapsed.toFixed(0)} s`);
+  saveResults(options, { ...meta, elapsedSeconds: elapsed, summary, runs, failures }, report);
+  return failures.length ? 1 : 0;
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+function progress(r: ProcessRun): void {
+  const parts = [`  cold start ${r.coldStartMs?.toFixed(0) ?? "—"} ms`];
+  for (const [name, s] of Object.entries(r.cases)) {
+    const busy = Math.max(...s.settleSeconds);
+    parts.push(
+      `${name} ${Math.round(s.rate)}/s cpu ${s.cpuUsPerCall.toFixed(1)} µs` +
+        (busy > 1 ? ` (busy ${busy} s after the load stopped)` : ""),
+    );
+  }
+  if (r.memory) parts.push(`rss ${r.memory.rss.toFixed(0)} MiB`);
+  console.error(parts.join(", "));
+  for (const e of r.errors) console.error(`  ERROR ${e}`);
+}
+
+async function describeRun(
+  options: Options,
+  denos: DenoBinary[],
+  nodeVersion: string,
+  h2loadVersion: string,
+  go: { binary: string } | { skip: string },
+  contenders: Contender[],
+) {
+  const cpuModel = (await versionOf(["sh", "-c", "lscpu | grep 'Model name'"]))
+    .replace(/Model name:\s*/, "");
+  return {
+    date: new Date().toISOString(),
+    quick: options.quick,
+    command: `deno run -A bench/run.ts ${Deno.args.join(" ")}`.trim(),
+    machine: {
+      nproc: navigator.hardwareConcurrency,
+      cpu: cpuModel,
+      kernel: await versionOf(["uname", "-r"]),
+      pinned: PIN ? "server on CPU 1, load generators on CPU 0" : "one core: not pinned",
+    },
+    versions: {
+      deno: denos.map((d) => d.version),
+      node: nodeVersion,
+      grpcJsDeno: grpcJsVersion(ROOT),
+      grpcJsNode: grpcJsVersion(NODE_DIR),
+      grpcGo: "binary" in go ? grpcGoVersion() : null,
+      h2load: h2loadVersion,
+    },
+    grpcGo: "skip" in go ? `skipped: ${go.skip}` : "built",
+    load: {
+      h2load: `-t 1 -D ${options.seconds}s after a ${options.warmup}s warm-up run; ${
+        options.cases.filter((c) => c.driver === "h2load")
+          .map((c) => `${c.name} -c ${c.connections} -m ${c.streams}`).join(", ")
+      }`,
+      pingpong: "4 connections × 16 bidi calls, raw node:http2 client on Node",
+      repeat: options.repeat,
+    },
+    contenders: contenders.map((c) => ({ name: c.name, runtime: c.runtime })),
+    tuning: options.tuning,
+  };
+}
+
+type RunMeta = Awaited<ReturnType<typeof describeRun>>;
+
+/** The tables for a run (or a saved results file): header, cases, targets. */
+function reportOf(data: RunMeta & { runs: ProcessRun[] }): string {
+  const names = data.contenders.map((c) => c.name);
+  const cases = CASES.filter((c) => data.runs.some((r) => c.name in r.cases));
+  const summary = summarize(names, cases, data.runs);
+  // Quick runs are too short to judge speed: no targets table.
+  const targets = data.quick ? "" : renderTargets(summary);
+  return [header(data), render(summary, cases), targets].join("\n");
+}
+
+function header(meta: RunMeta): string {
+  const v = meta.versions;
+  const tuning = meta.tuning;
+  return [
+    `**svc benchmark**, ${meta.date}`,
+    "",
+    `- machine: ${meta.machine.nproc} cores, ${meta.machine.cpu}, Linux ${meta.machine.kernel}; ${meta.machine.pinned}`,
+    `- versions: Deno ${
+      v.deno.join(", ")
+    }; Node ${v.node}; grpc-js ${v.grpcJsDeno} (Deno), ${v.grpcJsNode} (Node); grpc-go ${
+      v.grpcGo ?? "—"
+    }; ${v.h2load}`,
+    `- load: h2load ${meta.load.h2load}; ping-pong ${meta.load.pingpong}; ${meta.load.repeat} repetitions, contenders alternating, a fresh process each`,
+    `- grpc-go: ${meta.grpcGo}`,
+    ...(tuning
+      ? [
+        `- "-tuned" contenders: grpc-js options ${
+          tuning.grpcOptions ?? "{}"
+        }, node:http2 settings ${tuning.http2Settings ?? "{}"}`,
+      ]
+      : []),
+    `- command: \`${meta.command}\``,
+    "",
+  ].join("\n");
+}
+
+function saveResults(options: Options, data: unknown, report: string): void {
+  const dir = join(BENCH_DIR, "results");
+  Deno.mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const kind = options.quick ? "quick" : "full";
+  const file = join(dir, `${kind}-${stamp}.json`);
+  Deno.writeTextFileSync(file, JSON.stringify(data, null, 2) + "\n");
+  console.log(`results: ${file.slice(ROOT.length + 1)}`);
+  if (!options.quick && !options.only && options.cases.length === CASES.length) {
+    Deno.writeTextFileSync(join(dir, "latest.md"), report + "\n");
+    // The repository's own formatter has the last word on Markdown layout.
+    new Deno.Command(Deno.execPath(), { args: ["fmt", join(dir, "latest.md")], stderr: "null" })
+      .outputSync();
+    Deno.writeTextFileSync(join(dir, "latest.json"), JSON.stringify(data, null, 2) + "\n");
+  }
+}
+
+let interrupted = false;
+Deno.addSignalListener("SIGINT", () => {
+  if (interrupted) Deno.exit(130);
+  interrupted = true;
+  console.error("interrupted: stopping every process the bench started");
+  stopAll().finally(() => Deno.exit(130));
+});
+
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}`);
+  } finally {
+    await stopAll();
+  }
+  process.exitCode = code;
+  Deno.exit(code);
+}

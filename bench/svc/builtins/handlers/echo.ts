@@ -1,0 +1,2 @@
+/** The same Echo handler as the default contender serves. @module */
+export { default } from "../../default/handlers/echo.ts";
