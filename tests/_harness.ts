@@ -22,6 +22,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { svcDenoArgs } from "./_manifest_mode.ts";
 
 /** Absolute path of the svc CLI entry point. */
 export const MAIN_TS: string = fromFileUrl(new URL("../main.ts", import.meta.url));
@@ -93,7 +94,7 @@ export async function startSvc(options: StartSvcOptions): Promise<SvcProcess> {
   };
   const cliArgs = options.args ?? ["run", options.config];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN_TS, ...cliArgs],
+    args: await svcDenoArgs(cliArgs, { cwd: options.cwd ?? ROOT, env }),
     cwd: options.cwd ?? ROOT,
     env,
     stdin: "null",
@@ -200,7 +201,7 @@ export interface RunSvcResult extends ExitStatus {
  */
 export async function runSvc(args: string[], options: RunSvcOptions = {}): Promise<RunSvcResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN_TS, ...args],
+    args: await svcDenoArgs(args, { cwd: options.cwd ?? ROOT, env: options.env ?? {} }),
     cwd: options.cwd ?? ROOT,
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",

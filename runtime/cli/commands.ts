@@ -4,25 +4,24 @@
  * @module
  */
 import { dirname, join, relative } from "node:path";
-import { loadApp } from "../app/load.ts";
+import { loadApp, type LoadAppOptions } from "../app/load.ts";
 import { runApp } from "../app/run.ts";
+import { buildBinary } from "../build/mod.ts";
 import { loadConfig } from "../config/mod.ts";
 import { generateTypes, loadProtos } from "../protos/mod.ts";
 import { VERSION } from "./usage.ts";
 
 /** `svc run [CONFIG]`. */
-export async function runCommand(config: string): Promise<number> {
-  return await runApp(await loadApp(config));
+export async function runCommand(config: string, options: LoadAppOptions = {}): Promise<number> {
+  return await runApp(await loadApp(config, options));
 }
 
 /** `svc check [CONFIG]`: prints what would be served. */
-export async function checkCommand(config: string): Promise<number> {
-  const app = await loadApp(config);
-  const cwd = Deno.cwd();
-  const rel = (path: string) => {
-    const short = relative(cwd, path) || ".";
-    return short.startsWith("..") ? path : short;
-  };
+export async function checkCommand(
+  config: string,
+  options: LoadAppOptions = {},
+): Promise<number> {
+  const app = await loadApp(config, options);
   const lines = [
     `config  ${
       rel(app.config.file)
@@ -75,6 +74,20 @@ export async function typesCommand(config: string, output: string | undefined): 
   return 0;
 }
 
+/** `svc build [CONFIG] [-o FILE]`: manifest, entry module, `deno compile`. */
+export async function buildCommand(config: string, output: string | undefined): Promise<number> {
+  const result = await buildBinary({ config, output });
+  const { size } = await Deno.stat(result.output);
+  const lines = [`manifest ${rel(result.manifest.file)}`];
+  for (const file of result.manifest.handlers) lines.push(`  handler    ${rel(file)}`);
+  for (const file of result.manifest.middleware) lines.push(`  middleware ${rel(file)}`);
+  lines.push(`entry    ${rel(result.entry)}`);
+  lines.push(`compiled deno ${result.args.join(" ")}`);
+  lines.push(`wrote    ${rel(result.output)} (${(size / 2 ** 20).toFixed(1)} MiB)`);
+  console.log(lines.join("\n"));
+  return 0;
+}
+
 /** `svc version`. */
 export function versionCommand(): number {
   const grpcJs = import.meta.resolve("@grpc/grpc-js").match(/@grpc[/+]grpc-js@([^/]+)/)?.[1] ??
@@ -83,4 +96,10 @@ export function versionCommand(): number {
     `svc ${VERSION}\ndeno ${Deno.version.deno}\nv8 ${Deno.version.v8}\ntypescript ${Deno.version.typescript}\ngrpc-js ${grpcJs}`,
   );
   return 0;
+}
+
+// Paths under the working directory read better relative.
+function rel(path: string): string {
+  const short = relative(Deno.cwd(), path) || ".";
+  return short.startsWith("..") ? path : short;
 }

@@ -5,13 +5,26 @@
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { formatIssue, UserInputError } from "../errors.ts";
-import { checkCommand, runCommand, typesCommand, versionCommand } from "./commands.ts";
+import type { LoadAppOptions } from "../app/load.ts";
+import {
+  buildCommand,
+  checkCommand,
+  runCommand,
+  typesCommand,
+  versionCommand,
+} from "./commands.ts";
 import { COMMAND_HELP, USAGE } from "./usage.ts";
 
 const DEFAULT_CONFIG = "config/svc.yaml";
 
+/**
+ * Handler and middleware sources built into a binary by `svc build`. Without
+ * them the CLI walks the config's handlers directory.
+ */
+export type MainOptions = Pick<LoadAppOptions, "handlerSources" | "middlewareSources">;
+
 /** Runs the CLI with `args`; resolves with the exit code. */
-export async function main(args: string[]): Promise<number> {
+export async function main(args: string[], options: MainOptions = {}): Promise<number> {
   const [command, ...rest] = args;
   if (!command || command === "--help" || command === "-h" || command === "help") {
     console.log(USAGE);
@@ -38,7 +51,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(COMMAND_HELP[command]);
     return 0;
   }
-  if (positionals.length > 1 || (values.output && command !== "types")) {
+  if (positionals.length > 1 || (values.output && command !== "types" && command !== "build")) {
     console.error(`svc ${command}: unexpected arguments\n\n${COMMAND_HELP[command]}`);
     return 2;
   }
@@ -46,11 +59,18 @@ export async function main(args: string[]): Promise<number> {
   try {
     switch (command) {
       case "run":
-        return await runCommand(config);
+        return await runCommand(config, options);
       case "check":
-        return await checkCommand(config);
+        return await checkCommand(config, options);
       case "types":
         return await typesCommand(config, values.output);
+      case "build":
+        if (options.handlerSources) {
+          // A compiled binary holds no deno toolchain to compile with.
+          console.error("svc build: this is a built binary; run svc build from the source tree");
+          return 2;
+        }
+        return await buildCommand(config, values.output);
       default:
         return versionCommand();
     }

@@ -10,6 +10,7 @@ Commands:
   run [CONFIG]               serve until SIGTERM/SIGINT (CONFIG defaults to config/svc.yaml)
   check [CONFIG]             load config, protos and handlers; report problems; serve nothing
   types [CONFIG] [-o FILE]   write TypeScript types for the protos (default <handlers>/_types.ts)
+  build [CONFIG] [-o FILE]   compile one binary with the handlers built in (default dist/svc)
   version                    print versions of svc, Deno and grpc-js
 
 Run "svc <command> --help" for a command's details.
@@ -35,6 +36,16 @@ served). Use them in a handler file:
 
   import type { GreeterHandlers } from "./_types.ts";
   export default defineService<GreeterHandlers>("helloworld.Greeter", { ... });`,
+  build: `Usage: svc build [CONFIG] [-o FILE]
+
+Loads CONFIG as "svc check" does, writes dist/svc_manifest.ts (a literal
+import of every handler and middleware file) and dist/svc_entry.ts, then runs
+"deno compile" with the permissions the runtime needs into FILE (default
+dist/svc). The binary answers "run", "check" and "version" like this CLI, with
+the handlers built in; protos and the config are read from disk at run time.
+
+deno compile needs a denort base binary; it downloads one unless DENORT_BIN
+names a local copy (the offline escape hatch).`,
   version: `Usage: svc version
 
 Prints the versions of svc, Deno, V8, TypeScript and grpc-js.`,
