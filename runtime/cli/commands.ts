@@ -6,7 +6,6 @@
 import { dirname, join, relative } from "node:path";
 import { loadApp, type LoadAppOptions } from "../app/load.ts";
 import { runApp } from "../app/run.ts";
-import { buildBinary } from "../build/mod.ts";
 import { loadConfig } from "../config/mod.ts";
 import { generateTypes, loadProtos } from "../protos/mod.ts";
 import { VERSION } from "./usage.ts";
@@ -76,6 +75,8 @@ export async function typesCommand(config: string, output: string | undefined): 
 
 /** `svc build [CONFIG] [-o FILE]`: manifest, entry module, `deno compile`. */
 export async function buildCommand(config: string, output: string | undefined): Promise<number> {
+  // Only svc build needs the build code; svc run starts without loading it.
+  const { buildBinary } = await import("../build/mod.ts");
   const result = await buildBinary({ config, output });
   const { size } = await Deno.stat(result.output);
   const lines = [`manifest ${rel(result.manifest.file)}`];

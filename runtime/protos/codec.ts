@@ -1,5 +1,5 @@
 /**
- * Per-message-type encode and decode functions, compiled once at load time.
+ * Per-message-type encode and decode functions, compiled once, on first use.
  * They sit on the per-call hot path: beyond the message itself they allocate
  * nothing unless something is wrong.
  * @module
@@ -27,8 +27,11 @@ export const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = Object.freeze({
 });
 
 /**
- * Returns a function giving the codec of a message type, built on first
- * request and shared afterwards.
+ * Returns a function giving the codec of a message type, shared by every
+ * method that uses the type. protobufjs generates its code on the first
+ * encode or decode, not here: a process loads codecs for every method of
+ * its protos, the built-ins' included, and most are rarely or never called,
+ * so compiling them all would cost cold start tens of milliseconds.
  *
  * @example
  * ```ts
@@ -43,10 +46,19 @@ export function createCodecs(): (type: protobuf.Type) => MessageCodec {
   return function codecFor(type) {
     let codec = codecs.get(type);
     if (!codec) {
-      codec = _compile(type, compileShapeCheck(type));
+      codec = _lazy(() => _compile(type, compileShapeCheck(type)));
       codecs.set(type, codec);
     }
     return codec;
+  };
+}
+
+/** A codec that compiles on first use; afterwards one call of indirection. */
+function _lazy(compile: () => MessageCodec): MessageCodec {
+  let compiled: MessageCodec | null = null;
+  return {
+    decode: (bytes) => (compiled ??= compile()).decode(bytes),
+    encode: (value) => (compiled ??= compile()).encode(value),
   };
 }
 

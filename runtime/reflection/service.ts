@@ -48,9 +48,11 @@ export interface ReflectionResponse {
 }
 
 /**
- * The reflection services, v1 and v1alpha, over `index`. `listServices`
- * names every served service (health and reflection included) and is
- * called per `list_services` request.
+ * The reflection services, v1 and v1alpha, over `index`, or over the index
+ * a function builds on the first reflection stream (building one costs tens
+ * of milliseconds that a cold start need not pay). `listServices` names
+ * every served service (health and reflection included) and is called per
+ * `list_services` request.
  *
  * Within one stream, file answers carry the requested file plus those of
  * its transitive dependencies not sent earlier on that stream, as grpc-go
@@ -64,7 +66,7 @@ export interface ReflectionResponse {
  * ```
  */
 export function createReflectionServices(
-  index: DescriptorIndex,
+  index: DescriptorIndex | (() => Promise<DescriptorIndex>),
   listServices: () => string[],
 ): ServiceDefinition[] {
   const methods = {
@@ -72,10 +74,11 @@ export function createReflectionServices(
       requests: AsyncIterable<ReflectionRequest>,
       ctx?: Pick<CallContext, "log">,
     ) {
+      const resolved = typeof index === "function" ? await index() : index;
       const sent = new Set<string>();
       for await (const request of requests) {
         try {
-          yield answerReflection(index, listServices, request, sent);
+          yield answerReflection(resolved, listServices, request, sent);
         } catch (error) {
           // A bug here must not end the client's stream; it gets INTERNAL for this request.
           ctx?.log.error("reflection request failed", { error: String(error) });

@@ -92,7 +92,7 @@ export function createClients(options: ClientsOptions): Clients {
   const { registry, dependencies } = options;
   const log = options.log.child({ component: "discovery" });
   const readFile = options.readFile ?? Deno.readFileSync;
-  let etcd: Etcd3 | null = null;
+  let etcd: Promise<Etcd3> | null = null;
   const connections = new Map<string, Connection & { methods: readonly MethodDescriptor[] }>();
 
   for (const [service, dep] of dependencies) {
@@ -162,7 +162,8 @@ export function createClients(options: ClientsOptions): Clients {
       return closing ??= (async () => {
         await Promise.all([...connections.values()].map((c) => c.resolver.close()));
         for (const conn of connections.values()) conn.pool.close();
-        etcd?.close();
+        // A client that failed to build was reported by its resolvers.
+        (await etcd?.catch(() => null))?.close();
       })();
     },
     [Symbol.asyncDispose]() {

@@ -200,11 +200,16 @@ export function createRegistrar(options: RegistrarOptions): Registrar {
     },
     start() {
       if (loop || stop.signal.aborted) return;
-      etcd = createEtcdClient(registry, { callTimeoutMs });
       log.info("registry: registering", { keys, value, endpoints: registry.endpoints });
       for (const issue of etcdEndpointIssues(registry)) log.warn(`registry: ${issue}`);
       setState("registering");
-      loop = run(etcd).catch((error) => {
+      loop = (async () => {
+        const client = await createEtcdClient(registry, { callTimeoutMs });
+        // Stopped while etcd3 was loading: close() has already run.
+        if (stop.signal.aborted) return client.close();
+        etcd = client;
+        await run(client);
+      })().catch((error) => {
         // run() catches per attempt; this is a bug guard, never a crash.
         log.error("registry: registration loop stopped", { error: errorMessage(error) });
       });

@@ -45,7 +45,8 @@ export function createStaticResolver(
 
 /** Options for {@link createEtcdResolver}. */
 export interface EtcdResolverOptions {
-  etcd: Etcd3;
+  /** The client, or its creation in progress (etcd3 is imported on first use). */
+  etcd: Etcd3 | Promise<Etcd3>;
   /** The service's directory, `<prefix>/<service>/`. */
   dir: string;
   log: Logger;
@@ -60,7 +61,8 @@ export interface EtcdResolverOptions {
  * value with `"Op":1` (grpc-go's Delete) removes the instance.
  */
 export function createEtcdResolver(options: EtcdResolverOptions): Resolver {
-  const { etcd, dir, log, onChange } = options;
+  const { dir, log, onChange } = options;
+  let etcd!: Etcd3;
   const callTimeoutMs = options.callTimeoutMs ?? 5_000;
   const byKey = new Map<string, string>();
   let addresses: readonly string[] | null = null;
@@ -87,6 +89,7 @@ export function createEtcdResolver(options: EtcdResolverOptions): Resolver {
   };
 
   async function run(): Promise<void> {
+    etcd = await options.etcd;
     let failures = 0;
     while (!closing.signal.aborted) {
       try {
