@@ -5,6 +5,7 @@
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { formatIssue, UserInputError } from "../errors.ts";
+import { flushLogs } from "../log/mod.ts";
 import type { LoadAppOptions } from "../app/load.ts";
 import {
   buildCommand,
@@ -80,6 +81,8 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
 }
 
 function reportFailure(error: unknown): number {
+  // Log lines written before the failure come before its message.
+  flushLogs();
   if (error instanceof UserInputError) {
     for (const issue of error.issues) {
       console.error(formatIssue({ ...issue, file: displayPath(issue.file) }));

@@ -14,8 +14,13 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Default `json`. */
   format?: "json" | "pretty";
-  /** Where lines go. Default: synchronous write to stderr, so nothing is lost on exit. */
-  write?: (line: string) => void;
+  /**
+   * Where lines go. Default: stderr, batched: the lines of one event-loop
+   * turn go out in one write (an access log otherwise costs a syscall per
+   * call). warn and error lines, {@link flushLogs} and process exit flush
+   * at once, so nothing is lost on a normal exit.
+   */
+  write?: (line: string, level: LogLevel) => void;
 }
 
 /**
@@ -29,20 +34,42 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const min = RANK[options.level ?? "info"];
-  const format = options.format === "pretty" ? formatPretty : formatJson;
   const write = options.write ?? writeStderr;
+  const format = options.format === "pretty" ? prettyFormat : jsonFormat;
   return makeLogger(min, format, write, {});
+}
+
+/** Writes the lines the default stderr writer holds; for exit paths and tests. */
+export function flushLogs(): void {
+  if (pending === "") return;
+  const bytes = encoder.encode(pending);
+  pending = "";
+  let written = 0;
+  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+}
+
+interface Format {
+  /** Prepares `bound` once per logger, so a line does not re-serialise it. */
+  bind(bound: LogFields): unknown;
+  line(
+    level: LogLevel,
+    msg: string,
+    bound: LogFields,
+    prepared: unknown,
+    fields?: LogFields,
+  ): string;
 }
 
 function makeLogger(
   min: number,
-  format: (level: LogLevel, msg: string, fields: LogFields) => string,
-  write: (line: string) => void,
+  format: Format,
+  write: (line: string, level: LogLevel) => void,
   bound: LogFields,
 ): Logger {
+  const prepared = format.bind(bound);
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[level] < min) return;
-    write(format(level, msg, fields ? { ...bound, ...fields } : bound));
+    write(format.line(level, msg, bound, prepared, fields), level);
   };
   return {
     debug: (msg, fields) => emit("debug", msg, fields),
@@ -54,15 +81,73 @@ function makeLogger(
   };
 }
 
-function writeStderr(line: string): void {
-  const bytes = encoder.encode(line + "\n");
-  let written = 0;
-  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+// --- the default writer: stderr, one write per event-loop turn ----------------
+
+const FLUSH_AT = 64 * 1024;
+let pending = "";
+let scheduled = false;
+let exitHooked = false;
+
+function writeStderr(line: string, level: LogLevel): void {
+  pending += line + "\n";
+  if (RANK[level] >= RANK.warn || pending.length >= FLUSH_AT) return flushLogs();
+  if (!exitHooked) {
+    exitHooked = true;
+    // Deno.exit() and the end of the program dispatch "unload".
+    globalThis.addEventListener("unload", flushLogs);
+  }
+  if (!scheduled) {
+    scheduled = true;
+    setTimeout(flushScheduled, 0);
+  }
 }
 
-function formatJson(level: LogLevel, msg: string, fields: LogFields): string {
-  return JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, replaceErrors);
+function flushScheduled(): void {
+  scheduled = false;
+  flushLogs();
 }
+
+// --- formats -------------------------------------------------------------------
+
+/**
+ * One JSON object per line: time, level, msg, the bound fields, the line's
+ * fields. Bound fields are serialised once per logger; a field given again
+ * on a line appears twice, and JSON readers keep the later value, as an
+ * object spread would.
+ */
+const jsonFormat: Format = {
+  bind: (bound) => {
+    const json = JSON.stringify(bound, replaceErrors);
+    return json === "{}" ? "" : `,${json.slice(1, -1)}`;
+  },
+  line(level, msg, _bound, prepared, fields) {
+    let line = `{"time":${timestamp()},"level":"${level}","msg":${JSON.stringify(msg)}${prepared}`;
+    if (fields) {
+      const json = JSON.stringify(fields, replaceErrors);
+      if (json !== "{}") line += `,${json.slice(1, -1)}`;
+    }
+    return line + "}";
+  },
+};
+
+let _stampMs = NaN;
+let _stamp = "";
+
+/** The current time as a JSON string, rebuilt at most once per millisecond. */
+function timestamp(): string {
+  const now = Date.now();
+  if (now !== _stampMs) {
+    _stampMs = now;
+    _stamp = `"${new Date(now).toISOString()}"`;
+  }
+  return _stamp;
+}
+
+const prettyFormat: Format = {
+  bind: () => null,
+  line: (level, msg, bound, _prepared, fields) =>
+    formatPretty(level, msg, fields ? { ...bound, ...fields } : bound),
+};
 
 function formatPretty(level: LogLevel, msg: string, fields: LogFields): string {
   const time = new Date().toISOString().slice(11, 23);

@@ -41,3 +41,22 @@ Deno.test("createLogger() pretty format is one readable line per entry", () => {
   log.warn("slow call", { method: "/a.B/C", ms: 12 });
   assert.match(lines[0], /^\d\d:\d\d:\d\d\.\d{3} WARN {2}slow call method=\/a.B\/C ms=12$/);
 });
+
+Deno.test("the default stderr writer keeps order and loses nothing on Deno.exit()", async () => {
+  const logger = new URL("./logger.ts", import.meta.url).href;
+  const script = `import { createLogger } from ${JSON.stringify(logger)};
+const log = createLogger();
+log.info("a");
+log.info("b");
+log.warn("c");
+log.info("d");
+setTimeout(() => { log.info("e"); log.info("f"); Deno.exit(0); }, 20);`;
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(code, 0);
+  const msgs = new TextDecoder().decode(stderr).trim().split("\n").map((l) => JSON.parse(l).msg);
+  assert.deepEqual(msgs, ["a", "b", "c", "d", "e", "f"]);
+});

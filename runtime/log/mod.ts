@@ -2,5 +2,5 @@
  * Structured logging.
  * @module
  */
-export { createLogger, type LoggerOptions } from "./logger.ts";
+export { createLogger, flushLogs, type LoggerOptions } from "./logger.ts";
 export type { LogFields, Logger, LogLevel } from "./types.ts";
