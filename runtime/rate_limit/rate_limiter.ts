@@ -7,7 +7,7 @@
 import type { ResolvedBucket, ResolvedRateLimit } from "../config/mod.ts";
 import { RpcError, Status } from "../errors.ts";
 import type { ServerCall } from "../server/context.ts";
-import type { Interceptor } from "../server/interceptor.ts";
+import type { CallHandler, Interceptor } from "../server/interceptor.ts";
 import { createCallerKey } from "./caller_key.ts";
 import { ConcurrencyLimit } from "./concurrency.ts";
 import { KeyedBuckets } from "./keyed_buckets.ts";
@@ -173,10 +173,22 @@ export function createRateLimiter(
     return reject(name, call, error);
   }
 
-  return (next) =>
-    async function rateLimit(call) {
+  // Not async: a call that passes adds no promise or microtask of its own.
+  return (next) => {
+    const admit = admitter(next);
+    return function rateLimit(call) {
+      try {
+        return admit(call);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+  };
+
+  function admitter(next: CallHandler): CallHandler {
+    return function admit(call) {
       const plan = plans.get(call.method) ?? planFor(call);
-      if (plan.exempt) return await next(call);
+      if (plan.exempt) return next(call);
 
       const methodCap = plan.cap;
       if (globalCap && !globalCap.limit.hasRoom()) reject(globalCap.name, call, globalCap.error);
@@ -203,14 +215,22 @@ export function createRateLimiter(
         callerBucket?.tryTake(now);
       }
 
-      if (!globalCap && !methodCap) return await next(call);
+      if (!globalCap && !methodCap) return next(call);
       globalCap?.limit.tryAcquire();
       methodCap?.limit.tryAcquire();
+      let result: Promise<void>;
       try {
-        await next(call);
-      } finally {
+        result = next(call);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      return result.finally(release);
+
+      function release() {
         globalCap?.limit.release();
         methodCap?.limit.release();
       }
     };
+  }
 }

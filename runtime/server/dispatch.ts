@@ -109,8 +109,23 @@ function decodeRequest(ctx: ServerCallContext, bytes: Uint8Array): unknown {
   }
 }
 
-async function* decodeStream(ctx: ServerCallContext): AsyncGenerator<unknown> {
-  for await (const bytes of ctx.call.requests()) yield decodeRequest(ctx, bytes);
+/**
+ * The decoded request stream. A plain iterator rather than an async
+ * generator: a generator layer costs a resumption and a promise per message.
+ */
+function decodeStream(ctx: ServerCallContext): AsyncIterable<unknown> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<unknown> {
+      const source = ctx.call.requests()[Symbol.asyncIterator]();
+      const decoded = (result: IteratorResult<Uint8Array>): IteratorResult<unknown> =>
+        result.done ? result : { value: decodeRequest(ctx, result.value), done: false };
+      return {
+        next: () => source.next().then(decoded),
+        return: (value?: unknown) =>
+          source.return?.(value).then(decoded) ?? Promise.resolve({ value, done: true }),
+      };
+    },
+  };
 }
 
 function encodeResponse(ctx: ServerCallContext, value: unknown): Uint8Array {

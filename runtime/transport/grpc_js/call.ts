@@ -14,6 +14,7 @@ import type { PeerCertificate as NodePeerCertificate } from "node:tls";
 import { Metadata } from "../../metadata.ts";
 import type { PeerCertificate } from "../../server/context.ts";
 import type { CallStatus, Route, TransportCall } from "../types.ts";
+import { MessageReader } from "./message_reader.ts";
 import {
   belowLowWater,
   type BufferedStream,
@@ -77,7 +78,7 @@ export class GrpcJsCall implements TransportCall {
   }
 
   requests(): AsyncIterable<Uint8Array> {
-    return readMessages(this.#call as ServerReadableStream<Buffer, Buffer>, this.signal);
+    return new MessageReader(this.#call as ServerReadableStream<Buffer, Buffer>, this.signal);
   }
 
   sendHeaders(headers: Metadata): void {
@@ -124,31 +125,6 @@ function whenDrained(stream: ServerWritableStream<Buffer, Buffer>, signal: Abort
     stream.on("drain", done);
     signal.addEventListener("abort", done);
   });
-}
-
-// Pull-based: stream.read() only asks grpc-js for more when its small buffer
-// runs low, so reading pauses while the handler is busy.
-async function* readMessages(
-  stream: ServerReadableStream<Buffer, Buffer>,
-  signal: AbortSignal,
-): AsyncGenerator<Uint8Array> {
-  while (true) {
-    let message: Buffer | null;
-    while ((message = stream.read()) !== null) yield message;
-    signal.throwIfAborted();
-    if (stream.readableEnded) return;
-    await new Promise<void>((resolve) => {
-      const wake = () => {
-        stream.off("readable", wake);
-        stream.off("end", wake);
-        signal.removeEventListener("abort", wake);
-        resolve();
-      };
-      stream.on("readable", wake);
-      stream.on("end", wake);
-      signal.addEventListener("abort", wake);
-    });
-  }
 }
 
 function toPeerCertificate(cert: NodePeerCertificate | undefined): PeerCertificate | null {
