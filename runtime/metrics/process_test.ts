@@ -62,13 +62,19 @@ Deno.test("createProcessMetrics() reports open file descriptors as they change",
     await processMetrics.sample();
     return valueOf(parseExposition(await registry.metrics()), "process_open_fds");
   };
-  // Other tests may open or close a few descriptors meanwhile: open many, allow slack.
-  const before = await fds();
-  const files = await Promise.all(Array.from({ length: 32 }, () => Deno.open(Deno.execPath())));
-  try {
-    const opened = (await fds()) - before;
-    assert.ok(opened >= 28 && opened <= 36, `opened ${opened}`);
-  } finally {
-    for (const file of files) file.close();
+  // deno test --parallel runs other test files in this same process, and
+  // they open and close descriptors meanwhile: open many, allow slack, and
+  // take the best of a few tries.
+  const seen: number[] = [];
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = await fds();
+    const files = await Promise.all(Array.from({ length: 32 }, () => Deno.open(Deno.execPath())));
+    try {
+      seen.push((await fds()) - before);
+    } finally {
+      for (const file of files) file.close();
+    }
+    if (seen.at(-1)! >= 28 && seen.at(-1)! <= 36) return;
   }
+  assert.fail(`opened 32 files; process_open_fds moved by ${seen.join(", ")}`);
 });
