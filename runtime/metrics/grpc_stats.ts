@@ -5,7 +5,7 @@
  */
 import { GO_CODE_NAMES, Status } from "../errors.ts";
 import type { CallKind } from "../protos/types.ts";
-import type { HistogramSeries, Labels } from "./snapshot.ts";
+import type { HistogramSeries, Labels } from "./snapshot_values.ts";
 
 /** go-grpc-prometheus's default `grpc_server_handling_seconds` buckets (Prometheus DefBuckets). */
 export const HANDLING_BUCKETS: readonly number[] = [

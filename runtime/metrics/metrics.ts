@@ -3,7 +3,6 @@
  * (so existing Grafana dashboards work), plus svc's own and process metrics.
  * @module
  */
-import { Counter, Gauge, Registry } from "prom-client";
 import { GO_CODE_NAMES, Status } from "../errors.ts";
 import type { CallKind } from "../protos/types.ts";
 import type { Interceptor } from "../server/interceptor.ts";
@@ -16,14 +15,8 @@ import {
   HANDLING_BUCKETS,
   type MethodStats,
 } from "./grpc_stats.ts";
-import { createProcessMetrics } from "./process.ts";
-import {
-  observe,
-  type SeriesValue,
-  SnapshotCounter,
-  SnapshotGauge,
-  SnapshotHistogram,
-} from "./snapshot.ts";
+import type { MetricValues, RenderedRegistry } from "./registry.ts";
+import { type Labels, observe, type SeriesValue } from "./snapshot_values.ts";
 
 /** A method to pre-initialise series for (a `MethodDescriptor` fits). */
 export interface MetricsMethod {
@@ -44,8 +37,6 @@ export interface MetricsOptions {
 
 /** The server's metrics, on a registry of their own. */
 export interface Metrics {
-  /** The registry every metric is on; add more metrics to it if needed. */
-  readonly registry: Registry;
   /** Records started, handled, latency, messages and in-flight calls; one instance serves any chain. */
   interceptor(): Interceptor;
   /** Counts a call a rate limit rejected; `limit` names the limit, e.g. `perMethod`. */
@@ -81,31 +72,19 @@ const _MAX_LATE_METHODS = 256;
  * ```
  */
 export function createMetrics(options: MetricsOptions): Metrics {
-  const registry = new Registry();
   const stats = createGrpcStats(options.handlingTimeWithCode ?? false);
   for (const method of options.methods) addMethod(stats, method.service, method.name, method.kind);
-  _registerGrpcMetrics(registry, stats);
-
-  const onRateLimitReject = _rateLimitRejections(registry);
-
-  const registered = new Gauge({
-    name: "svc_registry_registered",
-    help: "1 while this instance is registered in the service registry, else 0.",
-    registers: [registry],
-  });
-  const registrations = new Counter({
-    name: "svc_registry_registrations_total",
-    help: "Total number of successful registrations in the service registry.",
-    registers: [registry],
-  });
-  const failures = new Counter({
-    name: "svc_registry_failures_total",
-    help: "Total number of failed registration or keep-alive attempts with the service registry.",
-    registers: [registry],
-  });
-
-  const processMetrics = (options.defaultMetrics ?? true) ? createProcessMetrics(registry) : null;
+  const values: MetricValues = {
+    stats,
+    rejections: [],
+    registry: { registered: 0, registrations: 0, failures: 0 },
+    defaultMetrics: options.defaultMetrics ?? true,
+  };
+  const onRateLimitReject = _rateLimitRejections(values.rejections);
   let lateMethods = 0;
+  // prom-client and the process metrics load on the first scrape: importing
+  // prom-client is ~30 ms of a cold start, and calls only bump numbers.
+  let rendered: Promise<RenderedRegistry> | null = null;
 
   /** The record for a method not in `options.methods`; null past the cap. */
   function lateMethod(service: string, name: string, kind: CallKind): MethodStats | null {
@@ -115,22 +94,23 @@ export function createMetrics(options: MetricsOptions): Metrics {
   }
 
   return {
-    registry,
     interceptor() {
       return _interceptor(stats, lateMethod);
     },
     onRateLimitReject,
     setRegistryRegistered(value) {
-      registered.set(value ? 1 : 0);
+      values.registry.registered = value ? 1 : 0;
     },
     onRegistryRegistration() {
-      registrations.inc();
+      values.registry.registrations++;
     },
     onRegistryFailure() {
-      failures.inc();
+      values.registry.failures++;
     },
     async render() {
-      await processMetrics?.sample();
+      const { registry, sample } =
+        await (rendered ??= import("./registry.ts").then((m) => m.createRegistry(values)));
+      await sample();
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
@@ -173,22 +153,15 @@ function _interceptor(
 }
 
 /**
- * `svc_rate_limit_rejections_total`, and the function that counts one. The
- * series sit in maps keyed limit → service → method, so a rejection under
- * overload builds no key strings.
+ * The function that counts a rate-limit rejection into `all`. The series sit
+ * in maps keyed limit → service → method, so a rejection under overload
+ * builds no key strings.
  */
 function _rateLimitRejections(
-  registry: Registry,
+  all: SeriesValue[],
 ): (limit: string, service: string, method: string) => void {
-  type Series = { labels: SeriesValue["labels"]; value: number };
+  type Series = { labels: Labels; value: number };
   const byLimit = new Map<string, Map<string, Map<string, Series>>>();
-  const all: Series[] = [];
-  new SnapshotCounter({
-    name: "svc_rate_limit_rejections_total",
-    help: "Total number of calls rejected with ResourceExhausted by a rate limit.",
-    labelNames: ["limit", "grpc_service", "grpc_method"],
-    registry,
-  }, () => all);
   return function onRateLimitReject(limit, service, method) {
     let byService = byLimit.get(limit);
     if (!byService) byLimit.set(limit, byService = new Map());
@@ -202,61 +175,4 @@ function _rateLimitRejections(
     }
     series.value++;
   };
-}
-
-/** The go-grpc-prometheus metrics (names, labels and help texts as in its server_metrics.go). */
-function _registerGrpcMetrics(registry: Registry, stats: GrpcStats): void {
-  const labelNames = ["grpc_type", "grpc_service", "grpc_method"];
-  const perMethod = (read: (method: MethodStats) => number) => (): SeriesValue[] =>
-    stats.methods.map((method) => ({ labels: method.labels, value: read(method) }));
-  new SnapshotCounter({
-    name: "grpc_server_started_total",
-    help: "Total number of RPCs started on the server.",
-    labelNames,
-    registry,
-  }, perMethod((method) => method.started));
-  new SnapshotCounter(
-    {
-      name: "grpc_server_handled_total",
-      help: "Total number of RPCs completed on the server, regardless of success or failure.",
-      labelNames: [...labelNames, "grpc_code"],
-      registry,
-    },
-    () =>
-      stats.methods.flatMap((method) =>
-        method.codeLabels.map((labels, code) => ({ labels, value: method.handled[code] }))
-      ),
-  );
-  new SnapshotCounter({
-    name: "grpc_server_msg_received_total",
-    help: "Total number of RPC stream messages received on the server.",
-    labelNames,
-    registry,
-  }, perMethod((method) => method.received));
-  new SnapshotCounter({
-    name: "grpc_server_msg_sent_total",
-    help: "Total number of gRPC stream messages sent by the server.",
-    labelNames,
-    registry,
-  }, perMethod((method) => method.sent));
-  new SnapshotHistogram({
-    name: "grpc_server_handling_seconds",
-    help:
-      "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
-    labelNames: stats.withCode ? [...labelNames, "grpc_code"] : labelNames,
-    buckets: HANDLING_BUCKETS,
-    registry,
-  }, () => stats.timings);
-  new SnapshotGauge({
-    name: "svc_server_in_flight_calls",
-    help: "Number of calls the server is handling now.",
-    labelNames: [],
-    registry,
-  }, () => [{ labels: {}, value: stats.inFlight }]);
-  new SnapshotGauge({
-    name: "svc_server_method_in_flight_calls",
-    help: "Number of calls the server is handling now, per method.",
-    labelNames,
-    registry,
-  }, perMethod((method) => method.inFlight));
 }

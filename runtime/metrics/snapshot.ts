@@ -10,24 +10,9 @@
  * @module
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { HistogramSeries, Labels, SeriesValue } from "./snapshot_values.ts";
 
-/** Label names and values of one series; built once and reused for every scrape. */
-export type Labels = Readonly<Record<string, string>>;
-
-/** One series as a counter or gauge reports it. */
-export interface SeriesValue {
-  readonly labels: Labels;
-  readonly value: number;
-}
-
-/** One histogram series: counts per bucket (not cumulative; last slot is +Inf), sum and count. */
-export interface HistogramSeries {
-  readonly labels: Labels;
-  /** `buckets.length + 1` slots: slot i counts observations in (bucket[i-1], bucket[i]]. */
-  readonly counts: Float64Array;
-  sum: number;
-  count: number;
-}
+export { type HistogramSeries, type Labels, observe, type SeriesValue } from "./snapshot_values.ts";
 
 /** What every snapshot metric needs. */
 export interface SnapshotConfig {
@@ -133,13 +118,4 @@ function _value(
   metricName: string,
 ): _HistogramValue {
   return { labels, sharedLabels, value, metricName };
-}
-
-/** Adds one observation to `series`; `bounds` are the bucket upper bounds, ascending. */
-export function observe(series: HistogramSeries, bounds: readonly number[], value: number): void {
-  let i = 0;
-  while (i < bounds.length && value > bounds[i]) i++;
-  series.counts[i]++;
-  series.sum += value;
-  series.count++;
 }

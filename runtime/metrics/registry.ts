@@ -1,0 +1,125 @@
+/**
+ * The prom-client side of the metrics, built on the first scrape: a
+ * `Registry` whose metrics read svc's plain numbers (see snapshot.ts), and
+ * the process metrics. metrics.ts imports this module lazily, so a process
+ * that is never scraped never loads prom-client.
+ * @module
+ */
+import { Registry } from "prom-client";
+import { type GrpcStats, HANDLING_BUCKETS, type MethodStats } from "./grpc_stats.ts";
+import { createProcessMetrics } from "./process.ts";
+import { type SeriesValue, SnapshotCounter, SnapshotGauge, SnapshotHistogram } from "./snapshot.ts";
+
+/** Registry events, counted by metrics.ts. */
+export interface RegistryCounts {
+  /** 1 while registered, else 0. */
+  registered: number;
+  registrations: number;
+  failures: number;
+}
+
+/** Everything the call path and the registrar count, read at scrape time. */
+export interface MetricValues {
+  readonly stats: GrpcStats;
+  /** `svc_rate_limit_rejections_total` series, one per limit, service and method seen. */
+  readonly rejections: SeriesValue[];
+  readonly registry: RegistryCounts;
+  /** Process, V8 heap and event-loop metrics. */
+  readonly defaultMetrics: boolean;
+}
+
+/** A registry over {@link MetricValues}; `sample()` must run before each render. */
+export interface RenderedRegistry {
+  readonly registry: Registry;
+  sample(): Promise<void>;
+}
+
+/** Registers every metric over `values` on a new registry. */
+export function createRegistry(values: MetricValues): RenderedRegistry {
+  const registry = new Registry();
+  _registerGrpcMetrics(registry, values.stats);
+  new SnapshotCounter({
+    name: "svc_rate_limit_rejections_total",
+    help: "Total number of calls rejected with ResourceExhausted by a rate limit.",
+    labelNames: ["limit", "grpc_service", "grpc_method"],
+    registry,
+  }, () => values.rejections);
+  const counts = values.registry;
+  new SnapshotGauge({
+    name: "svc_registry_registered",
+    help: "1 while this instance is registered in the service registry, else 0.",
+    labelNames: [],
+    registry,
+  }, () => [{ labels: {}, value: counts.registered }]);
+  new SnapshotCounter({
+    name: "svc_registry_registrations_total",
+    help: "Total number of successful registrations in the service registry.",
+    labelNames: [],
+    registry,
+  }, () => [{ labels: {}, value: counts.registrations }]);
+  new SnapshotCounter({
+    name: "svc_registry_failures_total",
+    help: "Total number of failed registration or keep-alive attempts with the service registry.",
+    labelNames: [],
+    registry,
+  }, () => [{ labels: {}, value: counts.failures }]);
+  const processMetrics = values.defaultMetrics ? createProcessMetrics(registry) : null;
+  return { registry, sample: () => processMetrics?.sample() ?? Promise.resolve() };
+}
+
+/** The go-grpc-prometheus metrics (names, labels and help texts as in its server_metrics.go). */
+function _registerGrpcMetrics(registry: Registry, stats: GrpcStats): void {
+  const labelNames = ["grpc_type", "grpc_service", "grpc_method"];
+  const perMethod = (read: (method: MethodStats) => number) => (): SeriesValue[] =>
+    stats.methods.map((method) => ({ labels: method.labels, value: read(method) }));
+  new SnapshotCounter({
+    name: "grpc_server_started_total",
+    help: "Total number of RPCs started on the server.",
+    labelNames,
+    registry,
+  }, perMethod((method) => method.started));
+  new SnapshotCounter(
+    {
+      name: "grpc_server_handled_total",
+      help: "Total number of RPCs completed on the server, regardless of success or failure.",
+      labelNames: [...labelNames, "grpc_code"],
+      registry,
+    },
+    () =>
+      stats.methods.flatMap((method) =>
+        method.codeLabels.map((labels, code) => ({ labels, value: method.handled[code] }))
+      ),
+  );
+  new SnapshotCounter({
+    name: "grpc_server_msg_received_total",
+    help: "Total number of RPC stream messages received on the server.",
+    labelNames,
+    registry,
+  }, perMethod((method) => method.received));
+  new SnapshotCounter({
+    name: "grpc_server_msg_sent_total",
+    help: "Total number of gRPC stream messages sent by the server.",
+    labelNames,
+    registry,
+  }, perMethod((method) => method.sent));
+  new SnapshotHistogram({
+    name: "grpc_server_handling_seconds",
+    help:
+      "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+    labelNames: stats.withCode ? [...labelNames, "grpc_code"] : labelNames,
+    buckets: HANDLING_BUCKETS,
+    registry,
+  }, () => stats.timings);
+  new SnapshotGauge({
+    name: "svc_server_in_flight_calls",
+    help: "Number of calls the server is handling now.",
+    labelNames: [],
+    registry,
+  }, () => [{ labels: {}, value: stats.inFlight }]);
+  new SnapshotGauge({
+    name: "svc_server_method_in_flight_calls",
+    help: "Number of calls the server is handling now, per method.",
+    labelNames,
+    registry,
+  }, perMethod((method) => method.inFlight));
+}
