@@ -2,12 +2,16 @@
  * The Dockerfile and examples/k8s agree with each other and with the
  * runtime: ports from the ConfigMap's config (resolved by the real config
  * loader), probes on those ports, a grace period longer than svc's own
- * shutdown bound, the image's user and config path. No validator for
- * Kubernetes schemas installs from apt here, so the structure is checked
- * field by field.
+ * shutdown bound, the image's user and config path. Each object is also
+ * validated against the Kubernetes OpenAPI schema by kubernetes-models
+ * (ajv over the upstream schemas; it checks types and required fields, not
+ * unknown keys), since no kubeconform or kubeval installs from apt here.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Service } from "kubernetes-models/v1/Service";
 import { parseAllDocuments } from "yaml";
 import { CONTAINER_BINARY, CONTAINER_UID } from "../runtime/build/mod.ts";
 import { resolveConfig, type ResolvedConfig } from "../runtime/config/mod.ts";
@@ -43,6 +47,21 @@ async function svcConfig(configMap: Doc): Promise<ResolvedConfig> {
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+Deno.test("examples/k8s: every object passes the Kubernetes schema", async () => {
+  const { configMap, deployment, service } = await objects();
+  new ConfigMap(configMap).validate();
+  new Deployment(deployment).validate();
+  new Service(service).validate();
+  // The validator is not a rubber stamp.
+  const broken = structuredClone(deployment);
+  broken.spec.replicas = "two";
+  delete broken.spec.selector;
+  assert.throws(
+    () => new Deployment(broken).validate(),
+    /spec must have required property selector, data\/spec\/replicas must be integer/,
+  );
+});
 
 Deno.test("examples/k8s: kinds, names and labels line up", async () => {
   const { configMap, deployment, service } = await objects();
