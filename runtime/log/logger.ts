@@ -93,8 +93,10 @@ function writeStderr(line: string, level: LogLevel): void {
   if (RANK[level] >= RANK.warn || pending.length >= FLUSH_AT) return flushLogs();
   if (!exitHooked) {
     exitHooked = true;
-    // Deno.exit() and the end of the program dispatch "unload".
+    // Deno.exit() and the end of the program dispatch "unload"; an uncaught
+    // exception dispatches "error" before the process dies.
     globalThis.addEventListener("unload", flushLogs);
+    globalThis.addEventListener("error", flushLogs);
   }
   if (!scheduled) {
     scheduled = true;

@@ -60,3 +60,19 @@ setTimeout(() => { log.info("e"); log.info("f"); Deno.exit(0); }, 20);`;
   const msgs = new TextDecoder().decode(stderr).trim().split("\n").map((l) => JSON.parse(l).msg);
   assert.deepEqual(msgs, ["a", "b", "c", "d", "e", "f"]);
 });
+
+Deno.test("the default stderr writer flushes before an uncaught exception ends the process", async () => {
+  const logger = new URL("./logger.ts", import.meta.url).href;
+  const script = `import { createLogger } from ${JSON.stringify(logger)};
+const log = createLogger();
+setTimeout(() => { log.info("before"); throw new Error("boom"); }, 10);`;
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.notEqual(code, 0);
+  const text = new TextDecoder().decode(stderr);
+  assert.match(text, /"msg":"before"/);
+  assert.ok(text.indexOf('"before"') < text.indexOf("boom"), text);
+});
