@@ -102,7 +102,7 @@ Deno.test({
     for (const kv of kvs) {
       assert.equal(
         kv.value,
-        '{"Op":0,"Addr":"127.0.0.1:7001","Metadata":{"version":"1.2.3","zone":"a"}}',
+        '{"Op":0,"Addr":"127.0.0.1:7001","Metadata":"version=1.2.3&zone=a"}',
       );
       assert.equal(kv.lease, registrar.leaseId);
     }

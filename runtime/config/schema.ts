@@ -149,7 +149,7 @@ const registry = object({
     default: "",
   }),
   metadata: record(string({ doc: "" }), {
-    doc: "Published in the registry value's `Metadata`.",
+    doc: "Published in the registry value's `Metadata` as a query string (`k=v&k2=v2`).",
     default: {},
     keyName: "name",
   }),

@@ -97,7 +97,7 @@ export interface ResolvedRegistry {
   ttl: number;
   /** Address others dial (`host:port`). Default "" = derived at start. */
   advertise: string;
-  /** Goes into the value's `Metadata`. Default `{}`. */
+  /** Goes into the value's `Metadata`, as a query string. Default `{}`. */
   metadata: Record<string, string>;
   auth: ResolvedRegistryAuth | null;
   tls: ResolvedRegistryTls | null;

@@ -32,7 +32,7 @@ export interface RegistrarOptions {
   address: ListenAddress;
   log: Logger;
   metrics?: RegistryMetrics | null;
-  /** Published as `Metadata.version` unless `registry.metadata` sets `version`. */
+  /** Published as `version=` in `Metadata` unless `registry.metadata` sets `version`. */
   version?: string;
   /** Retry timing. Default 250 ms doubling to min(10 s, max(1 s, TTL)). */
   backoff?: BackoffOptions;
@@ -66,7 +66,14 @@ export interface Registrar extends AsyncDisposable {
 /**
  * Creates the registrar for one instance. Keys are `<prefix>/<service>/<host:port>`
  * with the value grpc-go's etcd naming resolver reads:
- * `{"Op":0,"Addr":"host:port","Metadata":{...}}`.
+ * `{"Op":0,"Addr":"host:port","Metadata":"version=1.0.0&zone=a"}`.
+ *
+ * `Metadata` is a string (URL query form), not a JSON object: the resolver
+ * hands it to grpc-go as `resolver.Address.Metadata`, and grpc-go hashes
+ * addresses (base balancer, before ~1.41) or compares them with `==`
+ * (clientconn, current releases); a decoded JSON object is a Go map, which
+ * panics either way (etcd-io/etcd#19700; tests/go_client_test.ts shows the
+ * 1.33 panic). A string is comparable and still readable with `etcdctl`.
  *
  * @example
  * ```ts
@@ -89,7 +96,11 @@ export function createRegistrar(options: RegistrarOptions): Registrar {
     env: options.env,
   });
   const keys = options.services.map((s) => servicePrefix(registry.prefix, s) + address);
-  const value = JSON.stringify({ Op: 0, Addr: address, Metadata: _metadata(options) });
+  const value = JSON.stringify({
+    Op: 0,
+    Addr: address,
+    Metadata: new URLSearchParams(_metadata(options)).toString(),
+  });
   const entries: Entry[] = keys.map((key) => ({ key, value }));
   const ttlSeconds = Math.max(1, Math.ceil(registry.ttl / 1000));
   const callTimeoutMs = options.callTimeoutMs ?? Math.min(5_000, Math.max(1_000, registry.ttl / 2));
