@@ -3,22 +3,18 @@
  * grpc-go with etcd's own naming resolver (go.etcd.io/etcd/clientv3/naming/
  * resolver) dials etcd:///services/helloworld.Greeter, balances round-robin
  * over two `svc run` processes, and stops calling one that shut down. The
- * client is tests/go/etcd_client/main.go, built in GOPATH mode from Debian's
- * golang-google-grpc-dev and golang-etcd-server-dev (no module proxy);
- * without them the test is skipped with one line saying why.
+ * client is tests/go/etcd_client/main.go, built by tests/_go.ts; without Go
+ * and Debian's Go sources the test is skipped with one line saying why.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { etcdMissing, startEtcd } from "./_etcd.ts";
-import { ROOT, startSvc, type SvcProcess } from "./_harness.ts";
+import { buildGo, goMissing } from "./_go.ts";
+import { startSvc, type SvcProcess } from "./_harness.ts";
 
-const GOPATH_SYSTEM = "/usr/share/gocode";
-const RESOLVER = `${GOPATH_SYSTEM}/src/go.etcd.io/etcd/clientv3/naming/resolver`;
-const GO_HINT = "apt-get install golang-go golang-google-grpc-dev golang-etcd-server-dev";
 const TARGET = "etcd:///services/helloworld.Greeter";
 
-const missing = await etcdMissing() ?? await goMissing();
+const missing = await etcdMissing() ??
+  await goMissing(["google.golang.org/grpc", "go.etcd.io/etcd/clientv3/naming/resolver"]);
 if (missing) console.log(`go_client_test: skipped: ${missing}`);
 
 interface CallResult {
@@ -31,7 +27,7 @@ Deno.test({
   name: "a grpc-go client with etcd's resolver balances over svc instances and drops a stopped one",
   ignore: missing !== null,
   async fn() {
-    const client = await buildClient();
+    const client = await buildGo("etcd_client");
     await using etcd = await startEtcd();
     const env = {
       SVC_REGISTRY_TYPE: "etcd",
@@ -83,39 +79,4 @@ async function callThroughEtcd(
   const text = new TextDecoder();
   assert.equal(code, 0, text.decode(stderr));
   return text.decode(stdout).trim().split("\n").map((line) => JSON.parse(line));
-}
-
-/** Builds the Go client into dist/go (GOPATH mode, Debian's Go sources); returns the binary. */
-async function buildClient(): Promise<string> {
-  const gopath = join(ROOT, "dist", "go");
-  const pkg = join(gopath, "src", "svcetcdclient");
-  await Deno.mkdir(pkg, { recursive: true });
-  await Deno.copyFile(join(ROOT, "tests/go/etcd_client/main.go"), join(pkg, "main.go"));
-  const binary = join(gopath, "bin", "etcd_client");
-  const { code, stderr } = await new Deno.Command("go", {
-    args: ["build", "-o", binary, "."],
-    cwd: pkg,
-    env: {
-      GO111MODULE: "off",
-      GOPATH: `${gopath}:${GOPATH_SYSTEM}`,
-      GOPROXY: "off",
-      GOFLAGS: "",
-      GOCACHE: join(gopath, "cache"),
-    },
-    stdout: "null",
-    stderr: "piped",
-    signal: AbortSignal.timeout(300_000),
-  }).output();
-  assert.equal(code, 0, `go build failed:\n${new TextDecoder().decode(stderr)}`);
-  return binary;
-}
-
-async function goMissing(): Promise<string | null> {
-  try {
-    const { code } = await new Deno.Command("go", { args: ["version"], stdout: "null" }).output();
-    if (code !== 0) return `go version failed (${GO_HINT})`;
-  } catch {
-    return `go is not installed (${GO_HINT})`;
-  }
-  return existsSync(RESOLVER) ? null : `${RESOLVER} is missing (${GO_HINT})`;
 }
