@@ -48,17 +48,8 @@ export function flushLogs(): void {
   while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
 }
 
-interface Format {
-  /** Prepares `bound` once per logger, so a line does not re-serialise it. */
-  bind(bound: LogFields): unknown;
-  line(
-    level: LogLevel,
-    msg: string,
-    bound: LogFields,
-    prepared: unknown,
-    fields?: LogFields,
-  ): string;
-}
+/** Formats lines for one logger's bound fields (prepared once, not per line). */
+type Format = (bound: LogFields) => (level: LogLevel, msg: string, fields?: LogFields) => string;
 
 function makeLogger(
   min: number,
@@ -66,10 +57,10 @@ function makeLogger(
   write: (line: string, level: LogLevel) => void,
   bound: LogFields,
 ): Logger {
-  const prepared = format.bind(bound);
+  const line = format(bound);
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[level] < min) return;
-    write(format.line(level, msg, bound, prepared, fields), level);
+    write(line(level, msg, fields), level);
   };
   return {
     debug: (msg, fields) => emit("debug", msg, fields),
@@ -117,20 +108,19 @@ function flushScheduled(): void {
  * on a line appears twice, and JSON readers keep the later value, as an
  * object spread would.
  */
-const jsonFormat: Format = {
-  bind: (bound) => {
-    const json = JSON.stringify(bound, replaceErrors);
-    return json === "{}" ? "" : `,${json.slice(1, -1)}`;
-  },
-  line(level, msg, _bound, prepared, fields) {
-    let line = `{"time":${timestamp()},"level":"${level}","msg":${JSON.stringify(msg)}${prepared}`;
-    if (fields) {
-      const json = JSON.stringify(fields, replaceErrors);
-      if (json !== "{}") line += `,${json.slice(1, -1)}`;
-    }
-    return line + "}";
-  },
+const jsonFormat: Format = (bound) => {
+  const boundJson = jsonMembers(bound);
+  return (level, msg, fields) =>
+    `{"time":${timestamp()},"level":"${level}","msg":${JSON.stringify(msg)}${boundJson}${
+      fields ? jsonMembers(fields) : ""
+    }}`;
 };
+
+/** `fields` as JSON object members with a leading comma, or "" when there are none. */
+function jsonMembers(fields: LogFields): string {
+  const json = JSON.stringify(fields, replaceErrors);
+  return json === "{}" ? "" : `,${json.slice(1, -1)}`;
+}
 
 let _stampMs = NaN;
 let _stamp = "";
@@ -145,11 +135,8 @@ function timestamp(): string {
   return _stamp;
 }
 
-const prettyFormat: Format = {
-  bind: () => null,
-  line: (level, msg, bound, _prepared, fields) =>
-    formatPretty(level, msg, fields ? { ...bound, ...fields } : bound),
-};
+const prettyFormat: Format = (bound) => (level, msg, fields) =>
+  formatPretty(level, msg, fields ? { ...bound, ...fields } : bound);
 
 function formatPretty(level: LogLevel, msg: string, fields: LogFields): string {
   const time = new Date().toISOString().slice(11, 23);
