@@ -5,6 +5,7 @@
  * golang-etcd-server-dev), with no module proxy. Not a test file.
  * @module
  */
+import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./_harness.ts";
@@ -59,4 +60,17 @@ export async function buildGo(name: string): Promise<string> {
   }).output();
   if (code !== 0) throw new Error(`go build ${name} failed:\n${new TextDecoder().decode(stderr)}`);
   return binary;
+}
+
+/** Runs a built Go program (bounded by 30 s); asserts exit 0 and returns its stdout lines. */
+export async function runGo(binary: string, args: string[]): Promise<string[]> {
+  const { code, stdout, stderr } = await new Deno.Command(binary, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const text = new TextDecoder();
+  assert.equal(code, 0, text.decode(stderr));
+  return text.decode(stdout).trim().split("\n");
 }

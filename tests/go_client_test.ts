@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { etcdMissing, startEtcd } from "./_etcd.ts";
-import { buildGo, goMissing } from "./_go.ts";
+import { buildGo, goMissing, runGo } from "./_go.ts";
 import { startSvc, type SvcProcess } from "./_harness.ts";
 
 const TARGET = "etcd:///services/helloworld.Greeter";
@@ -70,13 +70,13 @@ async function callThroughEtcd(
   endpoint: string,
   calls: number,
 ): Promise<CallResult[]> {
-  const { code, stdout, stderr } = await new Deno.Command(client, {
-    args: ["-etcd", endpoint, "-target", TARGET, "-calls", String(calls)],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  const text = new TextDecoder();
-  assert.equal(code, 0, text.decode(stderr));
-  return text.decode(stdout).trim().split("\n").map((line) => JSON.parse(line));
+  const lines = await runGo(client, [
+    "-etcd",
+    endpoint,
+    "-target",
+    TARGET,
+    "-calls",
+    String(calls),
+  ]);
+  return lines.map((line) => JSON.parse(line));
 }

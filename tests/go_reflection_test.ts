@@ -8,7 +8,7 @@
  * Debian's Go sources the test is skipped with one line saying why.
  */
 import assert from "node:assert/strict";
-import { buildGo, goMissing } from "./_go.ts";
+import { buildGo, goMissing, runGo } from "./_go.ts";
 import { startSvc } from "./_harness.ts";
 
 const missing = await goMissing([
@@ -56,22 +56,14 @@ Deno.test({
     for (const c of CASES) {
       await t.step(c.config, async () => {
         await using svc = await startSvc({ config: c.config });
-        const { code, stdout, stderr } = await new Deno.Command(client, {
-          args: [
-            "-addr",
-            `127.0.0.1:${svc.port}`,
-            "-call",
-            c.call,
-            "-data",
-            JSON.stringify(c.data),
-          ],
-          stdout: "piped",
-          stderr: "piped",
-          signal: AbortSignal.timeout(30_000),
-        }).output();
-        const text = new TextDecoder();
-        assert.equal(code, 0, text.decode(stderr));
-        const lines = text.decode(stdout).trim().split("\n");
+        const lines = await runGo(client, [
+          "-addr",
+          `127.0.0.1:${svc.port}`,
+          "-call",
+          c.call,
+          "-data",
+          JSON.stringify(c.data),
+        ]);
         const listed = lines.filter((l) => l.startsWith("service ")).map((l) => l.slice(8));
         const described = lines.filter((l) => l.startsWith("described ")).map((l) =>
           l.split(" ")[1]
