@@ -1,0 +1,94 @@
+// RFC 7541 §4: the decoder's dynamic table, a FIFO ring of [name, value] sized in HPACK bytes.
+import type { HeaderField } from "./header_field.ts";
+
+/** RFC 7541 §4.1: bytes each entry costs on top of its name and value. */
+export const ENTRY_OVERHEAD = 32;
+
+/** Decoder-side dynamic table. Index 0 is the newest entry (HPACK index 62). */
+export class DynamicTable {
+  // Every entry costs at least ENTRY_OVERHEAD, so this many slots can never overflow.
+  readonly #slots: number;
+  readonly #names: string[];
+  readonly #values: string[];
+  #next = 0;
+  #count = 0;
+  #size = 0;
+  #capacity: number;
+
+  /** @param maxSize the largest capacity a size update may ask for; also the initial capacity */
+  constructor(maxSize: number) {
+    this.#slots = Math.max(1, Math.floor(maxSize / ENTRY_OVERHEAD));
+    this.#names = new Array<string>(this.#slots).fill("");
+    this.#values = new Array<string>(this.#slots).fill("");
+    this.#capacity = maxSize;
+  }
+
+  /** Number of entries. */
+  get length(): number {
+    return this.#count;
+  }
+
+  /** Current size in HPACK bytes. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Current maximum size set by the last size update. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Name of entry `i` (0 = newest); the caller checks `i < length`. */
+  name(i: number): string {
+    return this.#names[this.#slot(i)];
+  }
+
+  /** Value of entry `i` (0 = newest); the caller checks `i < length`. */
+  value(i: number): string {
+    return this.#values[this.#slot(i)];
+  }
+
+  /** Adds an entry, evicting the oldest as needed; one larger than the capacity empties the table. */
+  insert(name: string, value: string): void {
+    const entrySize = name.length + value.length + ENTRY_OVERHEAD;
+    if (entrySize > this.#capacity) {
+      this.#evictTo(0);
+      return;
+    }
+    this.#evictTo(this.#capacity - entrySize);
+    this.#names[this.#next] = name;
+    this.#values[this.#next] = value;
+    this.#next = this.#next + 1 === this.#slots ? 0 : this.#next + 1;
+    this.#count++;
+    this.#size += entrySize;
+  }
+
+  /** Applies a Dynamic Table Size Update (the caller has checked it against the setting). */
+  setCapacity(capacity: number): void {
+    this.#capacity = capacity;
+    this.#evictTo(capacity);
+  }
+
+  /** Entries newest first, for diagnostics and tests. */
+  entries(): HeaderField[] {
+    const out: HeaderField[] = [];
+    for (let i = 0; i < this.#count; i++) out.push([this.name(i), this.value(i)]);
+    return out;
+  }
+
+  #slot(i: number): number {
+    const s = this.#next - 1 - i;
+    return s < 0 ? s + this.#slots : s;
+  }
+
+  #evictTo(limit: number): void {
+    while (this.#size > limit) {
+      const s = this.#slot(this.#count - 1);
+      this.#size -= this.#names[s].length + this.#values[s].length + ENTRY_OVERHEAD;
+      // Drop references so evicted strings can be collected.
+      this.#names[s] = "";
+      this.#values[s] = "";
+      this.#count--;
+    }
+  }
+}
