@@ -13,9 +13,9 @@ type _DeepPartial<T> = T extends object ? { [K in keyof T]?: _DeepPartial<T[K]> 
 export type PartialConfig = _DeepPartial<Omit<ResolvedConfig, "file">>;
 
 /**
- * Reports combinations that are invalid even though each key is: the native
- * transport (not available yet), mTLS without a CA, etcd without endpoints,
- * half an etcd client certificate, and admin sharing the gRPC port.
+ * Reports combinations that are invalid even though each key is: mTLS
+ * without a CA, etcd without endpoints, half an etcd client certificate, and
+ * admin sharing the gRPC port.
  *
  * @example
  * ```ts
@@ -23,16 +23,14 @@ export type PartialConfig = _DeepPartial<Omit<ResolvedConfig, "file">>;
  * import type { Context } from "./context.ts";
  * import { emptyMap } from "./raw.ts";
  * const context: Context = { file: "/a/svc.yaml", dir: "/a", issues: [] };
- * checkConfig({ server: { transport: "native" } }, emptyMap(), context);
- * context.issues[0].message; // the native transport is not available yet; use "grpc-js"
+ * const config = { server: { port: 9090 }, admin: { enabled: true, port: 9090 } };
+ * checkConfig(config, emptyMap(), context);
+ * context.issues[0].message; // port 9090 is also server.port; pick another
  * ```
  */
 export function checkConfig(config: PartialConfig, root: MapNode, context: Context): void {
   const at = (path: Path, message: string) => report(context, path, nodeAt(root, path), message);
   const { server, registry, admin } = config;
-  if (server?.transport === "native") {
-    at(["server", "transport"], `the native transport is not available yet; use "grpc-js"`);
-  }
   if (server?.tls?.clientAuth === "require" && server.tls.ca === null) {
     at(
       ["server", "tls", "clientAuth"],

@@ -2,16 +2,21 @@ import assert from "node:assert/strict";
 import { resolveConfig } from "./resolve.ts";
 import { issuesOf, makeProject } from "./test_project.ts";
 
-Deno.test("resolveConfig() explains that the native transport is not available", async () => {
+Deno.test("resolveConfig() accepts the native transport from the file or the env", async () => {
   await using project = await makeProject();
-  const issues = issuesOf(() => resolveConfig("server:\n  transport: native\n", project.file));
-  assert.deepEqual(issues, [{
-    file: project.file,
-    where: "server.transport",
-    line: 2,
-    column: 14,
-    message: `the native transport is not available yet; use "grpc-js"`,
-  }]);
+  assert.equal(resolveConfig("", project.file).server.transport, "grpc-js");
+  const fromFile = resolveConfig("server:\n  transport: native\n", project.file);
+  assert.equal(fromFile.server.transport, "native");
+  const fromEnv = resolveConfig("server:\n  transport: grpc-js\n", project.file, {
+    SVC_SERVER_TRANSPORT: "native",
+  });
+  assert.equal(fromEnv.server.transport, "native");
+  const issues = issuesOf(() =>
+    resolveConfig("", project.file, { SVC_SERVER_TRANSPORT: "nghttp2" })
+  );
+  assert.deepEqual(issues.map((i) => [i.where, i.message]), [
+    ["SVC_SERVER_TRANSPORT", `expected one of "grpc-js", "native", got "nghttp2"`],
+  ]);
 });
 
 Deno.test("resolveConfig() requires a CA for clientAuth require", async () => {

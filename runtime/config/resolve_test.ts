@@ -25,6 +25,18 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
         maxConnectionAge: 7_200_000,
         maxConnectionAgeGrace: 30_000,
       },
+      http2: {
+        maxHeaderListBytes: 16384,
+        initialWindowBytes: 1_048_576,
+        connectionWindowBytes: 16_777_216,
+        maxFrameBytes: 16384,
+        resetRate: 100,
+        resetBurst: 1000,
+        controlFrameRate: 1000,
+        controlFrameBurst: 10_000,
+        prefaceTimeout: 10_000,
+        maxOutputBytes: 4_194_304,
+      },
       compression: "identity",
     },
     protos: { files: [join(project.dir, "proto")], includePaths: [] },
@@ -188,7 +200,7 @@ Deno.test("resolveConfig() reports every problem at once, in line order", async 
     "logging:",
     "  level: loud",
     "server:",
-    "  transport: native",
+    "  http2: {maxFrameBytes: 100}",
     "  port: 70000",
     "  host: ${LISTEN_HOST}",
     "handlers: missing",
@@ -199,7 +211,7 @@ Deno.test("resolveConfig() reports every problem at once, in line order", async 
   const issues = issuesOf(() => resolveConfig(text, project.file, { SVC_ADMIN_PORT: "x" }));
   assert.deepEqual(issues.map((i) => [i.where, i.line]), [
     ["logging.level", 2],
-    ["server.transport", 4],
+    ["server.http2.maxFrameBytes", 4],
     ["server.port", 5],
     ["server.host", 6],
     ["handlers", 7],
@@ -208,11 +220,47 @@ Deno.test("resolveConfig() reports every problem at once, in line order", async 
   ]);
   assert.deepEqual(issues.map((i) => i.message), [
     `expected one of "debug", "info", "warn", "error", got "loud"`,
-    `the native transport is not available yet; use "grpc-js"`,
+    `expected an integer 16384-16777215, got 100`,
     `expected a port number 0-65535, got 70000`,
     `environment variable "LISTEN_HOST" is not set (write \${LISTEN_HOST:-default} to give a default)`,
     `directory not found: "${join(project.dir, "missing")}"`,
     `registry type "etcd" needs at least one endpoint`,
     `expected a port number 0-65535, got "x"`,
+  ]);
+});
+
+Deno.test("resolveConfig() resolves server.http2 from the file and SVC_SERVER_HTTP2_*", async () => {
+  await using project = await makeProject();
+  const config = resolveConfig(
+    "server:\n  http2:\n    maxHeaderListBytes: 65536\n    prefaceTimeout: 2s\n",
+    project.file,
+    { SVC_SERVER_HTTP2_RESET_RATE: "50", SVC_SERVER_HTTP2_MAX_HEADER_LIST_BYTES: "32768" },
+  );
+  assert.equal(config.server.http2.maxHeaderListBytes, 32768);
+  assert.equal(config.server.http2.prefaceTimeout, 2000);
+  assert.equal(config.server.http2.resetRate, 50);
+  assert.equal(config.server.http2.resetBurst, 1000);
+});
+
+Deno.test("resolveConfig() keeps server.http2 within what HTTP/2 allows", async () => {
+  await using project = await makeProject();
+  const text = [
+    "server:",
+    "  http2:",
+    "    maxHeaderListBytes: 512",
+    "    initialWindowBytes: 2147483648",
+    "    maxFrameBytes: 16777216",
+    "    resetBurst: 0",
+    "    prefaceTimeout: 50ms",
+    "    maxOutputBytes: 1024",
+  ].join("\n");
+  const issues = issuesOf(() => resolveConfig(text, project.file));
+  assert.deepEqual(issues.map((i) => [i.where, i.message]), [
+    ["server.http2.maxHeaderListBytes", "expected an integer 1024-1048576, got 512"],
+    ["server.http2.initialWindowBytes", "expected an integer 65535-2147483647, got 2147483648"],
+    ["server.http2.maxFrameBytes", "expected an integer 16384-16777215, got 16777216"],
+    ["server.http2.resetBurst", "expected an integer >= 1, got 0"],
+    ["server.http2.prefaceTimeout", `expected at least 100ms, got "50ms"`],
+    ["server.http2.maxOutputBytes", "expected an integer >= 65536, got 1024"],
   ]);
 });

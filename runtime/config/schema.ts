@@ -91,6 +91,73 @@ const keepalive = object({
   }),
 }, { doc: "HTTP/2 keepalive and connection ageing." });
 
+// grpc-js never reads these (its HTTP/2 settings are node:http2's), so they
+// are a section of their own rather than siblings of the keys both transports
+// honour.
+const http2 = object({
+  maxHeaderListBytes: integer({
+    doc:
+      "Largest request header list (RFC 9113 SETTINGS_MAX_HEADER_LIST_SIZE); larger requests end RESOURCE_EXHAUSTED.",
+    default: 16384,
+    min: 1024,
+    max: 1048576,
+  }),
+  initialWindowBytes: integer({
+    doc:
+      "Per-stream receive window (SETTINGS_INITIAL_WINDOW_SIZE): how much a client may send ahead of the handler reading it.",
+    default: 1048576,
+    min: 65535,
+    max: 2147483647,
+  }),
+  connectionWindowBytes: integer({
+    doc:
+      "Receive window for a whole connection: bounds what one connection can make the server buffer.",
+    default: 16777216,
+    min: 65535,
+    max: 2147483647,
+  }),
+  maxFrameBytes: integer({
+    doc: "Largest frame payload accepted (SETTINGS_MAX_FRAME_SIZE advertised).",
+    default: 16384,
+    min: 16384,
+    max: 16777215,
+  }),
+  resetRate: integer({
+    doc:
+      "Stream resets per second a connection may cause, sustained (CVE-2023-44487 rapid reset); beyond resetBurst the connection gets GOAWAY ENHANCE_YOUR_CALM.",
+    default: 100,
+    min: 1,
+  }),
+  resetBurst: integer({
+    doc: "Stream resets a connection may cause at once before resetRate applies.",
+    default: 1000,
+    min: 1,
+  }),
+  controlFrameRate: integer({
+    doc:
+      "PING, SETTINGS, PRIORITY and empty DATA/CONTINUATION frames per second a connection may send, sustained (flood protection).",
+    default: 1000,
+    min: 1,
+  }),
+  controlFrameBurst: integer({
+    doc:
+      "Such frames a connection may send at once; beyond this the connection gets GOAWAY ENHANCE_YOUR_CALM.",
+    default: 10000,
+    min: 1,
+  }),
+  prefaceTimeout: duration({
+    doc: "Time a new connection gets to finish TLS and send the HTTP/2 preface and SETTINGS.",
+    default: "10s",
+    min: 100,
+  }),
+  maxOutputBytes: integer({
+    doc:
+      "Bytes a connection may have queued for the socket before the server stops reading from it (a client that does not read cannot grow memory).",
+    default: 4194304,
+    min: 65536,
+  }),
+}, { doc: "HTTP/2 settings and flood limits; they apply to the native transport only." });
+
 const server = object({
   host: string({ doc: "Address to listen on.", default: "0.0.0.0", ...HOST }),
   port: port({ doc: "gRPC port; 0 picks a free port (logged at start).", default: 50051 }),
@@ -113,6 +180,7 @@ const server = object({
     min: 1,
   }),
   keepalive,
+  http2,
   compression: oneOf(["identity", "gzip"], {
     doc: "Response compression; compressed requests are always accepted.",
     default: "identity",

@@ -31,6 +31,30 @@ export interface ResolvedKeepalive {
   maxConnectionAgeGrace: number;
 }
 
+/** `server.http2`: HTTP/2 settings and flood limits, read by the native transport only. */
+export interface ResolvedHttp2 {
+  /** Largest request header list (SETTINGS_MAX_HEADER_LIST_SIZE). Default 16384. */
+  maxHeaderListBytes: number;
+  /** Per-stream receive window (SETTINGS_INITIAL_WINDOW_SIZE). Default 1 MiB (1048576). */
+  initialWindowBytes: number;
+  /** Receive window for a whole connection. Default 16 MiB (16777216). */
+  connectionWindowBytes: number;
+  /** SETTINGS_MAX_FRAME_SIZE advertised. Default 16384. */
+  maxFrameBytes: number;
+  /** Stream resets per second a connection may cause, sustained. Default 100. */
+  resetRate: number;
+  /** Stream resets a connection may cause at once. Default 1000. */
+  resetBurst: number;
+  /** PING, SETTINGS, PRIORITY and empty DATA/CONTINUATION frames per second. Default 1000. */
+  controlFrameRate: number;
+  /** Such frames a connection may send at once. Default 10000. */
+  controlFrameBurst: number;
+  /** Time to finish TLS and send the preface and SETTINGS, in ms. Default 10s (10000). */
+  prefaceTimeout: number;
+  /** Bytes queued for the socket before the server stops reading. Default 4 MiB (4194304). */
+  maxOutputBytes: number;
+}
+
 /** `server`. */
 export interface ResolvedServer {
   /** Default `0.0.0.0`. */
@@ -50,6 +74,7 @@ export interface ResolvedServer {
   /** Per HTTP/2 connection, in MiB. Default 64 (grpc-js default is unlimited). */
   maxSessionMemoryMb: number;
   keepalive: ResolvedKeepalive;
+  http2: ResolvedHttp2;
   /** Response compression: `identity` (default) or `gzip`. Requests in any supported encoding are accepted. */
   compression: "identity" | "gzip";
 }
