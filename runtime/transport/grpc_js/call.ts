@@ -10,9 +10,9 @@ import type {
   ServerWritableStream,
 } from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
-import type { PeerCertificate as NodePeerCertificate } from "node:tls";
 import { Metadata } from "../../metadata.ts";
 import type { PeerCertificate } from "../../server/context.ts";
+import { toPeerCertificate } from "../peer_certificate.ts";
 import type { CallStatus, Route, TransportCall } from "../types.ts";
 import { MessageReader } from "./message_reader.ts";
 import {
@@ -125,22 +125,4 @@ function whenDrained(stream: ServerWritableStream<Buffer, Buffer>, signal: Abort
     stream.on("drain", done);
     signal.addEventListener("abort", done);
   });
-}
-
-function toPeerCertificate(cert: NodePeerCertificate | undefined): PeerCertificate | null {
-  if (!cert || !cert.subject) return null;
-  return {
-    subject: formatName(cert.subject),
-    commonName: String(cert.subject.CN ?? ""),
-    subjectAltNames: cert.subjectaltname ? cert.subjectaltname.split(", ") : [],
-    issuer: formatName(cert.issuer),
-    fingerprint256: cert.fingerprint256 ?? "",
-    validFrom: cert.valid_from ?? "",
-    validTo: cert.valid_to ?? "",
-  };
-}
-
-function formatName(name: object | undefined): string {
-  if (!name) return "";
-  return Object.entries(name).map(([k, v]) => `${k}=${v}`).join(", ");
 }

@@ -1,0 +1,400 @@
+/**
+ * One gRPC call on one HTTP/2 stream: request messages out of DATA frames,
+ * responses into them, status into trailers. The connection owns the
+ * HTTP/2 side (windows, frames); this owns the gRPC side.
+ * @module
+ */
+import { Status } from "../../errors.ts";
+import type { Metadata } from "../../metadata.ts";
+import type { PeerCertificate } from "../../server/context.ts";
+import type { CallStatus, Route, TransportCall } from "../types.ts";
+import { compress, decompress, type Encoding } from "./compression.ts";
+import { appendMetadata, encodeStatusMessage, metadataFromFields } from "./grpc_wire.ts";
+import type { HeaderField } from "./hpack/mod.ts";
+
+/** What a call needs from its connection. */
+export interface CallOwner {
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+  readonly peer: string;
+  readonly peerCertificate: PeerCertificate | null;
+  /** Queues response HEADERS (or Trailers-Only when `end`). */
+  sendHeaders(call: NativeCall, fields: HeaderField[], end: boolean): void;
+  /** Queues a framed message as DATA, within the peer's windows. */
+  sendData(call: NativeCall, framed: Uint8Array): void;
+  /** Queues trailers after all pending DATA, ending the stream. */
+  sendTrailers(call: NativeCall, fields: HeaderField[]): void;
+  /** Request bytes were consumed: the client may send more. */
+  release(call: NativeCall): void;
+  /** Resolves when the call's queued output is low again, or at once if it is. */
+  whenWritable(call: NativeCall): Promise<void> | void;
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+const OK_HEADERS: readonly HeaderField[] = [[":status", "200"], [
+  "content-type",
+  "application/grpc",
+]];
+
+/** Message prefix: 1 flag byte + 4 length bytes (PROTOCOL-HTTP2.md, Length-Prefixed-Message). */
+const PREFIX_BYTES = 5;
+
+/** A call on the native transport. The connection drives the HTTP/2 fields. */
+export class NativeCall implements TransportCall {
+  readonly route: Route;
+  readonly deadline: number;
+  request: Uint8Array | null = null;
+
+  // --- HTTP/2 stream state, owned by the connection.
+  readonly id: number;
+  sendWindow: number;
+  recvWindow: number;
+  /** Framed DATA waiting for window, and the offset already sent of the first. */
+  pending: Uint8Array[] = [];
+  pendingOffset = 0;
+  pendingBytes = 0;
+  /** Trailers to send once `pending` is empty. */
+  trailers: HeaderField[] | null = null;
+  headersSent = false;
+  remoteClosed = false;
+  localClosed = false;
+  /** Received DATA bytes not yet given back as window. */
+  unreleased = 0;
+  /** Released bytes not yet announced in a stream WINDOW_UPDATE. */
+  windowCredit = 0;
+  /** Wire bytes of the messages queued for the handler. */
+  heldBytes = 0;
+  /** Waiters for `pendingBytes` to fall; see CallOwner.whenWritable. */
+  drainWaiters: (() => void)[] = [];
+
+  readonly #owner: CallOwner;
+  readonly #fields: readonly HeaderField[];
+  readonly #requestEncoding: Encoding;
+  readonly #responseEncoding: Encoding;
+  #metadata: Metadata | null = null;
+  #abort: AbortController | null = null;
+  #aborted = false;
+  #ended = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set once the pipeline has the call; until then messages are collected. */
+  #dispatched = false;
+  #onDispatch: ((call: NativeCall) => void) | null;
+
+  // Message assembly: a message may span DATA frames, and a frame may hold several.
+  #header = new Uint8Array(PREFIX_BYTES);
+  #headerFill = 0;
+  #body: Uint8Array | null = null;
+  #bodyFill = 0;
+  #compressed = false;
+  /** Whole messages not yet taken, with their wire size (for window release). */
+  #queue: Uint8Array[] = [];
+  #queueWire: number[] = [];
+  #waiter: (() => void) | null = null;
+
+  constructor(
+    owner: CallOwner,
+    id: number,
+    route: Route,
+    fields: readonly HeaderField[],
+    options: {
+      sendWindow: number;
+      recvWindow: number;
+      deadline: number;
+      requestEncoding: Encoding;
+      responseEncoding: Encoding;
+      onDispatch: (call: NativeCall) => void;
+    },
+  ) {
+    this.#owner = owner;
+    this.id = id;
+    this.route = route;
+    this.#fields = fields;
+    this.sendWindow = options.sendWindow;
+    this.recvWindow = options.recvWindow;
+    this.deadline = options.deadline;
+    this.#requestEncoding = options.requestEncoding;
+    this.#responseEncoding = options.responseEncoding;
+    this.#onDispatch = options.onDispatch;
+  }
+
+  /** Arms the deadline; streaming requests start the handler now, unary ones at END_STREAM. */
+  start(): void {
+    if (this.deadline !== Infinity) {
+      const ms = Math.max(0, this.deadline - Date.now());
+      this.#timer = setTimeout(() => this.#expire(), Math.min(ms, 2 ** 31 - 1));
+    }
+    const kind = this.route.kind;
+    if (kind === "client_stream" || kind === "bidi_stream") this.#dispatch();
+  }
+
+  get peer(): string {
+    return this.#owner.peer;
+  }
+
+  get peerCertificate(): PeerCertificate | null {
+    return this.#owner.peerCertificate;
+  }
+
+  get metadata(): Metadata {
+    return this.#metadata ??= metadataFromFields(this.#fields);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#abort) {
+      this.#abort = new AbortController();
+      if (this.#aborted) this.#abort.abort(cancelled());
+    }
+    return this.#abort.signal;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  // ------------------------------------------------------------ requests
+
+  /** DATA payload for this stream, padding removed. */
+  receive(data: Uint8Array, start: number, end: number): void {
+    let p = start;
+    while (p < end && !this.#ended) {
+      if (this.#body === null) {
+        while (this.#headerFill < PREFIX_BYTES && p < end) {
+          this.#header[this.#headerFill++] = data[p++];
+        }
+        if (this.#headerFill < PREFIX_BYTES) break;
+        const h = this.#header;
+        const length = ((h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4]) >>> 0;
+        this.#compressed = (h[0] & 1) === 1;
+        if (this.#compressed && this.#requestEncoding === "identity") {
+          this.#fail(Status.INTERNAL, "Received compressed message but no grpc-encoding was sent");
+          return;
+        }
+        if (length > this.#owner.maxReceiveMessageBytes) {
+          this.#fail(
+            Status.RESOURCE_EXHAUSTED,
+            `Received message larger than max (${length} vs. ${this.#owner.maxReceiveMessageBytes})`,
+          );
+          return;
+        }
+        // A whole message already in this frame needs no assembly buffer.
+        if (end - p >= length) {
+          this.#message(data.slice(p, p + length));
+          p += length;
+          this.#headerFill = 0;
+          continue;
+        }
+        this.#body = new Uint8Array(length);
+        this.#bodyFill = 0;
+      }
+      const take = Math.min(end - p, this.#body.length - this.#bodyFill);
+      this.#body.set(data.subarray(p, p + take), this.#bodyFill);
+      this.#bodyFill += take;
+      p += take;
+      if (this.#bodyFill === this.#body.length) {
+        const body = this.#body;
+        this.#body = null;
+        this.#headerFill = 0;
+        this.#message(body);
+      }
+    }
+  }
+
+  /** The client half-closed (END_STREAM). */
+  receiveEnd(): void {
+    if (this.#ended) return;
+    if (this.#headerFill > 0 || this.#body !== null) {
+      this.#fail(Status.INTERNAL, "Request stream ended in the middle of a message");
+      return;
+    }
+    if (!this.#dispatched) {
+      const kind = this.route.kind === "unary" ? "unary" : "server streaming";
+      if (this.request === null) {
+        this.#fail(
+          Status.UNIMPLEMENTED,
+          `Received no request message for ${kind} method ${this.route.path}`,
+        );
+        return;
+      }
+      this.#dispatch();
+    }
+    this.#wake();
+  }
+
+  #message(wire: Uint8Array): void {
+    let message = wire;
+    if (this.#compressed) {
+      try {
+        message = decompress(this.#requestEncoding, wire, this.#owner.maxReceiveMessageBytes);
+      } catch (error) {
+        const tooLarge = error instanceof RangeError;
+        this.#fail(
+          tooLarge ? Status.RESOURCE_EXHAUSTED : Status.INTERNAL,
+          tooLarge
+            ? `Received message that decompresses to a size larger than ${this.#owner.maxReceiveMessageBytes}`
+            : "Failed to decompress message",
+        );
+        return;
+      }
+    }
+    if (this.route.kind === "unary" || this.route.kind === "server_stream") {
+      if (this.request !== null) {
+        const kind = this.route.kind === "unary" ? "unary" : "server streaming";
+        this.#fail(
+          Status.UNIMPLEMENTED,
+          `Received a second request message for ${kind} method ${this.route.path}`,
+        );
+        return;
+      }
+      this.request = message;
+      return;
+    }
+    const wireBytes = wire.length + PREFIX_BYTES;
+    this.#queue.push(message);
+    this.#queueWire.push(wireBytes);
+    this.heldBytes += wireBytes;
+    this.#wake();
+  }
+
+  requests(): AsyncIterable<Uint8Array> {
+    return { [Symbol.asyncIterator]: () => this.#iterator() };
+  }
+
+  #iterator(): AsyncIterator<Uint8Array> {
+    const next = async (): Promise<IteratorResult<Uint8Array, undefined>> => {
+      while (true) {
+        if (this.#queue.length > 0) {
+          const message = this.#queue.shift()!;
+          this.heldBytes -= this.#queueWire.shift()!;
+          this.#owner.release(this);
+          return { value: message, done: false };
+        }
+        if (this.#aborted) this.signal.throwIfAborted();
+        if (this.remoteClosed || this.#ended) return DONE;
+        await new Promise<void>((resolve) => this.#waiter = resolve);
+      }
+    };
+    return { next, return: () => Promise.resolve(DONE) };
+  }
+
+  #wake(): void {
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    waiter?.();
+  }
+
+  #dispatch(): void {
+    if (this.#dispatched) return;
+    this.#dispatched = true;
+    const onDispatch = this.#onDispatch!;
+    this.#onDispatch = null;
+    onDispatch(this);
+  }
+
+  // ------------------------------------------------------------ responses
+
+  sendHeaders(headers: Metadata): void {
+    if (this.headersSent || this.#ended) return;
+    const fields = this.#responseHeaders();
+    appendMetadata(fields, headers);
+    this.#owner.sendHeaders(this, fields, false);
+  }
+
+  write(message: Uint8Array): Promise<void> | void {
+    if (this.#ended) return;
+    if (message.length > this.#owner.maxSendMessageBytes) {
+      this.#fail(
+        Status.RESOURCE_EXHAUSTED,
+        `Sent message larger than max (${message.length} vs. ${this.#owner.maxSendMessageBytes})`,
+      );
+      return;
+    }
+    if (!this.headersSent) this.#owner.sendHeaders(this, this.#responseHeaders(), false);
+    this.#owner.sendData(this, this.#frame(message));
+    return this.#owner.whenWritable(this);
+  }
+
+  end(status: CallStatus, response?: Uint8Array): void {
+    if (this.#ended) return;
+    if (status.code === Status.OK && response !== undefined) {
+      if (response.length > this.#owner.maxSendMessageBytes) {
+        this.#fail(
+          Status.RESOURCE_EXHAUSTED,
+          `Sent message larger than max (${response.length} vs. ${this.#owner.maxSendMessageBytes})`,
+        );
+        return;
+      }
+      if (!this.headersSent) this.#owner.sendHeaders(this, this.#responseHeaders(), false);
+      this.#owner.sendData(this, this.#frame(response));
+    }
+    this.#finish(status);
+  }
+
+  #responseHeaders(): HeaderField[] {
+    const fields = OK_HEADERS.slice();
+    if (this.#responseEncoding !== "identity") fields.push(["grpc-encoding", "gzip"]);
+    return fields;
+  }
+
+  #frame(message: Uint8Array): Uint8Array {
+    let body = message;
+    let flag = 0;
+    if (this.#responseEncoding !== "identity") {
+      body = compress(this.#responseEncoding, message);
+      flag = 1;
+    }
+    const framed = new Uint8Array(PREFIX_BYTES + body.length);
+    framed[0] = flag;
+    framed[1] = body.length >>> 24;
+    framed[2] = (body.length >>> 16) & 0xff;
+    framed[3] = (body.length >>> 8) & 0xff;
+    framed[4] = body.length & 0xff;
+    framed.set(body, PREFIX_BYTES);
+    return framed;
+  }
+
+  /** Ends the call with `status`, as trailers or as Trailers-Only. */
+  #finish(status: CallStatus): void {
+    this.#ended = true;
+    clearTimeout(this.#timer);
+    const trailersOnly = !this.headersSent;
+    const fields: HeaderField[] = trailersOnly ? this.#responseHeaders() : [];
+    fields.push(["grpc-status", String(status.code)]);
+    if (status.message) fields.push(["grpc-message", encodeStatusMessage(status.message)]);
+    if (status.trailers) appendMetadata(fields, status.trailers);
+    if (trailersOnly) this.#owner.sendHeaders(this, fields, true);
+    else this.#owner.sendTrailers(this, fields);
+    this.#wake();
+  }
+
+  /** Ends the call from the transport side (bad input, limits, deadline). */
+  #fail(code: Status, message: string): void {
+    if (this.#ended) return;
+    this.#finish({ code, message, trailers: null });
+    this.cancel();
+  }
+
+  /** Ends the call with a status the transport decided, e.g. a request the server cannot take. */
+  fail(code: Status, message: string): void {
+    this.#fail(code, message);
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    this.#fail(Status.DEADLINE_EXCEEDED, "Deadline exceeded");
+  }
+
+  /** The stream is gone (RST_STREAM, connection closed): abort whatever is running. */
+  cancel(): void {
+    clearTimeout(this.#timer);
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#ended = true;
+    this.#abort?.abort(cancelled());
+    this.#wake();
+    for (const waiter of this.drainWaiters.splice(0)) waiter();
+  }
+}
+
+function cancelled(): DOMException {
+  return new DOMException("call cancelled", "AbortError");
+}
