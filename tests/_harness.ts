@@ -24,6 +24,16 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { svcDenoArgs } from "./_manifest_mode.ts";
 
+/**
+ * `SVC_TEST_TRANSPORT=native` runs every svc the suite starts on the
+ * native transport (`deno task test:native`); a test that sets
+ * SVC_SERVER_TRANSPORT itself still wins.
+ */
+export const TEST_TRANSPORT: string = Deno.env.get("SVC_TEST_TRANSPORT") ?? "grpc-js";
+const TRANSPORT_ENV: Record<string, string> = Deno.env.get("SVC_TEST_TRANSPORT")
+  ? { SVC_SERVER_TRANSPORT: TEST_TRANSPORT }
+  : {};
+
 /** Absolute path of the svc CLI entry point. */
 export const MAIN_TS: string = fromFileUrl(new URL("../main.ts", import.meta.url));
 /** Absolute path of the repository root. */
@@ -90,6 +100,7 @@ export async function startSvc(options: StartSvcOptions): Promise<SvcProcess> {
     // Tests stop servers often; the 5 s production drain delay only slows them.
     SVC_SHUTDOWN_DRAIN_DELAY: "0s",
     NO_COLOR: "1",
+    ...TRANSPORT_ENV,
     ...options.env,
   };
   const cliArgs = options.args ?? ["run", options.config];
