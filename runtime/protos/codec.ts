@@ -81,11 +81,14 @@ function _compile(type: protobuf.Type, check: (value: unknown) => void): Message
       check(value);
       const message = type.fromObject(value as Record<string, unknown>);
       beforeEncode(message as unknown as Record<string, unknown>);
-      return type.encode(message).finish();
+      return type.encode(message, new protobuf.Writer()).finish();
     }
     : function encodeMessage(value: unknown): Uint8Array {
       check(value);
-      return type.encode(type.fromObject(value as Record<string, unknown>)).finish();
+      // A plain Writer, not the Buffer one protobufjs picks under Node
+      // compatibility: Deno's Buffer pool costs more than the Uint8Array slab.
+      return type.encode(type.fromObject(value as Record<string, unknown>), new protobuf.Writer())
+        .finish();
     };
   return { decode, encode };
 }

@@ -20,8 +20,8 @@ export interface CallOwner {
   readonly peerCertificate: PeerCertificate | null;
   /** Queues response HEADERS (or Trailers-Only when `end`). */
   sendHeaders(call: NativeCall, fields: HeaderField[], end: boolean): void;
-  /** Queues a framed message as DATA, within the peer's windows. */
-  sendData(call: NativeCall, framed: Uint8Array): void;
+  /** Queues one message (flag 1 = compressed) as DATA, within the peer's windows. */
+  sendMessage(call: NativeCall, body: Uint8Array, flag: number): void;
   /** Queues trailers after all pending DATA, ending the stream. */
   sendTrailers(call: NativeCall, fields: HeaderField[]): void;
   /** Request bytes were consumed: the client may send more. */
@@ -65,7 +65,7 @@ export class NativeCall implements TransportCall {
   /** Wire bytes of the messages queued for the handler. */
   heldBytes = 0;
   /** Waiters for `pendingBytes` to fall; see CallOwner.whenWritable. */
-  drainWaiters: (() => void)[] = [];
+  drainWaiters: (() => void)[] | null = null;
 
   readonly #owner: CallOwner;
   readonly #fields: readonly HeaderField[];
@@ -81,14 +81,15 @@ export class NativeCall implements TransportCall {
   #onDispatch: ((call: NativeCall) => void) | null;
 
   // Message assembly: a message may span DATA frames, and a frame may hold several.
-  #header = new Uint8Array(PREFIX_BYTES);
+  /** A prefix split across DATA frames; most arrive whole and never need it. */
+  #header: Uint8Array | null = null;
   #headerFill = 0;
   #body: Uint8Array | null = null;
   #bodyFill = 0;
   #compressed = false;
   /** Whole messages not yet taken, with their wire size (for window release). */
-  #queue: Uint8Array[] = [];
-  #queueWire: number[] = [];
+  #queue: Uint8Array[] | null = null;
+  #queueWire: number[] | null = null;
   #waiter: (() => void) | null = null;
 
   constructor(
@@ -158,13 +159,16 @@ export class NativeCall implements TransportCall {
     let p = start;
     while (p < end && !this.#ended) {
       if (this.#body === null) {
-        while (this.#headerFill < PREFIX_BYTES && p < end) {
-          this.#header[this.#headerFill++] = data[p++];
-        }
-        if (this.#headerFill < PREFIX_BYTES) break;
-        const h = this.#header;
-        const length = ((h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4]) >>> 0;
-        this.#compressed = (h[0] & 1) === 1;
+        let h = data, at = p;
+        if (this.#headerFill > 0 || end - p < PREFIX_BYTES) {
+          const header = this.#header ??= new Uint8Array(PREFIX_BYTES);
+          while (this.#headerFill < PREFIX_BYTES && p < end) header[this.#headerFill++] = data[p++];
+          if (this.#headerFill < PREFIX_BYTES) break;
+          h = header;
+          at = 0;
+        } else p += PREFIX_BYTES;
+        const length = ((h[at + 1] << 24) | (h[at + 2] << 16) | (h[at + 3] << 8) | h[at + 4]) >>> 0;
+        this.#compressed = (h[at] & 1) === 1;
         if (this.#compressed && this.#requestEncoding === "identity") {
           this.#fail(Status.INTERNAL, "Received compressed message but no grpc-encoding was sent");
           return;
@@ -249,8 +253,8 @@ export class NativeCall implements TransportCall {
       return;
     }
     const wireBytes = wire.length + PREFIX_BYTES;
-    this.#queue.push(message);
-    this.#queueWire.push(wireBytes);
+    (this.#queue ??= []).push(message);
+    (this.#queueWire ??= []).push(wireBytes);
     this.heldBytes += wireBytes;
     this.#wake();
   }
@@ -262,9 +266,9 @@ export class NativeCall implements TransportCall {
   #iterator(): AsyncIterator<Uint8Array> {
     const next = async (): Promise<IteratorResult<Uint8Array, undefined>> => {
       while (true) {
-        if (this.#queue.length > 0) {
+        if (this.#queue !== null && this.#queue.length > 0) {
           const message = this.#queue.shift()!;
-          this.heldBytes -= this.#queueWire.shift()!;
+          this.heldBytes -= this.#queueWire!.shift()!;
           this.#owner.release(this);
           return { value: message, done: false };
         }
@@ -309,7 +313,7 @@ export class NativeCall implements TransportCall {
       return;
     }
     if (!this.headersSent) this.#owner.sendHeaders(this, this.#responseHeaders(), false);
-    this.#owner.sendData(this, this.#frame(message));
+    this.#send(message);
     return this.#owner.whenWritable(this);
   }
 
@@ -324,7 +328,7 @@ export class NativeCall implements TransportCall {
         return;
       }
       if (!this.headersSent) this.#owner.sendHeaders(this, this.#responseHeaders(), false);
-      this.#owner.sendData(this, this.#frame(response));
+      this.#send(response);
     }
     this.#finish(status);
   }
@@ -335,21 +339,9 @@ export class NativeCall implements TransportCall {
     return fields;
   }
 
-  #frame(message: Uint8Array): Uint8Array {
-    let body = message;
-    let flag = 0;
-    if (this.#responseEncoding !== "identity") {
-      body = compress(this.#responseEncoding, message);
-      flag = 1;
-    }
-    const framed = new Uint8Array(PREFIX_BYTES + body.length);
-    framed[0] = flag;
-    framed[1] = body.length >>> 24;
-    framed[2] = (body.length >>> 16) & 0xff;
-    framed[3] = (body.length >>> 8) & 0xff;
-    framed[4] = body.length & 0xff;
-    framed.set(body, PREFIX_BYTES);
-    return framed;
+  #send(message: Uint8Array): void {
+    if (this.#responseEncoding === "identity") this.#owner.sendMessage(this, message, 0);
+    else this.#owner.sendMessage(this, compress(this.#responseEncoding, message), 1);
   }
 
   /** Ends the call with `status`, as trailers or as Trailers-Only. */
@@ -391,7 +383,9 @@ export class NativeCall implements TransportCall {
     this.#ended = true;
     this.#abort?.abort(cancelled());
     this.#wake();
-    for (const waiter of this.drainWaiters.splice(0)) waiter();
+    const waiters = this.drainWaiters;
+    this.drainWaiters = null;
+    if (waiters) { for (const waiter of waiters) waiter(); }
   }
 }
 

@@ -38,6 +38,8 @@ import { OutputBuffer } from "./output_buffer.ts";
 import type { ByteSocket } from "./socket.ts";
 import { validateRequestHeaders, validateTrailers } from "./request_headers.ts";
 
+/** gRPC's message prefix: a flag byte and a 4-byte length. */
+const PREFIX_BYTES = 5;
 /** A stream's queued DATA above which `write()` makes the handler wait. */
 const STREAM_HIGH_WATER = 64 * 1024;
 /** Streams we reset whose late frames are still ignored rather than errors. */
@@ -788,11 +790,35 @@ export class Http2Connection implements CallOwner {
     }
   }
 
-  /** CallOwner: one framed message, sent as far as the windows allow. */
-  sendData(call: NativeCall, framed: Uint8Array): void {
+  /** CallOwner: one message, sent as far as the windows allow and queued beyond. */
+  sendMessage(call: NativeCall, body: Uint8Array, flag: number): void {
     if (call.localClosed || this.#streams.get(call.id) !== call) return;
+    const length = body.length;
+    const size = PREFIX_BYTES + length;
+    // The common case: nothing queued and room for all of it, straight into the output.
+    if (
+      call.pending.length === 0 && size <= call.sendWindow && size <= this.#connSendWindow &&
+      size <= this.#peerMaxFrameSize
+    ) {
+      const out = this.#out;
+      out.frameHeader(size, FrameType.DATA, 0, call.id);
+      out.u8(flag);
+      out.u32(length);
+      out.bytes(body);
+      call.sendWindow -= size;
+      this.#connSendWindow -= size;
+      this.#schedule();
+      return;
+    }
+    const framed = new Uint8Array(size);
+    framed[0] = flag;
+    framed[1] = length >>> 24;
+    framed[2] = (length >>> 16) & 0xff;
+    framed[3] = (length >>> 8) & 0xff;
+    framed[4] = length & 0xff;
+    framed.set(body, PREFIX_BYTES);
     call.pending.push(framed);
-    call.pendingBytes += framed.length;
+    call.pendingBytes += size;
     this.#pump(call);
   }
 
@@ -812,7 +838,7 @@ export class Http2Connection implements CallOwner {
     }
     if (call.ended) return;
     this.#writeWaiting.add(call);
-    return new Promise<void>((resolve) => call.drainWaiters.push(resolve));
+    return new Promise<void>((resolve) => (call.drainWaiters ??= []).push(resolve));
   }
 
   #pump(call: NativeCall): void {
@@ -837,7 +863,7 @@ export class Http2Connection implements CallOwner {
       } else call.pendingOffset = offset + n;
     }
     if (
-      call.drainWaiters.length > 0 && call.pendingBytes <= STREAM_HIGH_WATER / 2 &&
+      call.drainWaiters !== null && call.pendingBytes <= STREAM_HIGH_WATER / 2 &&
       this.#outputBytes() <= this.#limits.maxOutputBytes
     ) this.#wakeWriter(call);
     if (call.pending.length === 0 && call.trailers !== null) {
@@ -1033,7 +1059,9 @@ export class Http2Connection implements CallOwner {
 
   #wakeWriter(call: NativeCall): void {
     if (!this.#writeWaiting.delete(call)) return;
-    for (const waiter of call.drainWaiters.splice(0)) waiter();
+    const waiters = call.drainWaiters;
+    call.drainWaiters = null;
+    if (waiters) { for (const waiter of waiters) waiter(); }
   }
 
   /** Resolves once everything queued has been written (or the socket is gone). */
