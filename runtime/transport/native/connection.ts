@@ -42,8 +42,10 @@ import { validateRequestHeaders, validateTrailers } from "./request_headers.ts";
 const PREFIX_BYTES = 5;
 /** A stream's queued DATA above which `write()` makes the handler wait. */
 const STREAM_HIGH_WATER = 64 * 1024;
-/** Streams we reset whose late frames are still ignored rather than errors. */
-const RECENTLY_RESET_MAX = 1024;
+/** Closed streams remembered, so late frames get the right answer (RFC 9113 §5.1). */
+const CLOSED_STREAMS_MAX = 1024;
+/** Longest request value (path, content-type) echoed in an error message. */
+const ECHO_MAX = 128;
 /** Header block fragments accepted before the block counts as a flood. */
 const MAX_CONTINUATIONS = 64;
 
@@ -79,7 +81,8 @@ export class Http2Connection implements CallOwner {
   readonly #decoder: HpackDecoder;
   readonly #encoder = new HpackEncoder();
   readonly #streams = new Map<number, NativeCall>();
-  readonly #recentlyReset = new Set<number>();
+  /** Recently closed streams: true when we reset them (late frames are ignored). */
+  readonly #closedStreams = new Map<number, boolean>();
   /** Streams with DATA waiting for the connection window. */
   readonly #blocked = new Set<NativeCall>();
   /** Streams whose handlers wait for their queued output to fall. */
@@ -107,7 +110,7 @@ export class Http2Connection implements CallOwner {
   #writing = false;
   #writeStartedAt = 0;
   #inFlightBytes = 0;
-  #readResume: (() => void) | null = null;
+  #readPaused = false;
 
   // Lifecycle.
   readonly #createdAt: number;
@@ -160,27 +163,30 @@ export class Http2Connection implements CallOwner {
     return this.#streams.size;
   }
 
-  /** Sends our SETTINGS, then reads until the socket ends. Never rejects. */
-  async serve(): Promise<void> {
+  /** Sends our SETTINGS and serves until the socket closes; resolves then. Never rejects. */
+  serve(): Promise<void> {
     this.#sendSettings();
-    try {
-      while (!this.#closed) {
-        const chunk = await this.#socket.read();
-        if (chunk === null) break;
-        this.#lastReadAt = performance.now();
-        this.#pingSentAt = 0;
-        this.#receive(chunk);
-        if (this.#closing) break;
-        // A client that does not read its responses stops being read.
-        if (this.#outputBytes() > this.#limits.maxOutputBytes) {
-          await new Promise<void>((resolve) => this.#readResume = resolve);
-        }
-      }
-    } catch (error) {
-      this.#options.log.debug("http2 connection read failed", { peer: this.peer, error });
+    this.#socket.start((chunk) => this.#onInput(chunk), () => this.#onEnd());
+    return this.#closedPromise;
+  }
+
+  #onInput(chunk: Uint8Array): void {
+    if (this.#closing) return;
+    this.#lastReadAt = performance.now();
+    this.#pingSentAt = 0;
+    this.#receive(chunk);
+    // A client that does not read its responses stops being read.
+    if (!this.#closing && this.#outputBytes() > this.#limits.maxOutputBytes) {
+      this.#readPaused = true;
+      this.#socket.pause();
     }
-    if (this.#closing) await this.#flushed();
-    this.#destroy();
+  }
+
+  #onEnd(): void {
+    // The peer is gone or half-closed: send what is queued, within a bound, then close.
+    for (const call of this.#streams.values()) call.cancel();
+    this.#streams.clear();
+    this.#closeAfterFlush(100);
   }
 
   /**
@@ -189,17 +195,19 @@ export class Http2Connection implements CallOwner {
    */
   drain(): Promise<void> {
     if (!this.#closed) {
-      this.#sendGoaway(ErrorCode.NO_ERROR, "");
-      if (this.#streams.size === 0) this.#closeAfterFlush();
+      if (!this.#goawaySent) this.#sendGoaway(ErrorCode.NO_ERROR, "");
+      if (this.#streams.size === 0) this.#closeAfterFlush(1000);
     }
     return this.#closedPromise;
   }
 
-  /** Cancels every stream and closes now. */
+  /** Cancels every stream, sends GOAWAY, and closes within 100 ms. */
   close(): void {
     if (this.#closed) return;
     if (!this.#goawaySent) this.#sendGoaway(ErrorCode.NO_ERROR, "server closing");
-    this.#destroy();
+    for (const call of this.#streams.values()) call.cancel();
+    this.#streams.clear();
+    this.#closeAfterFlush(100);
   }
 
   /** Timers, driven by the server's tick: preface, keepalive, idle, age, stuck writes. */
@@ -365,7 +373,7 @@ export class Http2Connection implements CallOwner {
       if (this.#isIdle(streamId)) {
         throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
       }
-      if (this.#recentlyReset.has(streamId)) return;
+      if (this.#closedStreams.get(streamId) === true) return;
       throw new ConnectionError(ErrorCode.STREAM_CLOSED, `DATA on closed stream ${streamId}`);
     }
     if (call.remoteClosed) {
@@ -468,12 +476,24 @@ export class Http2Connection implements CallOwner {
       return;
     }
     if (streamId <= this.#lastStreamId) {
-      if (this.#recentlyReset.has(streamId)) return;
-      throw new ConnectionError(ErrorCode.STREAM_CLOSED, `HEADERS on closed stream ${streamId}`);
+      const closed = this.#closedStreams.get(streamId);
+      if (closed === true) return;
+      if (closed === false) {
+        throw new ConnectionError(ErrorCode.STREAM_CLOSED, `HEADERS on closed stream ${streamId}`);
+      }
+      // Never opened: stream ids must increase (RFC 9113 §5.1.1).
+      throw new ConnectionError(
+        ErrorCode.PROTOCOL_ERROR,
+        `stream ${streamId} opened after stream ${this.#lastStreamId}`,
+      );
     }
     this.#lastStreamId = streamId;
-    // After GOAWAY, streams above its last-stream-id are ignored; the client retries them.
-    if (this.#goawaySent) return;
+    // After GOAWAY, streams above its last-stream-id are ignored, their DATA
+    // too (RFC 9113 §6.8); the client retries them elsewhere.
+    if (this.#goawaySent) {
+      this.#rememberClosed(streamId, true);
+      return;
+    }
     if (badPriority) throw new StreamError(streamId, ErrorCode.PROTOCOL_ERROR, "self-dependency");
     if (this.#streams.size >= this.#limits.maxConcurrentStreams) {
       throw new StreamError(streamId, ErrorCode.REFUSED_STREAM, "too many concurrent streams");
@@ -517,7 +537,7 @@ export class Http2Connection implements CallOwner {
         endStream,
         "415",
         Status.INTERNAL,
-        `invalid gRPC request content-type "${contentType ?? ""}"`,
+        `invalid gRPC request content-type "${(contentType ?? "").slice(0, ECHO_MAX)}"`,
       );
       return;
     }
@@ -528,7 +548,7 @@ export class Http2Connection implements CallOwner {
         endStream,
         "200",
         Status.UNIMPLEMENTED,
-        `The server does not implement the method ${request.path}`,
+        `The server does not implement the method ${request.path.slice(0, ECHO_MAX)}`,
       );
       return;
     }
@@ -539,7 +559,9 @@ export class Http2Connection implements CallOwner {
         endStream,
         "200",
         Status.UNIMPLEMENTED,
-        `Received message compressed with unsupported encoding "${request.encoding}"`,
+        `Received message compressed with unsupported encoding "${
+          request.encoding!.slice(0, ECHO_MAX)
+        }"`,
         [["grpc-accept-encoding", ACCEPTED_ENCODINGS]],
       );
       return;
@@ -553,7 +575,7 @@ export class Http2Connection implements CallOwner {
           endStream,
           "200",
           Status.INTERNAL,
-          `Invalid grpc-timeout value "${request.timeout}"`,
+          `Invalid grpc-timeout value "${request.timeout.slice(0, ECHO_MAX)}"`,
         );
         return;
       }
@@ -689,7 +711,7 @@ export class Http2Connection implements CallOwner {
     if (length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "GOAWAY too short");
     // The client opens no more streams; finish the open ones, then close.
     this.#peerGoaway = true;
-    if (this.#streams.size === 0) this.#closeAfterFlush();
+    if (this.#streams.size === 0) this.#closeAfterFlush(1000);
   }
 
   #onWindowUpdate(streamId: number, b: Uint8Array, s: number, e: number): void {
@@ -763,6 +785,7 @@ export class Http2Connection implements CallOwner {
 
   #releaseConnection(bytes: number): void {
     this.#connUnreleased += bytes;
+    if (this.#connUnreleased === 0) return;
     const target = this.#limits.connectionWindowBytes;
     if (this.#connUnreleased >= target / 2 || this.#connRecvWindow < target / 2) {
       this.#connRecvWindow += this.#connUnreleased;
@@ -923,7 +946,7 @@ export class Http2Connection implements CallOwner {
     this.#closeStream(call);
     this.#out.frameHeader(4, FrameType.RST_STREAM, 0, call.id);
     this.#out.u32(ErrorCode.NO_ERROR);
-    this.#rememberReset(call.id);
+    this.#rememberClosed(call.id, true);
     this.#releaseConnection(call.unreleased);
     call.unreleased = 0;
     this.#schedule();
@@ -940,7 +963,7 @@ export class Http2Connection implements CallOwner {
     }
     this.#out.frameHeader(4, FrameType.RST_STREAM, 0, streamId);
     this.#out.u32(code);
-    this.#rememberReset(streamId);
+    this.#rememberClosed(streamId, true);
     this.#schedule();
     const call = this.#streams.get(streamId);
     if (call === undefined) return;
@@ -950,23 +973,28 @@ export class Http2Connection implements CallOwner {
     call.cancel();
   }
 
-  #rememberReset(streamId: number): void {
-    this.#recentlyReset.add(streamId);
-    if (this.#recentlyReset.size > RECENTLY_RESET_MAX) {
-      this.#recentlyReset.delete(this.#recentlyReset.values().next().value!);
-    }
+  #rememberClosed(streamId: number, reset: boolean): void {
+    const closed = this.#closedStreams;
+    if (closed.get(streamId) === true) return;
+    closed.set(streamId, reset);
+    if (closed.size > CLOSED_STREAMS_MAX) closed.delete(closed.keys().next().value!);
   }
 
   #closeStream(call: NativeCall): void {
     if (this.#streams.get(call.id) !== call) return;
     this.#streams.delete(call.id);
+    this.#rememberClosed(call.id, false);
     this.#blocked.delete(call);
+    // Requests still queued for the handler will never be read: give their window back.
+    this.#releaseConnection(call.unreleased);
+    call.unreleased = 0;
+    call.heldBytes = 0;
     call.pending = [];
     call.pendingBytes = 0;
     this.#wakeWriter(call);
     if (this.#streams.size > 0) return;
     this.#idleSince = performance.now();
-    if (this.#goawaySent || this.#peerGoaway) this.#closeAfterFlush();
+    if (this.#goawaySent || this.#peerGoaway) this.#closeAfterFlush(1000);
   }
 
   #sendGoaway(code: number, message: string): void {
@@ -987,7 +1015,7 @@ export class Http2Connection implements CallOwner {
     this.#sendGoaway(code, message);
     for (const call of this.#streams.values()) call.cancel();
     this.#streams.clear();
-    this.#closeAfterFlush();
+    this.#closeAfterFlush(1000);
   }
 
   #sendSettings(): void {
@@ -1041,15 +1069,14 @@ export class Http2Connection implements CallOwner {
       return;
     }
     this.#writing = false;
-    if (this.#closing && this.#streams.size === 0) this.#destroy();
+    if (this.#closing) this.#destroy();
   };
 
   #afterWrite(): void {
     const limit = this.#limits.maxOutputBytes;
-    if (this.#readResume !== null && this.#outputBytes() <= limit / 2) {
-      const resume = this.#readResume;
-      this.#readResume = null;
-      resume();
+    if (this.#readPaused && !this.#closing && this.#outputBytes() <= limit / 2) {
+      this.#readPaused = false;
+      this.#socket.resume();
     }
     if (this.#writeWaiting.size === 0 || this.#outputBytes() > limit) return;
     for (const call of this.#writeWaiting) {
@@ -1064,19 +1091,13 @@ export class Http2Connection implements CallOwner {
     if (waiters) { for (const waiter of waiters) waiter(); }
   }
 
-  /** Resolves once everything queued has been written (or the socket is gone). */
-  async #flushed(): Promise<void> {
-    for (let i = 0; i < 100 && !this.#closed && (this.#out.length > 0 || this.#writing); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-
-  #closeAfterFlush(): void {
+  /** Stops reading; closes once the output is written, or after `boundMs` regardless. */
+  #closeAfterFlush(boundMs: number): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#readResume?.();
+    this.#socket.pause();
     // Bounded: a peer that never reads cannot hold the socket open.
-    this.#closeTimer = setTimeout(() => this.#destroy(), 1000);
+    this.#closeTimer = setTimeout(() => this.#destroy(), boundMs);
     if (!this.#writing && this.#out.length === 0) this.#destroy();
     else this.#schedule();
   }
@@ -1089,7 +1110,6 @@ export class Http2Connection implements CallOwner {
     for (const call of this.#streams.values()) call.cancel();
     this.#streams.clear();
     for (const call of this.#writeWaiting) this.#wakeWriter(call);
-    this.#readResume?.();
     this.#socket.close();
     this.#resolveClosed();
     this.#options.onClose(this);

@@ -1,16 +1,18 @@
 /**
- * The native transport: gRPC over this package's own HTTP/2 on
- * `Deno.listen` (h2c prior knowledge), `Deno.listenTls` with ALPN h2, or a
- * node:tls server when client certificates must be verified (mTLS).
+ * The native transport: gRPC over this package's own HTTP/2 on node:net
+ * sockets (h2c with prior knowledge) or node:tls (ALPN h2, optional client
+ * certificates). Why not Deno.listen: see socket.ts.
  * @module
  */
-import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
+import { createServer as createTlsServer } from "node:tls";
 import type { ResolvedServer } from "../../config/types.ts";
 import type { Logger } from "../../log/types.ts";
 import type { BoundAddress, Route, Transport, TransportCall } from "../types.ts";
 import { Http2Connection } from "./connection.ts";
 import { nativeLimits } from "./limits.ts";
-import { type ByteSocket, denoSocket, nodeTlsSocket } from "./socket.ts";
+import { createServer as createNetServer, type Server as NetServer } from "node:net";
+import { toPeerCertificate } from "../peer_certificate.ts";
+import { type ByteSocket, nodeSocket } from "./socket.ts";
 
 /** How often connections check their timers (preface, keepalive, idle, age). */
 const TICK_MS = 250;
@@ -90,85 +92,44 @@ async function bind(
   log: Logger,
 ): Promise<Bound> {
   const tls = server.tls;
-  if (tls && tls.clientAuth === "require") return await bindNodeTls(server, serve, log);
-  let listener: Deno.Listener;
-  try {
-    listener = tls
-      ? Deno.listenTls({
-        hostname: server.host,
-        port: server.port,
-        cert: await Deno.readTextFile(tls.cert),
-        key: await Deno.readTextFile(tls.key),
-        alpnProtocols: ["h2"],
-      })
-      : Deno.listen({ hostname: server.host, port: server.port });
-  } catch (error) {
-    throw listenError(server, error);
+  let listener: NetServer;
+  if (tls) {
+    const requireClientCert = tls.clientAuth === "require";
+    const [cert, key, ca] = await Promise.all([
+      Deno.readTextFile(tls.cert),
+      Deno.readTextFile(tls.key),
+      tls.ca ? Deno.readTextFile(tls.ca) : undefined,
+    ]);
+    const tlsServer = createTlsServer({
+      cert,
+      key,
+      ca,
+      requestCert: requireClientCert,
+      rejectUnauthorized: requireClientCert,
+      ALPNProtocols: ["h2"],
+      handshakeTimeout: server.http2.prefaceTimeout,
+    }, (socket) => {
+      socket.setNoDelay(true);
+      const certificate = requireClientCert ? toPeerCertificate(socket.getPeerCertificate()) : null;
+      serve(nodeSocket(socket, certificate));
+    });
+    tlsServer.on("tlsClientError", (error) => log.debug("TLS handshake failed", { error }));
+    listener = tlsServer;
+  } else {
+    listener = createNetServer({ noDelay: true }, (socket) => serve(nodeSocket(socket, null)));
   }
-  const accept = async () => {
-    for (;;) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
-          return;
-        }
-        // Out of file descriptors and the like: keep serving the connections we have.
-        log.warn("accepting a connection failed", { error });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      if (!tls) (conn as Deno.TcpConn).setNoDelay(true);
-      serve(denoSocket(conn));
-    }
-  };
-  accept();
-  const address = listener.addr as Deno.NetAddr;
-  return {
-    address: { host: server.host, port: address.port },
-    stop: () => {
-      try {
-        listener.close();
-      } catch {
-        // Already closed.
-      }
-    },
-  };
-}
-
-async function bindNodeTls(
-  server: ResolvedServer,
-  serve: (socket: ByteSocket) => void,
-  log: Logger,
-): Promise<Bound> {
-  const tls = server.tls!;
-  const [cert, key, ca] = await Promise.all([
-    Deno.readTextFile(tls.cert),
-    Deno.readTextFile(tls.key),
-    Deno.readTextFile(tls.ca!),
-  ]);
-  const tlsServer: TlsServer = createTlsServer({
-    cert,
-    key,
-    ca,
-    requestCert: true,
-    rejectUnauthorized: true,
-    ALPNProtocols: ["h2"],
-    handshakeTimeout: server.http2.prefaceTimeout,
-  }, (socket) => {
-    socket.setNoDelay(true);
-    serve(nodeTlsSocket(socket));
-  });
-  tlsServer.on("tlsClientError", (error) => log.debug("TLS handshake failed", { error }));
+  // Out of file descriptors and the like: keep serving the connections we have.
+  listener.on("error", (error) => log.warn("accepting a connection failed", { error }));
   const port = await new Promise<number>((resolve, reject) => {
-    tlsServer.once("error", (error) => reject(listenError(server, error)));
-    tlsServer.listen(server.port, server.host, () => {
-      const address = tlsServer.address();
+    const failed = (error: Error) => reject(listenError(server, error));
+    listener.once("error", failed);
+    listener.listen(server.port, server.host, () => {
+      listener.off("error", failed);
+      const address = listener.address();
       resolve(typeof address === "object" && address ? address.port : server.port);
     });
   });
-  return { address: { host: server.host, port }, stop: () => tlsServer.close() };
+  return { address: { host: server.host, port }, stop: () => listener.close() };
 }
 
 function listenError(server: ResolvedServer, error: unknown): Error {
