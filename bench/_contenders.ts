@@ -33,14 +33,23 @@ function denoRun(deno: DenoBinary): string[] {
   return [deno.path, "run", "-A", ...apart];
 }
 
-function svcContender(name: string, config: string, deno: DenoBinary): Contender {
+function svcContender(
+  name: string,
+  config: string,
+  deno: DenoBinary,
+  transport: "grpc-js" | "native" = "grpc-js",
+): Contender {
   return {
     name,
     runtime: `deno ${deno.version}`,
     svc: true,
     command: (port, adminPort) => ({
       cmd: [...denoRun(deno), "main.ts", "run", join(BENCH_DIR, "svc", config, "svc.yaml")],
-      env: { SVC_SERVER_PORT: String(port), SVC_ADMIN_PORT: String(adminPort) },
+      env: {
+        SVC_SERVER_PORT: String(port),
+        SVC_ADMIN_PORT: String(adminPort),
+        SVC_SERVER_TRANSPORT: transport,
+      },
     }),
   };
 }
@@ -56,7 +65,8 @@ export interface Tuning {
 }
 
 /**
- * Every contender: per Deno binary svc-default, svc-builtins and
+ * Every contender: per Deno binary svc-default, svc-builtins, svc-native,
+ * svc-native-builtins (the same two configs on the native transport) and
  * grpcjs-deno (named `@version` after the first binary), then grpcjs-node
  * and, when it built, grpc-go. With `tuning`, grpcjs-deno-tuned and
  * grpcjs-node-tuned follow their untuned twins.
@@ -88,6 +98,8 @@ export function createContenders(
     const suffix = i === 0 ? "" : `@${deno.version}`;
     out.push(svcContender(`svc-default${suffix}`, "default", deno));
     out.push(svcContender(`svc-builtins${suffix}`, "builtins", deno));
+    out.push(svcContender(`svc-native${suffix}`, "default", deno, "native"));
+    out.push(svcContender(`svc-native-builtins${suffix}`, "builtins", deno, "native"));
     const script = join(BENCH_DIR, "servers", "grpcjs_server.mjs");
     out.push(
       ...bare(`grpcjs-deno${suffix}`, `deno ${deno.version}`, [

@@ -22,6 +22,7 @@ import {
   within,
 } from "./_process.ts";
 import { NODE_DIR, PROTO, ROOT } from "./_setup.ts";
+import { countSyscalls, type SyscallSample } from "./_syscalls.ts";
 import { type MethodCounts, methodCounts, scrape, waitIdle } from "./_svc_metrics.ts";
 
 /** How long and how hard to load. */
@@ -31,7 +32,12 @@ export interface MeasureOptions {
   readonly seconds: number;
   readonly warmupSeconds: number;
   readonly startTimeoutMs: number;
+  /** Seconds of the strace pass after the cases (0: none); see {@link SYSCALL_CASE}. */
+  readonly syscallSeconds: number;
 }
+
+/** The case the syscalls-per-response pass loads with. */
+export const SYSCALL_CASE = "unary-small";
 
 /** One case measured on one process. */
 export interface CaseSample {
@@ -58,6 +64,10 @@ export interface ProcessRun {
   coldStartMs: number | null;
   readonly cases: Record<string, CaseSample>;
   memory: { rss: number; hwm: number } | null;
+  /** Syscalls per response, counted after the cases (absent in older results files). */
+  syscalls?: SyscallSample | null;
+  /** Why the syscall pass failed; not a bench failure (it measures nothing the targets use). */
+  syscallsError?: string | null;
   readonly errors: string[];
 }
 
@@ -74,6 +84,8 @@ export async function measureProcess(
     coldStartMs: null,
     cases: {},
     memory: null,
+    syscalls: null,
+    syscallsError: null,
     errors: [],
   };
   const port = freePort();
@@ -111,6 +123,20 @@ export async function measureProcess(
       if (dead) throw new Error("the server died");
     }
     result.memory = memoryMiB(server.pid);
+    // Last, after memory: strace slows the server, and nothing recorded
+    // above may see that. The same process, already warm on this case,
+    // saves a start and a warm-up per contender.
+    const unary = cases.find((c) => c.name === SYSCALL_CASE);
+    if (options.syscallSeconds > 0 && unary && result.cases[unary.name]) {
+      try {
+        await cpuSettled(server.pid);
+        const load = createLoad(unary, port, options);
+        result.syscalls = await countSyscalls(server.pid, load, options.syscallSeconds);
+      } catch (error) {
+        result.syscallsError = (error as Error).message;
+      }
+      if (dead) throw new Error("the server died under strace");
+    }
   } catch (error) {
     result.errors.push((error as Error).message);
   } finally {

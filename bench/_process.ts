@@ -70,6 +70,26 @@ export function startPiped(
   return { child, lines: _lines(child.stdout)[Symbol.asyncIterator]() };
 }
 
+/**
+ * Starts `cmd` on `cpu` with stdout and stderr piped, for `child.output()`
+ * once it ends (or is signalled); {@link stopAll} kills it if it is left.
+ */
+export function startCollected(
+  cmd: readonly string[],
+  options: { cpu: number },
+): Deno.ChildProcess {
+  const full = pinned(options.cpu, cmd);
+  const child = new Deno.Command(full[0], {
+    args: full.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  live.add(child);
+  child.status.finally(() => live.delete(child));
+  return child;
+}
+
 async function* _lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let rest = "";
   for await (const text of stream.pipeThrough(new TextDecoderStream())) {

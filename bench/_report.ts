@@ -1,14 +1,27 @@
 /**
  * Turns per-process measurements into min/median/max, ratios against the
- * two bare grpc-js baselines, and padded Markdown tables (readable in a
- * terminal, pasteable into the README).
+ * baselines (bare grpc-js on Deno and Node, and grpc-go), and padded
+ * Markdown tables (readable in a terminal, pasteable into the README).
  * @module
  */
 import type { BenchCase } from "./_cases.ts";
 import type { ProcessRun } from "./_measure.ts";
 
 /** The baselines every ratio is taken against. */
-export const BASELINES = ["grpcjs-deno", "grpcjs-node"] as const;
+export const BASELINES = ["grpcjs-deno", "grpcjs-node", "grpc-go"] as const;
+/** A baseline contender's name. */
+export type Baseline = (typeof BASELINES)[number];
+
+/**
+ * grpc-go is skipped when it does not build (and can be left out with
+ * --contenders): its column appears only in tables it has a row in. The
+ * grpc-js columns always show, "—" when their contender did not run.
+ */
+const OPTIONAL_BASELINES: ReadonlySet<Baseline> = new Set(["grpc-go"]);
+
+function baselinesOf(rs: readonly Row[]): Baseline[] {
+  return BASELINES.filter((b) => !OPTIONAL_BASELINES.has(b) || rs.some((r) => r.contender === b));
+}
 
 /** min, median and max of the repetitions. */
 export interface Stat {
@@ -95,9 +108,12 @@ export function summarize(
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const fixed = (digits: number) => (n: number) => n.toFixed(digits);
-const ratio = (n: number | null) => n === null ? "—" : `${n.toFixed(2)}×`;
+/** A ratio as the tables print it ("—" without a baseline). */
+export const ratio = (n: number | null | undefined): string =>
+  n === null || n === undefined ? "—" : `${n.toFixed(2)}×`;
 
-function table(head: string[], body: string[][]): string {
+/** A Markdown table padded to its widest cells; columns after the first align right. */
+export function table(head: string[], body: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     `| ${cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(" | ")} |`;
@@ -107,7 +123,7 @@ function table(head: string[], body: string[][]): string {
   return [line(head), rule, ...body.map(line)].join("\n");
 }
 
-const ratioHeads = BASELINES.map((b) => `vs ${b}`);
+const heads = (bases: readonly Baseline[]) => bases.map((b) => `vs ${b}`);
 
 /** The whole report as Markdown tables. */
 export function render(summary: Summary, cases: readonly BenchCase[]): string {
@@ -115,6 +131,7 @@ export function render(summary: Summary, cases: readonly BenchCase[]): string {
   for (const c of cases) {
     const rs = summary.cases[c.name];
     if (!rs.length) continue;
+    const bases = baselinesOf(rs);
     const unit = c.driver === "pingpong" ? "round trips/s" : "calls/s";
     parts.push(
       `**${c.name}**: ${c.description} (${unit}; p50/p99 per ${
@@ -122,7 +139,7 @@ export function render(summary: Summary, cases: readonly BenchCase[]): string {
       }; server CPU per ${c.driver === "pingpong" ? "round trip" : "call"})\n`,
     );
     parts.push(table(
-      ["contender", `${unit} min`, "median", "max", "p50 ms", "p99 ms", "CPU µs", ...ratioHeads],
+      ["contender", `${unit} min`, "median", "max", "p50 ms", "p99 ms", "CPU µs", ...heads(bases)],
       rs.map((r) => [
         r.contender,
         int(r.stats.rate.min),
@@ -131,106 +148,43 @@ export function render(summary: Summary, cases: readonly BenchCase[]): string {
         fixed(2)(r.stats.p50Ms?.median ?? NaN),
         fixed(2)(r.stats.p99Ms?.median ?? NaN),
         fixed(1)(r.stats.cpuUs?.median ?? NaN),
-        ...BASELINES.map((b) => ratio(r.ratios[b])),
+        ...bases.map((b) => ratio(r.ratios[b])),
       ]),
     ));
     parts.push("");
   }
   if (summary.coldStart.length) {
+    const bases = baselinesOf(summary.coldStart);
     parts.push("**cold-start**: exec → first OK unary call, polled every 2 ms (lower is better)\n");
     parts.push(table(
-      ["contender", "ms min", "median", "max", ...ratioHeads],
+      ["contender", "ms min", "median", "max", ...heads(bases)],
       summary.coldStart.map((r) => [
         r.contender,
         fixed(0)(r.stats.ms.min),
         fixed(0)(r.stats.ms.median),
         fixed(0)(r.stats.ms.max),
-        ...BASELINES.map((b) => ratio(r.ratios[b])),
+        ...bases.map((b) => ratio(r.ratios[b])),
       ]),
     ));
     parts.push("");
   }
   if (summary.memory.length) {
+    const bases = baselinesOf(summary.memory);
     parts.push(
       "**rss-after-load**: VmRSS and peak VmHWM after every case, MiB (lower is better)\n",
     );
     parts.push(table(
-      ["contender", "RSS min", "median", "max", "peak (HWM) median", ...ratioHeads],
+      ["contender", "RSS min", "median", "max", "peak (HWM) median", ...heads(bases)],
       summary.memory.map((r) => [
         r.contender,
         fixed(0)(r.stats.rss.min),
         fixed(0)(r.stats.rss.median),
         fixed(0)(r.stats.rss.max),
         fixed(0)(r.stats.hwm?.median ?? NaN),
-        ...BASELINES.map((b) => ratio(r.ratios[b])),
+        ...bases.map((b) => ratio(r.ratios[b])),
       ]),
     ));
     parts.push("");
   }
   return parts.join("\n");
-}
-
-/** Issue 6's targets: a ratio of medians against grpcjs-deno. */
-interface Target {
-  readonly what: string;
-  readonly table: "case" | "coldStart" | "memory";
-  readonly caseName?: string;
-  readonly contender: string;
-  readonly atLeast?: number;
-  readonly atMost?: number;
-}
-
-const TARGETS: readonly Target[] = [
-  {
-    what: "svc-default, unary-small",
-    table: "case",
-    caseName: "unary-small",
-    contender: "svc-default",
-    atLeast: 0.95,
-  },
-  {
-    what: "svc-default, stream-1000",
-    table: "case",
-    caseName: "stream-1000",
-    contender: "svc-default",
-    atLeast: 0.95,
-  },
-  {
-    what: "svc-builtins, unary-small",
-    table: "case",
-    caseName: "unary-small",
-    contender: "svc-builtins",
-    atLeast: 0.85,
-  },
-  {
-    what: "svc-builtins, stream-1000",
-    table: "case",
-    caseName: "stream-1000",
-    contender: "svc-builtins",
-    atLeast: 0.85,
-  },
-  { what: "svc-default, cold start", table: "coldStart", contender: "svc-default", atMost: 1.5 },
-  { what: "svc-default, RSS after load", table: "memory", contender: "svc-default", atMost: 1.2 },
-];
-
-/**
- * The targets this run can judge, as a Markdown table (ratios of medians
- * against grpcjs-deno). Informative only: the bench never fails on speed.
- */
-export function renderTargets(summary: Summary): string {
-  const body: string[][] = [];
-  for (const t of TARGETS) {
-    const rows = t.table === "case" ? summary.cases[t.caseName!] : summary[t.table];
-    const r = rows?.find((row) => row.contender === t.contender)?.ratios["grpcjs-deno"];
-    if (r === undefined || r === null) continue;
-    const met = t.atLeast !== undefined ? r >= t.atLeast : r <= t.atMost!;
-    const goal = t.atLeast !== undefined
-      ? `≥ ${t.atLeast.toFixed(2)}×`
-      : `≤ ${t.atMost!.toFixed(2)}×`;
-    body.push([t.what, goal, ratio(r), met ? "met" : "not met"]);
-  }
-  if (!body.length) return "";
-  return `**targets** (issue 6; ratio of medians vs grpcjs-deno, this run)\n\n${
-    table(["target", "goal", "measured", ""], body)
-  }\n`;
 }

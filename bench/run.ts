@@ -1,10 +1,12 @@
 /**
- * The svc benchmark: svc (default config and every built-in on) against
- * bare grpc-js on Deno and on Node, and grpc-go when it builds, side by side
- * in one run. See bench/README.md.
+ * The svc benchmark: svc (default config and every built-in on, on the
+ * grpc-js and the native transport) against bare grpc-js on Deno and on
+ * Node, and grpc-go when it builds, side by side in one run. See
+ * bench/README.md.
  *
  *   deno run -A bench/run.ts [--quick] [--deno PATH[,PATH...]] [--node PATH]
  *     [--cases a,b] [--contenders a,b] [--repeat N] [--duration S] [--warmup S]
+ *     [--syscalls S]
  * @module
  */
 import { join } from "node:path";
@@ -12,9 +14,11 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { type BenchCase, CASES } from "./_cases.ts";
 import { type Contender, createContenders, type DenoBinary, type Tuning } from "./_contenders.ts";
-import { type MeasureOptions, measureProcess, type ProcessRun } from "./_measure.ts";
+import { type MeasureOptions, measureProcess, type ProcessRun, SYSCALL_CASE } from "./_measure.ts";
 import { initClockTicks, PIN, pinSelf, stopAll } from "./_process.ts";
-import { render, renderTargets, summarize } from "./_report.ts";
+import { render, summarize } from "./_report.ts";
+import { renderSyscalls, straceMissing } from "./_syscalls.ts";
+import { renderTargets } from "./_targets.ts";
 import {
   BENCH_DIR,
   buildGo,
@@ -39,6 +43,8 @@ const USAGE = `Usage: deno run -A bench/run.ts [options]
   --repeat N         repetitions, contenders alternating (default 3; --quick 1)
   --duration S       measured seconds per case (default 10; --quick 1.5)
   --warmup S         warm-up seconds per case (default 3; --quick 0.5)
+  --syscalls S       seconds of the strace pass counting syscalls per response on
+                     ${SYSCALL_CASE}, after each process's cases (default 2; --quick 0: off)
   --tune-grpc-options JSON    add grpcjs-deno-tuned and grpcjs-node-tuned, given these
   --tune-http2-settings JSON  grpc-js server options and/or node:http2 settings
   --report FILE      print the tables of a saved results JSON again, and nothing else`;
@@ -52,6 +58,7 @@ interface Options {
   repeat: number;
   seconds: number;
   warmup: number;
+  syscalls: number;
   tuning: Tuning | null;
 }
 
@@ -73,6 +80,7 @@ function parse(args: string[]): Options {
       repeat: { type: "string" },
       duration: { type: "string" },
       warmup: { type: "string" },
+      syscalls: { type: "string" },
       "tune-grpc-options": { type: "string" },
       "tune-http2-settings": { type: "string" },
       report: { type: "string" },
@@ -90,9 +98,11 @@ function parse(args: string[]): Options {
   const quick = values.quick ?? false;
   const list = (s: string | undefined) =>
     s ? s.split(",").map((x) => x.trim()).filter(Boolean) : null;
-  const number = (s: string | undefined, fallback: number, name: string) => {
+  const number = (s: string | undefined, fallback: number, name: string, zero = false) => {
     const n = s === undefined ? fallback : Number(s);
-    if (!(n > 0)) throw new Error(`--${name} must be a positive number, got "${s}"`);
+    if (!(n > 0 || (zero && n === 0))) {
+      throw new Error(`--${name} must be a positive number, got "${s}"`);
+    }
     return n;
   };
   const caseNames = list(values.cases);
@@ -107,6 +117,8 @@ function parse(args: string[]): Options {
     repeat: Math.round(number(values.repeat, quick ? 1 : 3, "repeat")),
     seconds: number(values.duration, quick ? 1.5 : 10, "duration"),
     warmup: number(values.warmup, quick ? 0.5 : 3, "warmup"),
+    // Off in --quick: it runs in CI, on a time budget, maybe where ptrace is not allowed.
+    syscalls: number(values.syscalls, quick ? 0 : 2, "syscalls", true),
     tuning: values["tune-grpc-options"] || values["tune-http2-settings"]
       ? {
         grpcOptions: json(values["tune-grpc-options"]),
@@ -128,6 +140,13 @@ async function main(): Promise<number> {
   const nodeVersion = await versionOf([options.node, "--version"]);
   const go = await buildGo();
   if ("skip" in go) console.error(`grpc-go: skipped: ${go.skip}`);
+  if (options.syscalls > 0 && options.cases.some((c) => c.name === SYSCALL_CASE)) {
+    const missing = await straceMissing();
+    if (missing) {
+      console.error(`syscalls per response: skipped: ${missing}`);
+      options.syscalls = 0;
+    }
+  } else options.syscalls = 0;
   let contenders = createContenders(
     denos,
     { path: options.node, version: nodeVersion },
@@ -146,6 +165,7 @@ async function main(): Promise<number> {
     seconds: options.seconds,
     warmupSeconds: options.warmup,
     startTimeoutMs: options.quick ? 60_000 : 30_000,
+    syscallSeconds: options.syscalls,
   };
   const runs: ProcessRun[] = [];
   try {
@@ -197,7 +217,13 @@ function progress(r: ProcessRun): void {
     );
   }
   if (r.memory) parts.push(`rss ${r.memory.rss.toFixed(0)} MiB`);
+  if (r.syscalls) {
+    const { calls, counts } = r.syscalls;
+    const perCall = Object.entries(counts).map(([name, n]) => `${name} ${(n / calls).toFixed(3)}`);
+    parts.push(`syscalls per call ${perCall.join(" ")}`);
+  }
   console.error(parts.join(", "));
+  if (r.syscallsError) console.error(`  syscalls not counted: ${r.syscallsError}`);
   for (const e of r.errors) console.error(`  ERROR ${e}`);
 }
 
@@ -237,6 +263,8 @@ async function describeRun(
       }`,
       pingpong: "4 connections × 16 bidi calls, raw node:http2 client on Node",
       repeat: options.repeat,
+      /** Seconds of the strace pass per process; 0 when it did not run. */
+      syscallSeconds: options.syscalls,
     },
     contenders: contenders.map((c) => ({ name: c.name, runtime: c.runtime })),
     tuning: options.tuning,
@@ -245,14 +273,16 @@ async function describeRun(
 
 type RunMeta = Awaited<ReturnType<typeof describeRun>>;
 
-/** The tables for a run (or a saved results file): header, cases, targets. */
+/** The tables for a run (or a saved results file): header, cases, syscalls, targets. */
 function reportOf(data: RunMeta & { runs: ProcessRun[] }): string {
   const names = data.contenders.map((c) => c.name);
   const cases = CASES.filter((c) => data.runs.some((r) => c.name in r.cases));
   const summary = summarize(names, cases, data.runs);
-  // Quick runs are too short to judge speed: no targets table.
+  // Results files from before the pass existed have no syscallSeconds.
+  const syscalls = renderSyscalls(names, data.runs, data.load.syscallSeconds ?? 0);
+  // Quick runs are too short to judge speed: no targets tables.
   const targets = data.quick ? "" : renderTargets(summary);
-  return [header(data), render(summary, cases), targets].join("\n");
+  return [header(data), render(summary, cases), syscalls, targets].filter(Boolean).join("\n");
 }
 
 function header(meta: RunMeta): string {
