@@ -36,14 +36,13 @@ import { type HeaderField, HpackDecoder, HpackEncoder, HpackError } from "./hpac
 import type { NativeLimits } from "./limits.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import type { ByteSocket } from "./socket.ts";
+import { StreamFate, StreamHistory } from "./stream_history.ts";
 import { validateRequestHeaders, validateTrailers } from "./request_headers.ts";
 
 /** gRPC's message prefix: a flag byte and a 4-byte length. */
 const PREFIX_BYTES = 5;
 /** A stream's queued DATA above which `write()` makes the handler wait. */
 const STREAM_HIGH_WATER = 64 * 1024;
-/** Closed streams remembered, so late frames get the right answer (RFC 9113 §5.1). */
-const CLOSED_STREAMS_MAX = 1024;
 /** Longest request value (path, content-type) echoed in an error message. */
 const ECHO_MAX = 128;
 /** Header block fragments accepted before the block counts as a flood. */
@@ -81,8 +80,7 @@ export class Http2Connection implements CallOwner {
   readonly #decoder: HpackDecoder;
   readonly #encoder = new HpackEncoder();
   readonly #streams = new Map<number, NativeCall>();
-  /** Recently closed streams: true when we reset them (late frames are ignored). */
-  readonly #closedStreams = new Map<number, boolean>();
+  readonly #history = new StreamHistory();
   /** Streams with DATA waiting for the connection window. */
   readonly #blocked = new Set<NativeCall>();
   /** Streams whose handlers wait for their queued output to fall. */
@@ -108,13 +106,17 @@ export class Http2Connection implements CallOwner {
   // Output.
   #flushScheduled = false;
   #writing = false;
-  #writeStartedAt = 0;
+  /** Writes completed, and when the tick last saw that count change (or saw no write). */
+  #writesDone = 0;
+  #writesSeen = 0;
+  #writeProgressAt = 0;
   #inFlightBytes = 0;
   #readPaused = false;
 
   // Lifecycle.
   readonly #createdAt: number;
   #lastReadAt: number;
+  #readSinceTick = false;
   #idleSince: number;
   #pingSentAt = 0;
   #goawaySent = false;
@@ -172,8 +174,8 @@ export class Http2Connection implements CallOwner {
 
   #onInput(chunk: Uint8Array): void {
     if (this.#closing) return;
-    this.#lastReadAt = performance.now();
-    this.#pingSentAt = 0;
+    // The tick turns this into #lastReadAt: no clock read per chunk.
+    this.#readSinceTick = true;
     this.#receive(chunk);
     // A client that does not read its responses stops being read.
     if (!this.#closing && this.#outputBytes() > this.#limits.maxOutputBytes) {
@@ -221,7 +223,15 @@ export class Http2Connection implements CallOwner {
       }
       return;
     }
-    if (this.#writing && now - this.#writeStartedAt > limits.keepaliveTimeout) {
+    if (this.#readSinceTick) {
+      this.#readSinceTick = false;
+      this.#lastReadAt = now;
+      this.#pingSentAt = 0;
+    }
+    if (!this.#writing || this.#writesDone !== this.#writesSeen) {
+      this.#writesSeen = this.#writesDone;
+      this.#writeProgressAt = now;
+    } else if (now - this.#writeProgressAt > limits.keepaliveTimeout) {
       this.#log("client stopped reading");
       this.#destroy();
       return;
@@ -373,7 +383,7 @@ export class Http2Connection implements CallOwner {
       if (this.#isIdle(streamId)) {
         throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
       }
-      if (this.#closedStreams.get(streamId) === true) return;
+      if (this.#history.fate(streamId) === StreamFate.Reset) return;
       throw new ConnectionError(ErrorCode.STREAM_CLOSED, `DATA on closed stream ${streamId}`);
     }
     if (call.remoteClosed) {
@@ -476,9 +486,9 @@ export class Http2Connection implements CallOwner {
       return;
     }
     if (streamId <= this.#lastStreamId) {
-      const closed = this.#closedStreams.get(streamId);
-      if (closed === true) return;
-      if (closed === false) {
+      const fate = this.#history.fate(streamId);
+      if (fate === StreamFate.Reset) return;
+      if (fate === StreamFate.Closed) {
         throw new ConnectionError(ErrorCode.STREAM_CLOSED, `HEADERS on closed stream ${streamId}`);
       }
       // Never opened: stream ids must increase (RFC 9113 §5.1.1).
@@ -488,10 +498,11 @@ export class Http2Connection implements CallOwner {
       );
     }
     this.#lastStreamId = streamId;
+    this.#history.opened(streamId);
     // After GOAWAY, streams above its last-stream-id are ignored, their DATA
     // too (RFC 9113 §6.8); the client retries them elsewhere.
     if (this.#goawaySent) {
-      this.#rememberClosed(streamId, true);
+      this.#history.reset(streamId);
       return;
     }
     if (badPriority) throw new StreamError(streamId, ErrorCode.PROTOCOL_ERROR, "self-dependency");
@@ -946,7 +957,7 @@ export class Http2Connection implements CallOwner {
     this.#closeStream(call);
     this.#out.frameHeader(4, FrameType.RST_STREAM, 0, call.id);
     this.#out.u32(ErrorCode.NO_ERROR);
-    this.#rememberClosed(call.id, true);
+    this.#history.reset(call.id);
     this.#releaseConnection(call.unreleased);
     call.unreleased = 0;
     this.#schedule();
@@ -963,7 +974,7 @@ export class Http2Connection implements CallOwner {
     }
     this.#out.frameHeader(4, FrameType.RST_STREAM, 0, streamId);
     this.#out.u32(code);
-    this.#rememberClosed(streamId, true);
+    this.#history.reset(streamId);
     this.#schedule();
     const call = this.#streams.get(streamId);
     if (call === undefined) return;
@@ -973,17 +984,9 @@ export class Http2Connection implements CallOwner {
     call.cancel();
   }
 
-  #rememberClosed(streamId: number, reset: boolean): void {
-    const closed = this.#closedStreams;
-    if (closed.get(streamId) === true) return;
-    closed.set(streamId, reset);
-    if (closed.size > CLOSED_STREAMS_MAX) closed.delete(closed.keys().next().value!);
-  }
-
   #closeStream(call: NativeCall): void {
     if (this.#streams.get(call.id) !== call) return;
     this.#streams.delete(call.id);
-    this.#rememberClosed(call.id, false);
     this.#blocked.delete(call);
     // Requests still queued for the handler will never be read: give their window back.
     this.#releaseConnection(call.unreleased);
@@ -1057,9 +1060,9 @@ export class Http2Connection implements CallOwner {
       while (this.#out.length > 0 && !this.#closed) {
         const bytes = this.#out.take();
         this.#inFlightBytes = bytes.length;
-        this.#writeStartedAt = performance.now();
         await this.#socket.write(bytes);
         this.#inFlightBytes = 0;
+        this.#writesDone++;
         this.#out.release(bytes);
         this.#afterWrite();
       }
