@@ -176,7 +176,7 @@ export class NativeCall implements TransportCall {
         if (length > this.#owner.maxReceiveMessageBytes) {
           this.#fail(
             Status.RESOURCE_EXHAUSTED,
-            `Received message larger than max (${length} vs. ${this.#owner.maxReceiveMessageBytes})`,
+            `Received message larger than max (${length} vs ${this.#owner.maxReceiveMessageBytes})`,
           );
           return;
         }
@@ -305,13 +305,7 @@ export class NativeCall implements TransportCall {
 
   write(message: Uint8Array): Promise<void> | void {
     if (this.#ended) return;
-    if (message.length > this.#owner.maxSendMessageBytes) {
-      this.#fail(
-        Status.RESOURCE_EXHAUSTED,
-        `Sent message larger than max (${message.length} vs. ${this.#owner.maxSendMessageBytes})`,
-      );
-      return;
-    }
+    if (this.#tooLarge(message)) return;
     if (!this.headersSent) this.#owner.sendHeaders(this, this.#responseHeaders(), false);
     this.#send(message);
     return this.#owner.whenWritable(this);
@@ -320,17 +314,22 @@ export class NativeCall implements TransportCall {
   end(status: CallStatus, response?: Uint8Array): void {
     if (this.#ended) return;
     if (status.code === Status.OK && response !== undefined) {
-      if (response.length > this.#owner.maxSendMessageBytes) {
-        this.#fail(
-          Status.RESOURCE_EXHAUSTED,
-          `Sent message larger than max (${response.length} vs. ${this.#owner.maxSendMessageBytes})`,
-        );
-        return;
-      }
+      if (this.#tooLarge(response)) return;
       if (!this.headersSent) this.#owner.sendHeaders(this, this.#responseHeaders(), false);
       this.#send(response);
     }
     this.#finish(status);
+  }
+
+  /** Fails the call if `message` exceeds the send limit; the wording is grpc-js's. */
+  #tooLarge(message: Uint8Array): boolean {
+    const max = this.#owner.maxSendMessageBytes;
+    if (message.length <= max) return false;
+    this.#fail(
+      Status.RESOURCE_EXHAUSTED,
+      `Sent message larger than max (${message.length + PREFIX_BYTES} vs. ${max})`,
+    );
+    return true;
   }
 
   #responseHeaders(): HeaderField[] {
