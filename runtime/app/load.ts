@@ -18,7 +18,8 @@ import {
   MIDDLEWARE_FILE_HINT,
 } from "../handlers/mod.ts";
 import type { Interceptor } from "../server/interceptor.ts";
-import { type DependencyOptions, etcdEndpointIssues } from "../registry/mod.ts";
+import type { DependencyOptions } from "../registry/discovery.ts";
+import { etcdEndpointIssues } from "../registry/etcd_client.ts";
 import { loadDependencies } from "./dependencies.ts";
 import type { Issue } from "../errors.ts";
 import { loadProtos } from "../protos/mod.ts";

@@ -11,7 +11,8 @@ import type { Logger } from "../log/types.ts";
 import { createMetrics, type Metrics } from "../metrics/mod.ts";
 import type { Interceptor } from "../server/interceptor.ts";
 import { createRateLimiter } from "../rate_limit/mod.ts";
-import { createClients, createRegistrar } from "../registry/mod.ts";
+import { noClients } from "../registry/no_clients.ts";
+import { createRegistrar } from "../registry/registrar.ts";
 import { startServer } from "../server/server.ts";
 import type { BoundAddress } from "../transport/mod.ts";
 import { BUILTIN_SERVICES, loadBuiltins } from "./builtins.ts";
@@ -57,7 +58,14 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   interceptors.push(deadline, ...app.middleware);
 
   // Before the server, so handlers can call out from their first call.
-  const clients = createClients({ registry: config.registry, dependencies: app.dependencies, log });
+  // grpc-js (the client side) loads only for services that call others.
+  const clients = app.dependencies.size > 0
+    ? (await import("../registry/discovery.ts")).createClients({
+      registry: config.registry,
+      dependencies: app.dependencies,
+      log,
+    })
+    : noClients();
   let server;
   try {
     server = await startServer({ server: config.server, bindings, interceptors, log, clients });

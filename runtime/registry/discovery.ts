@@ -5,6 +5,7 @@
  * deadline and cancellation.
  * @module
  */
+import { undeclaredDependency } from "./no_clients.ts";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import type { Etcd3 } from "etcd3";
@@ -123,11 +124,7 @@ export function createClients(options: ClientsOptions): Clients {
   const connection = (service: string) => {
     const conn = connections.get(service);
     if (conn) return conn;
-    const declared = [...connections.keys()].join(", ") || "none";
-    throw new Error(
-      `Cannot call "${service}": it is not a declared dependency (declared: ${declared}); ` +
-        `add it under "dependencies" in the config`,
-    );
+    throw undeclaredDependency(service, [...connections.keys()]);
   };
 
   let closing: Promise<void> | null = null;

@@ -44,7 +44,7 @@ export interface StartServerOptions {
 /** Binds the transport and serves every bound method. */
 export async function startServer(options: StartServerOptions): Promise<SvcServer> {
   const { bindings, interceptors, log } = options;
-  const transport = createTransport(options.server, log);
+  const transport = await createTransport(options.server, log);
   const runners = new Map<string, CallRunner>();
   for (const binding of bindings) {
     runners.set(

@@ -4,15 +4,18 @@
  */
 import type { ResolvedServer } from "../config/types.ts";
 import type { Logger } from "../log/types.ts";
-import { createGrpcJsTransport } from "./grpc_js/server.ts";
 import { createNativeTransport } from "./native/server.ts";
 import type { Transport } from "./types.ts";
 
 export type { BoundAddress, CallStatus, Route, Transport, TransportCall } from "./types.ts";
 
-/** The transport `server.transport` names. */
-export function createTransport(server: ResolvedServer, log: Logger): Transport {
-  return server.transport === "native"
-    ? createNativeTransport(server, log)
-    : createGrpcJsTransport(server, log);
+/**
+ * The transport `server.transport` names. grpc-js is imported only when
+ * chosen: loading it costs tens of milliseconds of start-up. (A literal
+ * specifier, so `deno compile` still embeds it.)
+ */
+export async function createTransport(server: ResolvedServer, log: Logger): Promise<Transport> {
+  if (server.transport === "native") return createNativeTransport(server, log);
+  const { createGrpcJsTransport } = await import("./grpc_js/server.ts");
+  return createGrpcJsTransport(server, log);
 }
