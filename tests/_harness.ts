@@ -25,11 +25,11 @@ import * as protoLoader from "@grpc/proto-loader";
 import { svcDenoArgs } from "./_manifest_mode.ts";
 
 /**
- * `SVC_TEST_TRANSPORT=native` runs every svc the suite starts on the
- * native transport (`deno task test:native`); a test that sets
- * SVC_SERVER_TRANSPORT itself still wins.
+ * `SVC_TEST_TRANSPORT=grpc-js` runs every svc the suite starts on the
+ * grpc-js transport instead of the default native one (`deno task
+ * test:grpc-js`); a test that sets SVC_SERVER_TRANSPORT itself still wins.
  */
-export const TEST_TRANSPORT: string = Deno.env.get("SVC_TEST_TRANSPORT") ?? "grpc-js";
+export const TEST_TRANSPORT: string = Deno.env.get("SVC_TEST_TRANSPORT") ?? "native";
 const TRANSPORT_ENV: Record<string, string> = Deno.env.get("SVC_TEST_TRANSPORT")
   ? { SVC_SERVER_TRANSPORT: TEST_TRANSPORT }
   : {};

@@ -2,20 +2,20 @@ import assert from "node:assert/strict";
 import { resolveConfig } from "./resolve.ts";
 import { issuesOf, makeProject } from "./test_project.ts";
 
-Deno.test("resolveConfig() accepts the native transport from the file or the env", async () => {
+Deno.test("resolveConfig() defaults to the native transport; grpc-js from the file or the env", async () => {
   await using project = await makeProject();
-  assert.equal(resolveConfig("", project.file).server.transport, "grpc-js");
-  const fromFile = resolveConfig("server:\n  transport: native\n", project.file);
-  assert.equal(fromFile.server.transport, "native");
-  const fromEnv = resolveConfig("server:\n  transport: grpc-js\n", project.file, {
-    SVC_SERVER_TRANSPORT: "native",
+  assert.equal(resolveConfig("", project.file).server.transport, "native");
+  const fromFile = resolveConfig("server:\n  transport: grpc-js\n", project.file);
+  assert.equal(fromFile.server.transport, "grpc-js");
+  const fromEnv = resolveConfig("server:\n  transport: native\n", project.file, {
+    SVC_SERVER_TRANSPORT: "grpc-js",
   });
-  assert.equal(fromEnv.server.transport, "native");
+  assert.equal(fromEnv.server.transport, "grpc-js");
   const issues = issuesOf(() =>
     resolveConfig("", project.file, { SVC_SERVER_TRANSPORT: "nghttp2" })
   );
   assert.deepEqual(issues.map((i) => [i.where, i.message]), [
-    ["SVC_SERVER_TRANSPORT", `expected one of "grpc-js", "native", got "nghttp2"`],
+    ["SVC_SERVER_TRANSPORT", `expected one of "native", "grpc-js", got "nghttp2"`],
   ]);
 });
 

@@ -12,7 +12,7 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
     server: {
       host: "0.0.0.0",
       port: 50051,
-      transport: "grpc-js",
+      transport: "native",
       tls: null,
       maxReceiveMessageBytes: 4194304,
       maxSendMessageBytes: 4194304,

@@ -161,7 +161,10 @@ const http2 = object({
 const server = object({
   host: string({ doc: "Address to listen on.", default: "0.0.0.0", ...HOST }),
   port: port({ doc: "gRPC port; 0 picks a free port (logged at start).", default: 50051 }),
-  transport: oneOf(["grpc-js", "native"], { doc: "HTTP/2 implementation.", default: "grpc-js" }),
+  transport: oneOf(["native", "grpc-js"], {
+    doc: "HTTP/2 implementation: svc's own (`native`) or @grpc/grpc-js on node:http2.",
+    default: "native",
+  }),
   tls: nullable(tls),
   maxReceiveMessageBytes: integer({
     doc: "Larger requests end RESOURCE_EXHAUSTED.",

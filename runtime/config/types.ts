@@ -61,8 +61,8 @@ export interface ResolvedServer {
   host: string;
   /** Default 50051. 0 picks a free port (logged at start). */
   port: number;
-  /** Default `grpc-js`. */
-  transport: "grpc-js" | "native";
+  /** Default `native`; `grpc-js` is the fallback. */
+  transport: "native" | "grpc-js";
   /** null when plaintext (default). */
   tls: ResolvedTls | null;
   /** Default 4 MiB (4194304). Larger requests end RESOURCE_EXHAUSTED. */
