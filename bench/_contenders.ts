@@ -65,8 +65,9 @@ export interface Tuning {
 }
 
 /**
- * Every contender: per Deno binary svc-default, svc-builtins, svc-native,
- * svc-native-builtins (the same two configs on the native transport) and
+ * Every contender: per Deno binary svc-native and svc-native-builtins (the
+ * default and all-built-ins configs on the default, native transport),
+ * svc-grpcjs and svc-grpcjs-builtins (the same on grpc-js) and
  * grpcjs-deno (named `@version` after the first binary), then grpcjs-node
  * and, when it built, grpc-go. With `tuning`, grpcjs-deno-tuned and
  * grpcjs-node-tuned follow their untuned twins.
@@ -96,10 +97,11 @@ export function createContenders(
   });
   denos.forEach((deno, i) => {
     const suffix = i === 0 ? "" : `@${deno.version}`;
-    out.push(svcContender(`svc-default${suffix}`, "default", deno));
-    out.push(svcContender(`svc-builtins${suffix}`, "builtins", deno));
+    // svc-native is svc's default config; the -grpcjs pair is the fallback transport.
     out.push(svcContender(`svc-native${suffix}`, "default", deno, "native"));
     out.push(svcContender(`svc-native-builtins${suffix}`, "builtins", deno, "native"));
+    out.push(svcContender(`svc-grpcjs${suffix}`, "default", deno, "grpc-js"));
+    out.push(svcContender(`svc-grpcjs-builtins${suffix}`, "builtins", deno, "grpc-js"));
     const script = join(BENCH_DIR, "servers", "grpcjs_server.mjs");
     out.push(
       ...bare(`grpcjs-deno${suffix}`, `deno ${deno.version}`, [

@@ -178,7 +178,7 @@ export function renderSyscalls(
       WRITE_SYSCALLS.join("/")
     }, read-type: ${
       READ_SYSCALLS.join("/")
-    }, on every fd: for svc-builtins and svc-native-builtins \`write\` includes the access log's writes to stderr.\n`,
+    }, on every fd: for svc-native-builtins and svc-grpcjs-builtins \`write\` includes the access log's writes to stderr.\n`,
   ];
   if (body.length) {
     parts.push(table(

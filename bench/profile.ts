@@ -4,9 +4,9 @@
  * runtime, grpc-js, protobufjs, Deno internals...), or a syscall count
  * (`strace -c -f`) per call. Same processes, pinning and load as run.ts.
  *
- *   deno run -A bench/profile.ts cpu [--contender svc-default] [--case unary-small] [--duration 10] [--top 30]
+ *   deno run -A bench/profile.ts cpu [--contender svc-native] [--case unary-small] [--duration 10] [--top 30]
  *   deno run -A bench/profile.ts syscalls [--contender grpcjs-deno] [--case unary-small] [--duration 5]
- *   deno run -A bench/profile.ts analyze bench/results/svc-default-unary-small.cpuprofile
+ *   deno run -A bench/profile.ts analyze bench/results/svc-native-unary-small.cpuprofile
  *
  * BENCH_GRPC_OPTIONS (JSON) is passed to the bare grpc-js servers.
  * @module
@@ -35,7 +35,7 @@ const { positionals, values } = parseArgs({
   args: Deno.args,
   allowPositionals: true,
   options: {
-    contender: { type: "string", default: "svc-default" },
+    contender: { type: "string", default: "svc-native" },
     case: { type: "string", default: "unary-small" },
     duration: { type: "string", default: "10" },
     warmup: { type: "string", default: "3" },
