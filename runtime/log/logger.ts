@@ -41,9 +41,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** Writes the lines the default stderr writer holds; for exit paths and tests. */
 export function flushLogs(): void {
-  if (pending === "") return;
-  const bytes = encoder.encode(pending);
-  pending = "";
+  if (used === 0) return;
+  writeAllSync(buffer.subarray(0, used));
+  used = 0;
+}
+
+function writeAllSync(bytes: Uint8Array): void {
   let written = 0;
   while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
 }
@@ -74,14 +77,24 @@ function makeLogger(
 
 // --- the default writer: stderr, one write per event-loop turn ----------------
 
-const FLUSH_AT = 64 * 1024;
-let pending = "";
+// Lines are encoded straight into one buffer: no growing string to flatten
+// and encode at flush time (an access log makes one line per call).
+const BUFFER_BYTES = 64 * 1024;
+const buffer = new Uint8Array(BUFFER_BYTES);
+let used = 0;
 let scheduled = false;
 let exitHooked = false;
 
 function writeStderr(line: string, level: LogLevel): void {
-  pending += line + "\n";
-  if (RANK[level] >= RANK.warn || pending.length >= FLUSH_AT) return flushLogs();
+  // A UTF-16 unit takes at most 3 bytes in UTF-8.
+  const worst = line.length * 3 + 1;
+  if (used + worst > BUFFER_BYTES) flushLogs();
+  if (worst > BUFFER_BYTES) writeAllSync(encoder.encode(line + "\n"));
+  else {
+    used += encoder.encodeInto(line, buffer.subarray(used)).written;
+    buffer[used++] = 0x0a;
+  }
+  if (RANK[level] >= RANK.warn) return flushLogs();
   if (!exitHooked) {
     exitHooked = true;
     // Deno.exit() and the end of the program dispatch "unload"; an uncaught
@@ -116,10 +129,57 @@ const jsonFormat: Format = (bound) => {
     }}`;
 };
 
-/** `fields` as JSON object members with a leading comma, or "" when there are none. */
+/**
+ * `fields` as JSON object members with a leading comma, or "" when there
+ * are none; the same text `JSON.stringify(fields, replaceErrors)` gives.
+ * Strings, numbers and booleans are written directly: JSON.stringify with
+ * a replacer function was most of an access-log line's cost.
+ */
 function jsonMembers(fields: LogFields): string {
-  const json = JSON.stringify(fields, replaceErrors);
-  return json === "{}" ? "" : `,${json.slice(1, -1)}`;
+  let out = "";
+  for (const key in fields) {
+    const value = fields[key];
+    let json: string | undefined;
+    switch (typeof value) {
+      case "string":
+        json = isPlainJsonText(value) ? `"${value}"` : JSON.stringify(value);
+        break;
+      case "number":
+        json = Number.isFinite(value) ? String(value) : "null";
+        break;
+      case "boolean":
+        json = value ? "true" : "false";
+        break;
+      case "undefined":
+        continue;
+      default:
+        // Errors, bigints, objects, toJSON(); functions and symbols are left out, as in JSON.
+        json = JSON.stringify(value, replaceErrors);
+        if (json === undefined) continue;
+    }
+    out += `,${jsonKey(key)}:${json}`;
+  }
+  return out;
+}
+
+const _keys = new Map<string, string>();
+
+function jsonKey(key: string): string {
+  let json = _keys.get(key);
+  if (json === undefined) {
+    json = JSON.stringify(key);
+    if (_keys.size < 1024) _keys.set(key, json);
+  }
+  return json;
+}
+
+/** True when `text` needs no escaping inside JSON quotes. */
+function isPlainJsonText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
 }
 
 let _stampMs = NaN;
