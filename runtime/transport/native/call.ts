@@ -19,11 +19,11 @@ export interface CallOwner {
   readonly peer: string;
   readonly peerCertificate: PeerCertificate | null;
   /** Queues response HEADERS (or Trailers-Only when `end`). */
-  sendHeaders(call: NativeCall, fields: HeaderField[], end: boolean): void;
+  sendHeaders(call: NativeCall, fields: readonly HeaderField[], end: boolean): void;
   /** Queues one message (flag 1 = compressed) as DATA, within the peer's windows. */
   sendMessage(call: NativeCall, body: Uint8Array, flag: number): void;
   /** Queues trailers after all pending DATA, ending the stream. */
-  sendTrailers(call: NativeCall, fields: HeaderField[]): void;
+  sendTrailers(call: NativeCall, fields: readonly HeaderField[]): void;
   /** Request bytes were consumed: the client may send more. */
   release(call: NativeCall): void;
   /** Resolves when the call's queued output is low again, or at once if it is. */
@@ -31,10 +31,15 @@ export interface CallOwner {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
-const OK_HEADERS: readonly HeaderField[] = [[":status", "200"], [
-  "content-type",
-  "application/grpc",
-]];
+const OK_HEADERS: readonly HeaderField[] = Object.freeze([
+  [":status", "200"],
+  ["content-type", "application/grpc"],
+]);
+const GZIP_HEADERS: readonly HeaderField[] = Object.freeze([
+  ...OK_HEADERS,
+  ["grpc-encoding", "gzip"],
+]);
+const OK_TRAILERS: readonly HeaderField[] = Object.freeze([["grpc-status", "0"]]);
 
 /** Message prefix: 1 flag byte + 4 length bytes (PROTOCOL-HTTP2.md, Length-Prefixed-Message). */
 const PREFIX_BYTES = 5;
@@ -54,7 +59,7 @@ export class NativeCall implements TransportCall {
   pendingOffset = 0;
   pendingBytes = 0;
   /** Trailers to send once `pending` is empty. */
-  trailers: HeaderField[] | null = null;
+  trailers: readonly HeaderField[] | null = null;
   headersSent = false;
   remoteClosed = false;
   localClosed = false;
@@ -298,7 +303,7 @@ export class NativeCall implements TransportCall {
 
   sendHeaders(headers: Metadata): void {
     if (this.headersSent || this.#ended) return;
-    const fields = this.#responseHeaders();
+    const fields = this.#responseHeaders().slice();
     appendMetadata(fields, headers);
     this.#owner.sendHeaders(this, fields, false);
   }
@@ -332,10 +337,9 @@ export class NativeCall implements TransportCall {
     return true;
   }
 
-  #responseHeaders(): HeaderField[] {
-    const fields = OK_HEADERS.slice();
-    if (this.#responseEncoding !== "identity") fields.push(["grpc-encoding", "gzip"]);
-    return fields;
+  /** Shared and frozen: copy before adding to it. */
+  #responseHeaders(): readonly HeaderField[] {
+    return this.#responseEncoding === "identity" ? OK_HEADERS : GZIP_HEADERS;
   }
 
   #send(message: Uint8Array): void {
@@ -348,7 +352,13 @@ export class NativeCall implements TransportCall {
     this.#ended = true;
     clearTimeout(this.#timer);
     const trailersOnly = !this.headersSent;
-    const fields: HeaderField[] = trailersOnly ? this.#responseHeaders() : [];
+    // Most calls end OK with nothing to add: one shared list, no allocation.
+    if (!trailersOnly && status.code === Status.OK && !status.message && !status.trailers) {
+      this.#owner.sendTrailers(this, OK_TRAILERS);
+      this.#wake();
+      return;
+    }
+    const fields: HeaderField[] = trailersOnly ? this.#responseHeaders().slice() : [];
     fields.push(["grpc-status", String(status.code)]);
     if (status.message) fields.push(["grpc-message", encodeStatusMessage(status.message)]);
     if (status.trailers) appendMetadata(fields, status.trailers);

@@ -814,7 +814,7 @@ export class Http2Connection implements CallOwner {
   // ------------------------------------------------------------------ output
 
   /** CallOwner: response HEADERS, or Trailers-Only when `end`. */
-  sendHeaders(call: NativeCall, fields: HeaderField[], end: boolean): void {
+  sendHeaders(call: NativeCall, fields: readonly HeaderField[], end: boolean): void {
     if (call.localClosed || this.#streams.get(call.id) !== call) return;
     call.headersSent = true;
     this.#writeHeaders(call.id, fields, end);
@@ -857,7 +857,7 @@ export class Http2Connection implements CallOwner {
   }
 
   /** CallOwner: trailers after everything queued. */
-  sendTrailers(call: NativeCall, fields: HeaderField[]): void {
+  sendTrailers(call: NativeCall, fields: readonly HeaderField[]): void {
     if (call.localClosed || this.#streams.get(call.id) !== call) return;
     call.trailers = fields;
     this.#pump(call);
@@ -910,7 +910,7 @@ export class Http2Connection implements CallOwner {
     this.#schedule();
   }
 
-  #writeHeaders(streamId: number, fields: HeaderField[], end: boolean): void {
+  #writeHeaders(streamId: number, fields: readonly HeaderField[], end: boolean): void {
     const block = this.#encoder.encode(fields);
     const max = this.#peerMaxFrameSize;
     const endFlag = end ? Flag.END_STREAM : 0;
