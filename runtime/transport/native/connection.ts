@@ -92,7 +92,9 @@ export class Http2Connection implements CallOwner {
   // Input.
   #prefaceMatched = 0;
   #settingsReceived = false;
-  #input: Uint8Array | null = null;
+  /** A frame split across reads: its bytes so far. Frames never keep views into it. */
+  #partial: Uint8Array | null = null;
+  #partialLength = 0;
   #headerBlock: HeaderBlock | null = null;
   #lastStreamId = 0;
 
@@ -266,32 +268,23 @@ export class Http2Connection implements CallOwner {
   // ------------------------------------------------------------------ input
 
   #receive(chunk: Uint8Array): void {
-    let data = chunk;
-    if (this.#input !== null) {
-      data = new Uint8Array(this.#input.length + chunk.length);
-      data.set(this.#input);
-      data.set(chunk, this.#input.length);
-      this.#input = null;
-    }
     let p = 0;
     try {
       if (this.#prefaceMatched < PREFACE.length) {
-        p = this.#matchPreface(data);
+        p = this.#matchPreface(chunk);
         if (this.#prefaceMatched < PREFACE.length) return;
       }
-      const maxFrame = this.#limits.maxFrameBytes;
-      while (data.length - p >= FRAME_HEADER_BYTES && !this.#closing) {
-        const length = (data[p] << 16) | (data[p + 1] << 8) | data[p + 2];
-        if (length > maxFrame) {
-          throw new ConnectionError(
-            ErrorCode.FRAME_SIZE_ERROR,
-            `frame of ${length} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${maxFrame}`,
-          );
-        }
+      // A frame split across reads is completed first, copying only its own bytes.
+      if (this.#partialLength > 0) {
+        p = this.#completePartial(chunk, p);
+        if (this.#partialLength > 0 || this.#closing) return;
+      }
+      while (chunk.length - p >= FRAME_HEADER_BYTES && !this.#closing) {
+        const length = this.#frameLength(chunk, p);
         const start = p + FRAME_HEADER_BYTES;
-        if (data.length - start < length) break;
-        const streamId = readU32(data, p + 5) & 0x7fffffff;
-        this.#frame(data[p + 3], data[p + 4], streamId, data, start, start + length);
+        if (chunk.length - start < length) break;
+        const streamId = readU32(chunk, p + 5) & 0x7fffffff;
+        this.#frame(chunk[p + 3], chunk[p + 4], streamId, chunk, start, start + length);
         p = start + length;
       }
     } catch (error) {
@@ -302,8 +295,55 @@ export class Http2Connection implements CallOwner {
       }
       return;
     }
-    // The read buffer is reused: keep a copy of a partial frame.
-    if (p < data.length && !this.#closing) this.#input = data.slice(p);
+    // The chunk may be reused by the socket: keep a copy of the partial frame.
+    if (p < chunk.length && !this.#closing) this.#keepPartial(chunk, p, chunk.length);
+  }
+
+  /** The payload length in the frame header at `p`; throws if over our SETTINGS_MAX_FRAME_SIZE. */
+  #frameLength(bytes: Uint8Array, p: number): number {
+    const length = (bytes[p] << 16) | (bytes[p + 1] << 8) | bytes[p + 2];
+    const max = this.#limits.maxFrameBytes;
+    if (length > max) {
+      throw new ConnectionError(
+        ErrorCode.FRAME_SIZE_ERROR,
+        `frame of ${length} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${max}`,
+      );
+    }
+    return length;
+  }
+
+  #keepPartial(bytes: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    let buffer = this.#partial;
+    if (buffer === null || buffer.length < this.#partialLength + n) {
+      const grown = new Uint8Array(
+        Math.max(this.#partialLength + n, FRAME_HEADER_BYTES + this.#limits.maxFrameBytes),
+      );
+      if (buffer !== null) grown.set(buffer.subarray(0, this.#partialLength));
+      this.#partial = buffer = grown;
+    }
+    buffer.set(bytes.subarray(from, to), this.#partialLength);
+    this.#partialLength += n;
+  }
+
+  /** Appends the rest of the pending frame from `chunk` at `p`; handles it when whole. */
+  #completePartial(chunk: Uint8Array, p: number): number {
+    if (this.#partialLength < FRAME_HEADER_BYTES) {
+      const take = Math.min(FRAME_HEADER_BYTES - this.#partialLength, chunk.length - p);
+      this.#keepPartial(chunk, p, p + take);
+      p += take;
+      if (this.#partialLength < FRAME_HEADER_BYTES) return p;
+    }
+    const buffer = this.#partial!;
+    const total = FRAME_HEADER_BYTES + this.#frameLength(buffer, 0);
+    const take = Math.min(total - this.#partialLength, chunk.length - p);
+    this.#keepPartial(chunk, p, p + take);
+    p += take;
+    if (this.#partialLength < total) return p;
+    this.#partialLength = 0;
+    const streamId = readU32(buffer, 5) & 0x7fffffff;
+    this.#frame(buffer[3], buffer[4], streamId, buffer, FRAME_HEADER_BYTES, total);
+    return p;
   }
 
   #matchPreface(data: Uint8Array): number {
@@ -829,16 +869,21 @@ export class Http2Connection implements CallOwner {
     if (call.localClosed || this.#streams.get(call.id) !== call) return;
     const length = body.length;
     const size = PREFIX_BYTES + length;
-    // The common case: nothing queued and room for all of it, straight into the output.
-    if (
-      call.pending.length === 0 && size <= call.sendWindow && size <= this.#connSendWindow &&
-      size <= this.#peerMaxFrameSize
-    ) {
+    // The common case: nothing queued and room for all of it, straight into
+    // the output, split into frames there (no framed copy of the message).
+    if (call.pending.length === 0 && size <= call.sendWindow && size <= this.#connSendWindow) {
       const out = this.#out;
-      out.frameHeader(size, FrameType.DATA, 0, call.id);
+      const max = this.#peerMaxFrameSize;
+      const first = Math.min(length, max - PREFIX_BYTES);
+      out.frameHeader(PREFIX_BYTES + first, FrameType.DATA, 0, call.id);
       out.u8(flag);
       out.u32(length);
-      out.bytes(body);
+      out.bytes(first === length ? body : body.subarray(0, first));
+      for (let p = first; p < length; p += max) {
+        const end = Math.min(p + max, length);
+        out.frameHeader(end - p, FrameType.DATA, 0, call.id);
+        out.bytes(body.subarray(p, end));
+      }
       call.sendWindow -= size;
       this.#connSendWindow -= size;
       this.#schedule();

@@ -6,6 +6,7 @@
 import { FRAME_HEADER_BYTES } from "./frame.ts";
 
 const INITIAL_BYTES = 16 * 1024;
+const KEEP_BYTES = 4 * 1024 * 1024;
 
 /** A growable byte buffer with HTTP/2 frame helpers. */
 export class OutputBuffer {
@@ -79,8 +80,9 @@ export class OutputBuffer {
 
   /** Gives back a view from `take()` once written, so its memory is reused. */
   release(taken: Uint8Array): void {
-    // Buffers grown for a burst are dropped rather than kept forever.
-    if (taken.buffer.byteLength <= 256 * 1024) this.#spare = new Uint8Array(taken.buffer);
+    // Kept at the size it grew to (large messages would otherwise grow a new
+    // one by doubling on every turn), up to a bound; bigger ones are dropped.
+    if (taken.buffer.byteLength <= KEEP_BYTES) this.#spare = new Uint8Array(taken.buffer);
   }
 
   #reserve(n: number): void {
