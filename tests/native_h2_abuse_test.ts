@@ -13,6 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { grpcClient, ROOT, startSvc, type SvcProcess, unary } from "./_harness.ts";
+import { runProbe } from "./_h2_probe.ts";
 import { PYTHON, pythonGrpcMissing } from "./_python.ts";
 
 const FIXTURES = `${ROOT}/tests/fixtures/native_h2`;
@@ -46,50 +47,16 @@ interface Seen {
   [key: string]: unknown;
 }
 
-/**
- * Runs tests/python/h2_abuse.py CASE PORT ARGS (killed after `timeoutMs`)
- * and resolves with its last JSON line. `onReady` runs when the probe
- * prints {"ready": true}; the probe's result waits for it.
- */
-async function attack(
+/** Runs tests/python/h2_abuse.py CASE PORT ARGS; see runProbe. */
+function attack(
   port: number,
   args: string[],
   options: { timeoutMs?: number; onReady?: () => Promise<void> } = {},
 ): Promise<Seen> {
-  const [name, ...rest] = args;
-  const child = new Deno.Command(PYTHON, {
-    args: ["-B", `${ROOT}/tests/python/h2_abuse.py`, name, String(port), ...rest],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 20_000);
-  const stderr = new Response(child.stderr).text();
-  const lines: Record<string, unknown>[] = [];
-  let acting: Promise<unknown> = Promise.resolve(null);
-  let readError: unknown = null;
-  try {
-    let pending = "";
-    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
-      pending += text;
-      for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
-        const line = JSON.parse(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-        lines.push(line);
-        if (line.ready && options.onReady) acting = options.onReady().then(() => null, (e) => e);
-      }
-    }
-  } catch (error) {
-    readError = error;
-  }
-  const status = await child.status;
-  clearTimeout(timer);
-  const err = await stderr;
-  const failed = await acting;
-  if (readError || failed) throw readError ?? failed;
-  if (status.code !== 0 || lines.length === 0) {
-    throw new Error(`h2_abuse.py ${args.join(" ")} exited ${status.code}: ${err}`);
-  }
-  return lines.at(-1) as Seen;
+  return runProbe<Seen>("h2_abuse.py", port, args, {
+    timeoutMs: options.timeoutMs ?? 20_000,
+    onReady: options.onReady,
+  });
 }
 
 function show(seen: unknown): string {
