@@ -11,27 +11,14 @@ import { Flag, FRAME_HEADER_BYTES, FrameType, PREFACE, readU32 } from "./frame.t
 import { type HeaderField, HpackDecoder, HpackEncoder } from "./hpack/mod.ts";
 import type { NativeLimits } from "./limits.ts";
 import type { ByteSocket } from "./socket.ts";
+import { prng as mulberry32, randInt } from "./hpack/test_helpers.ts";
 
 export { PREFACE };
 
 // ------------------------------------------------------------------ randomness
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1), so failures reproduce. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Integer in [0, n). */
-export function randInt(rand: () => number, n: number): number {
-  return Math.floor(rand() * n);
-}
+// One seeded PRNG for every test here, so failures reproduce.
+export { mulberry32, randInt };
 
 /** `n` random bytes. */
 export function randomBytes(rand: () => number, n: number): Uint8Array {
