@@ -153,8 +153,7 @@ export class Http2Connection implements CallOwner {
       ? limits.maxConnectionAge * (0.9 + Math.random() * 0.2)
       : 0;
     this.#closedPromise = new Promise((resolve) => this.#resolveClosed = resolve);
-    const onCall = options.onCall;
-    this.#onCall = (call) => onCall(call);
+    this.#onCall = options.onCall;
   }
 
   /** Resolves once the socket is closed. */
