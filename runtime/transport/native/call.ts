@@ -374,11 +374,6 @@ export class NativeCall implements TransportCall {
     this.cancel();
   }
 
-  /** Ends the call with a status the transport decided, e.g. a request the server cannot take. */
-  fail(code: Status, message: string): void {
-    this.#fail(code, message);
-  }
-
   #expire(): void {
     this.#timer = undefined;
     this.#fail(Status.DEADLINE_EXCEEDED, "Deadline exceeded");

@@ -109,7 +109,7 @@ export function encodeStatusMessage(message: string): string {
 }
 
 /** A header value (one char per byte) as text: UTF-8 when it has bytes above 0x7f. */
-export function fromLatin1(value: string): string {
+function fromLatin1(value: string): string {
   for (let i = 0; i < value.length; i++) {
     if (value.charCodeAt(i) > 0x7f) {
       const bytes = new Uint8Array(value.length);
@@ -121,7 +121,7 @@ export function fromLatin1(value: string): string {
 }
 
 /** Text as a header value: its UTF-8 bytes, one char per byte. */
-export function toLatin1(value: string): string {
+function toLatin1(value: string): string {
   for (let i = 0; i < value.length; i++) {
     if (value.charCodeAt(i) > 0x7f) {
       let out = "";
