@@ -6,9 +6,11 @@ import { type Clock, monotonicClock, TokenBucket } from "./token_bucket.ts";
 
 /**
  * Token buckets by key, at most `maxKeys` of them; the least recently used
- * is evicted first. A `Map` iterates in insertion order, so moving a key to
- * the end on every touch (delete + set) keeps the oldest first, and both
- * the touch and the eviction are O(1).
+ * is evicted first. The buckets sit on a doubly linked list, most recent
+ * first: a touch relinks one entry and evicting takes the tail, both O(1)
+ * and allocation-free. (Moving a key to the end of the `Map` instead, with
+ * delete + set, reallocates the map's table over and over: a measurable
+ * share of the garbage per call at 100k calls/s.)
  *
  * An evicted caller that comes back gets a new, full bucket. That is the
  * price of bounded memory: with more active callers than `maxKeys`, the
@@ -29,7 +31,10 @@ export class KeyedBuckets {
   /** The most buckets kept. */
   readonly maxKeys: number;
   readonly #clock: Clock;
-  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #entries = new Map<string, _Entry>();
+  /** Most recently used; its `older` chain ends at {@link #oldest}. */
+  #newest: _Entry | null = null;
+  #oldest: _Entry | null = null;
 
   /** Every key gets its own `rate`/`burst` bucket; at most `maxKeys` are kept. */
   constructor(options: { rate: number; burst: number; maxKeys: number; clock?: Clock }) {
@@ -46,27 +51,60 @@ export class KeyedBuckets {
 
   /** Buckets kept now. */
   get size(): number {
-    return this.#buckets.size;
+    return this.#entries.size;
   }
 
   /** Whether `key` has a bucket (does not count as a use). */
   has(key: string): boolean {
-    return this.#buckets.has(key);
+    return this.#entries.has(key);
   }
 
   /** The bucket for `key`, created full if missing; marks it most recently used. */
   get(key: string): TokenBucket {
-    let bucket = this.#buckets.get(key);
-    if (bucket) {
-      this.#buckets.delete(key);
-    } else {
-      bucket = new TokenBucket(this.rate, this.burst, this.#clock);
-      if (this.#buckets.size >= this.maxKeys) {
-        // The first key in iteration order is the least recently used.
-        this.#buckets.delete(this.#buckets.keys().next().value!);
+    let entry = this.#entries.get(key);
+    if (entry) {
+      if (entry !== this.#newest) {
+        this.#unlink(entry);
+        this.#pushNewest(entry);
       }
+      return entry.bucket;
     }
-    this.#buckets.set(key, bucket);
-    return bucket;
+    if (this.#entries.size >= this.maxKeys) {
+      const oldest = this.#oldest!;
+      this.#unlink(oldest);
+      this.#entries.delete(oldest.key);
+    }
+    entry = {
+      key,
+      bucket: new TokenBucket(this.rate, this.burst, this.#clock),
+      newer: null,
+      older: null,
+    };
+    this.#entries.set(key, entry);
+    this.#pushNewest(entry);
+    return entry.bucket;
   }
+
+  #unlink(entry: _Entry): void {
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.#newest = entry.older;
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.#oldest = entry.newer;
+    entry.newer = entry.older = null;
+  }
+
+  #pushNewest(entry: _Entry): void {
+    entry.older = this.#newest;
+    if (this.#newest) this.#newest.newer = entry;
+    else this.#oldest = entry;
+    this.#newest = entry;
+  }
+}
+
+/** A bucket on the recency list. */
+interface _Entry {
+  readonly key: string;
+  readonly bucket: TokenBucket;
+  newer: _Entry | null;
+  older: _Entry | null;
 }

@@ -34,3 +34,24 @@ Deno.test("KeyedBuckets counts a get() as a use", () => {
 Deno.test("KeyedBuckets rejects maxKeys < 1", () => {
   assert.throws(() => new KeyedBuckets({ rate: 1, burst: 1, maxKeys: 0 }), /maxKeys must be >= 1/);
 });
+
+Deno.test("KeyedBuckets keeps least-recently-used order across many touches and evictions", () => {
+  // Against a plain array model of LRU, with a seeded sequence of keys.
+  const maxKeys = 5;
+  const buckets = new KeyedBuckets({ rate: 1, burst: 1, maxKeys, clock: new FakeClock().now });
+  let model: string[] = []; // most recent last
+  let seed = 7;
+  for (let i = 0; i < 2000; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const key = `k${seed % 9}`;
+    const known = buckets.has(key);
+    assert.equal(known, model.includes(key), `step ${i}: has(${key})`);
+    const bucket = buckets.get(key);
+    assert.equal(buckets.get(key), bucket, "the same bucket until evicted");
+    model = model.filter((k) => k !== key);
+    model.push(key);
+    if (model.length > maxKeys) model.shift();
+    assert.equal(buckets.size, model.length);
+  }
+  for (const key of model) assert.equal(buckets.has(key), true);
+});

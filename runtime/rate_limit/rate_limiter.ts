@@ -54,6 +54,8 @@ interface _Plan {
   exempt: boolean;
   bucket: _Bucket | null;
   cap: _Cap | null;
+  /** Gives back this plan's concurrency slots; settles the call's promise as it was. */
+  released: [onFulfilled: () => void, onRejected: (error: unknown) => never];
 }
 
 /**
@@ -143,10 +145,20 @@ export function createRateLimiter(
 
   const plans = new Map<string, _Plan>();
   function planFor(call: ServerCall): _Plan {
+    const methodCap = methodCaps.get(call.method) ?? methodCaps.get(call.service) ?? null;
+    // Made once per method, not per call: then() with these allocates no closure.
+    const release = () => {
+      globalCap?.limit.release();
+      methodCap?.limit.release();
+    };
     const plan: _Plan = {
       exempt: options.exempt(call),
       bucket: methodBuckets.get(call.method) ?? methodBuckets.get(call.service) ?? null,
-      cap: methodCaps.get(call.method) ?? methodCaps.get(call.service) ?? null,
+      cap: methodCap,
+      released: [release, (error) => {
+        release();
+        throw error;
+      }],
     };
     plans.set(call.method, plan);
     return plan;
@@ -218,19 +230,14 @@ export function createRateLimiter(
       if (!globalCap && !methodCap) return next(call);
       globalCap?.limit.tryAcquire();
       methodCap?.limit.tryAcquire();
+      const [onFulfilled, onRejected] = plan.released;
       let result: Promise<void>;
       try {
         result = next(call);
       } catch (error) {
-        release();
-        throw error;
+        return onRejected(error);
       }
-      return result.finally(release);
-
-      function release() {
-        globalCap?.limit.release();
-        methodCap?.limit.release();
-      }
+      return result.then(onFulfilled, onRejected);
     };
   }
 }
