@@ -3,7 +3,7 @@ import { DynamicTable, ENTRY_OVERHEAD } from "./dynamic_table.ts";
 import { HpackError } from "./errors.ts";
 import type { HeaderField } from "./header_field.ts";
 import { huffmanDecode, huffmanDecodedBound } from "./huffman.ts";
-import { latin1 } from "./latin1.ts";
+import { latin1Cached } from "./latin1.ts";
 import { STATIC_TABLE, STATIC_TABLE_LENGTH } from "./static_table.ts";
 
 export type { HeaderField };
@@ -97,22 +97,19 @@ export class HpackDecoder {
 
     while (this.#pos < end) {
       const first = bytes[this.#pos];
-      let name: string;
-      let value: string;
+      let field: HeaderField;
       let fieldSize: number;
       if (first & 0x80) {
-        // §6.1 Indexed Header Field.
-        const index = this.#integer(0x7f);
-        name = this.#nameAt(index);
-        value = this.#valueAt(index);
-        fieldSize = name.length + value.length;
+        // §6.1 Indexed Header Field: the table's own entry, no copy.
+        field = this.#fieldAt(this.#integer(0x7f));
+        fieldSize = field[0].length + field[1].length;
       } else if (first & 0x40) {
         // §6.2.1 Literal with Incremental Indexing: always materialized, the table needs it.
         const index = this.#integer(0x3f);
-        name = index === 0 ? this.#string(true) : this.#nameAt(index);
-        value = this.#string(true);
-        fieldSize = name.length + value.length;
-        table.insert(name, value);
+        const name = index === 0 ? this.#string(true) : this.#nameAt(index);
+        field = [name, this.#string(true)];
+        fieldSize = field[0].length + field[1].length;
+        table.insert(field);
       } else if (first & 0x20) {
         // §6.3 Dynamic Table Size Update; §4.2 allows it only before the first field.
         if (sawField) throw new HpackError("dynamic table size update after a header field");
@@ -127,6 +124,7 @@ export class HpackDecoder {
         // block, so skip building the text once the list is already oversized.
         const index = this.#integer(0x0f);
         const keep = !oversized;
+        let name: string;
         if (index === 0) {
           name = this.#string(keep);
           fieldSize = this.#stringLength;
@@ -134,8 +132,9 @@ export class HpackDecoder {
           name = this.#nameAt(index);
           fieldSize = name.length;
         }
-        value = this.#string(keep);
+        const value = this.#string(keep);
         fieldSize += this.#stringLength;
+        field = [name, value];
       }
       sawField = true;
       size += fieldSize + ENTRY_OVERHEAD;
@@ -144,7 +143,7 @@ export class HpackDecoder {
         oversized = true;
         fields.length = 0;
       } else {
-        fields.push([name, value]);
+        fields.push(field);
       }
     }
     return { fields, oversized, size };
@@ -182,7 +181,7 @@ export class HpackDecoder {
     this.#pos = start + length;
     if (!huffman) {
       this.#stringLength = length;
-      return keep ? latin1(this.#bytes, start, start + length) : "";
+      return keep ? latin1Cached(this.#bytes, start, start + length) : "";
     }
     const bound = huffmanDecodedBound(length);
     if (bound > this.#scratch.length) {
@@ -190,7 +189,7 @@ export class HpackDecoder {
     }
     const n = huffmanDecode(this.#bytes, start, start + length, this.#scratch);
     this.#stringLength = n;
-    return keep ? latin1(this.#scratch, 0, n) : "";
+    return keep ? latin1Cached(this.#scratch, 0, n) : "";
   }
 
   #nameAt(index: number): string {
@@ -201,9 +200,11 @@ export class HpackDecoder {
     return this.#table.name(i);
   }
 
-  // Only called right after #nameAt(index), which validated the index.
-  #valueAt(index: number): string {
-    if (index <= STATIC_TABLE_LENGTH) return STATIC_TABLE[index - 1][1];
-    return this.#table.value(index - STATIC_TABLE_LENGTH - 1);
+  #fieldAt(index: number): HeaderField {
+    if (index === 0) throw new HpackError("index 0");
+    if (index <= STATIC_TABLE_LENGTH) return STATIC_TABLE[index - 1];
+    const i = index - STATIC_TABLE_LENGTH - 1;
+    if (i >= this.#table.length) throw new HpackError(`index ${index} out of range`);
+    return this.#table.field(i);
   }
 }

@@ -4,12 +4,13 @@ import type { HeaderField } from "./header_field.ts";
 /** RFC 7541 §4.1: bytes each entry costs on top of its name and value. */
 export const ENTRY_OVERHEAD = 32;
 
+const EMPTY: HeaderField = ["", ""];
+
 /** Decoder-side dynamic table. Index 0 is the newest entry (HPACK index 62). */
 export class DynamicTable {
   // Every entry costs at least ENTRY_OVERHEAD, so this many slots can never overflow.
   readonly #slots: number;
-  readonly #names: string[];
-  readonly #values: string[];
+  readonly #fields: HeaderField[];
   #next = 0;
   #count = 0;
   #size = 0;
@@ -18,8 +19,7 @@ export class DynamicTable {
   /** @param maxSize the largest capacity a size update may ask for; also the initial capacity */
   constructor(maxSize: number) {
     this.#slots = Math.max(1, Math.floor(maxSize / ENTRY_OVERHEAD));
-    this.#names = new Array<string>(this.#slots).fill("");
-    this.#values = new Array<string>(this.#slots).fill("");
+    this.#fields = new Array<HeaderField>(this.#slots).fill(EMPTY);
     this.#capacity = maxSize;
   }
 
@@ -38,26 +38,25 @@ export class DynamicTable {
     return this.#capacity;
   }
 
-  /** Name of entry `i` (0 = newest); the caller checks `i < length`. */
-  name(i: number): string {
-    return this.#names[this.#slot(i)];
+  /** Entry `i` (0 = newest); the caller checks `i < length`. */
+  field(i: number): HeaderField {
+    return this.#fields[this.#slot(i)];
   }
 
-  /** Value of entry `i` (0 = newest); the caller checks `i < length`. */
-  value(i: number): string {
-    return this.#values[this.#slot(i)];
+  /** Name of entry `i` (0 = newest); the caller checks `i < length`. */
+  name(i: number): string {
+    return this.#fields[this.#slot(i)][0];
   }
 
   /** Adds an entry, evicting the oldest as needed; one larger than the capacity empties the table. */
-  insert(name: string, value: string): void {
-    const entrySize = name.length + value.length + ENTRY_OVERHEAD;
+  insert(field: HeaderField): void {
+    const entrySize = field[0].length + field[1].length + ENTRY_OVERHEAD;
     if (entrySize > this.#capacity) {
       this.#evictTo(0);
       return;
     }
     this.#evictTo(this.#capacity - entrySize);
-    this.#names[this.#next] = name;
-    this.#values[this.#next] = value;
+    this.#fields[this.#next] = field;
     this.#next = this.#next + 1 === this.#slots ? 0 : this.#next + 1;
     this.#count++;
     this.#size += entrySize;
@@ -72,7 +71,7 @@ export class DynamicTable {
   /** Entries newest first, for diagnostics and tests. */
   entries(): HeaderField[] {
     const out: HeaderField[] = [];
-    for (let i = 0; i < this.#count; i++) out.push([this.name(i), this.value(i)]);
+    for (let i = 0; i < this.#count; i++) out.push(this.field(i));
     return out;
   }
 
@@ -84,10 +83,10 @@ export class DynamicTable {
   #evictTo(limit: number): void {
     while (this.#size > limit) {
       const s = this.#slot(this.#count - 1);
-      this.#size -= this.#names[s].length + this.#values[s].length + ENTRY_OVERHEAD;
-      // Drop references so evicted strings can be collected.
-      this.#names[s] = "";
-      this.#values[s] = "";
+      const [name, value] = this.#fields[s];
+      this.#size -= name.length + value.length + ENTRY_OVERHEAD;
+      // Drop the reference so the evicted entry can be collected.
+      this.#fields[s] = EMPTY;
       this.#count--;
     }
   }

@@ -26,3 +26,35 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
 function fromBytes(view: Uint8Array): string {
   return String.fromCharCode.apply(null, view as unknown as number[]);
 }
+
+// Short literals repeat from call to call: h2load and nghttp2 never index
+// `:path` or `content-length`, so every request carries them as literals.
+// A small cache, shared by all connections (strings are immutable and the
+// match is by content), returns the same string instead of building a new
+// one, and Map lookups by that string then reuse its cached hash.
+const CACHE_SLOTS = 512;
+const CACHE_MAX_LENGTH = 64;
+const cache: (string | undefined)[] = new Array(CACHE_SLOTS).fill(undefined);
+
+/** {@link latin1}, returning a cached string for short inputs seen before. */
+export function latin1Cached(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length > CACHE_MAX_LENGTH) return latin1(bytes, start, end);
+  let hash = length;
+  for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + bytes[i]) | 0;
+  const slot = (hash ^ (hash >>> 15)) & (CACHE_SLOTS - 1);
+  const cached = cache[slot];
+  if (cached !== undefined && cached.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (cached.charCodeAt(i) !== bytes[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cached;
+  }
+  const text = latin1(bytes, start, end);
+  cache[slot] = text;
+  return text;
+}
