@@ -10,6 +10,7 @@ import { accessLog, deadline } from "../interceptors/mod.ts";
 import type { Logger } from "../log/types.ts";
 import { createMetrics, type Metrics } from "../metrics/mod.ts";
 import type { Interceptor } from "../server/interceptor.ts";
+import type { CallObserver } from "../server/observer.ts";
 import { createRateLimiter } from "../rate_limit/mod.ts";
 import { noClients } from "../registry/no_clients.ts";
 import { createRegistrar } from "../registry/registrar.ts";
@@ -47,9 +48,10 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
     ? createMetrics({ methods: bindings.map((b) => b.method) })
     : null;
 
+  const observers: CallObserver[] = [];
+  if (metrics) observers.push(metrics.observer);
+  if (config.logging.accessLog) observers.push(accessLog(log));
   const interceptors: Interceptor[] = [];
-  if (metrics) interceptors.push(metrics.interceptor());
-  if (config.logging.accessLog) interceptors.push(accessLog(log));
   const rateLimiter = createRateLimiter(config.rateLimit, {
     exempt: (call) => BUILTIN_SERVICES.has(call.service),
     onReject: (limit, call) => metrics?.onRateLimitReject(limit, call.service, call.methodName),
@@ -68,7 +70,14 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
     : noClients();
   let server;
   try {
-    server = await startServer({ server: config.server, bindings, interceptors, log, clients });
+    server = await startServer({
+      server: config.server,
+      bindings,
+      interceptors,
+      observers,
+      log,
+      clients,
+    });
   } catch (error) {
     await clients.close();
     throw error;

@@ -3,47 +3,58 @@
  * @module
  */
 import { GO_CODE_NAMES } from "../errors.ts";
-import { type JsonMembersLogger, jsonText, WRITE_JSON_MEMBERS } from "../log/logger.ts";
+import { JSON_LINE, type JsonLineLogger } from "../log/logger.ts";
+import { textBytes } from "../log/stderr_writer.ts";
 import type { Logger } from "../log/types.ts";
-import type { Interceptor } from "../server/interceptor.ts";
-import { toRpcError } from "../server/status.ts";
+import type { CallKind } from "../protos/types.ts";
+import type { CallObserver } from "../server/observer.ts";
 
-/** Creates the access-log interceptor writing to `log` at info level. */
-export function accessLog(log: Logger): Interceptor {
-  const writeMembers = (log as JsonMembersLogger)[WRITE_JSON_MEMBERS];
-  return (next) =>
-    async function accessLogged(call) {
-      const started = performance.now();
-      let code = 0;
-      try {
-        await next(call);
-      } catch (thrown) {
-        code = toRpcError(thrown, call.signal, call.deadline).code;
-        throw thrown;
-      } finally {
-        const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-        if (writeMembers) {
-          // The same fields as below, serialised here: no object, no generic walk.
-          const name = GO_CODE_NAMES[code];
-          writeMembers(
-            "info",
-            "call",
-            `,"method":${jsonText(call.method)}${
-              name === undefined ? "" : `,"code":"${name}"`
-            },"durationMs":${durationMs},"peer":${jsonText(call.peer)},"kind":"${call.kind}",` +
-              `"received":${call.messagesReceived},"sent":${call.messagesSent}`,
-          );
-        } else {
-          log.info("call", {
-            method: call.method,
-            code: GO_CODE_NAMES[code],
-            durationMs,
-            peer: call.peer,
-            kind: call.kind,
-            received: call.messagesReceived,
-            sent: call.messagesSent,
-          });
-        }
+// The line's constant pieces, encoded once.
+const METHOD = textBytes(`,"method":`);
+const DURATION = textBytes(`,"durationMs":`);
+const PEER = textBytes(`,"peer":`);
+const RECEIVED = textBytes(`,"received":`);
+const SENT = textBytes(`,"sent":`);
+const CODES = GO_CODE_NAMES.map((name) => textBytes(`,"code":"${name}"`));
+const NO_CODE = new Uint8Array(0);
+const KINDS: Record<CallKind, Uint8Array> = {
+  unary: textBytes(`,"kind":"unary"`),
+  client_stream: textBytes(`,"kind":"client_stream"`),
+  server_stream: textBytes(`,"kind":"server_stream"`),
+  bidi_stream: textBytes(`,"kind":"bidi_stream"`),
+};
+
+/** Creates the access-log observer writing to `log` at info level. */
+export function accessLog(log: Logger): CallObserver {
+  const jsonLine = (log as JsonLineLogger)[JSON_LINE];
+  return {
+    started() {},
+    finished(call, code, duration) {
+      const durationMs = Math.round(duration * 1000) / 1000;
+      if (jsonLine) {
+        // The same line as below, written into the output buffer as it is
+        // built: one per call adds up, and this way it leaves no garbage.
+        const line = jsonLine("info", "call");
+        if (line === null) return;
+        line.string(METHOD, call.method);
+        line.bytes(CODES[code] ?? NO_CODE);
+        line.number(DURATION, durationMs);
+        line.string(PEER, call.peer);
+        line.bytes(KINDS[call.kind]);
+        line.number(RECEIVED, call.messagesReceived);
+        line.number(SENT, call.messagesSent);
+        line.end("info");
+        return;
       }
-    };
+      log.info("call", {
+        method: call.method,
+        code: GO_CODE_NAMES[code],
+        durationMs,
+        peer: call.peer,
+        kind: call.kind,
+        received: call.messagesReceived,
+        sent: call.messagesSent,
+      });
+    },
+  };
 }

@@ -3,10 +3,12 @@
  * for terminals, written to stderr.
  * @module
  */
+import { flushLogs, JsonLineBytes, textBytes, writeStderr } from "./stderr_writer.ts";
 import type { LogFields, Logger, LogLevel } from "./types.ts";
 
+export { flushLogs };
+
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const encoder = new TextEncoder();
 
 /** Options for {@link createLogger}. */
 export interface LoggerOptions {
@@ -39,18 +41,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return makeLogger(min, format, write, {});
 }
 
-/** Writes the lines the default stderr writer holds; for exit paths and tests. */
-export function flushLogs(): void {
-  if (used === 0) return;
-  writeAllSync(buffer.subarray(0, used));
-  used = 0;
-}
-
-function writeAllSync(bytes: Uint8Array): void {
-  let written = 0;
-  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
-}
-
 /** Formats lines for one logger's bound fields (prepared once, not per line). */
 type Format = (bound: LogFields) => (level: LogLevel, msg: string, fields?: LogFields) => string;
 
@@ -65,7 +55,7 @@ function makeLogger(
     if (RANK[level] < min) return;
     write(line(level, msg, fields), level);
   };
-  const logger: Logger & JsonMembersLogger = {
+  const logger: Logger & JsonLineLogger = {
     debug: (msg, fields) => emit("debug", msg, fields),
     info: (msg, fields) => emit("info", msg, fields),
     warn: (msg, fields) => emit("warn", msg, fields),
@@ -73,63 +63,50 @@ function makeLogger(
     child: (fields) => makeLogger(min, format, write, { ...bound, ...fields }),
     enabled: (level) => RANK[level] >= min,
   };
-  if (format === jsonFormat) {
+  if (format === jsonFormat && write === writeStderr) {
+    const heads = { debug: new Map(), info: new Map(), warn: new Map(), error: new Map() };
     const boundJson = jsonMembers(bound);
-    logger[WRITE_JSON_MEMBERS] = (level, msg, members) => {
-      if (RANK[level] >= min) write(jsonLine(level, msg, boundJson, members), level);
+    logger[JSON_LINE] = (level, msg) => {
+      if (RANK[level] < min) return null;
+      let head: Uint8Array | undefined = heads[level].get(msg);
+      if (head === undefined) {
+        head = textBytes(`,"level":"${level}","msg":${JSON.stringify(msg)}${boundJson}`);
+        if (heads[level].size < 64) heads[level].set(msg, head);
+      }
+      JsonLineBytes.begin(timeBytes(), head);
+      return JsonLineBytes;
     };
   }
   return logger;
 }
 
 /**
- * A JSON logger's way for a hot path to hand over its fields already
- * serialised (`,"key":value,...`), skipping the fields object: the access
- * log writes one line per call. Absent on other formats and loggers.
+ * A JSON logger writing to stderr offers hot paths a line they fill member
+ * by member, straight into the output buffer (the access log writes one per
+ * call). Absent on other formats and writers.
  */
-export const WRITE_JSON_MEMBERS: unique symbol = Symbol("svc.log.writeJsonMembers");
+export const JSON_LINE: unique symbol = Symbol("svc.log.jsonLine");
 
-/** A logger that may accept pre-serialised fields; see {@link WRITE_JSON_MEMBERS}. */
-export interface JsonMembersLogger {
-  [WRITE_JSON_MEMBERS]?: (level: LogLevel, msg: string, members: string) => void;
+/** A logger that may offer {@link JSON_LINE}. */
+export interface JsonLineLogger {
+  /**
+   * Starts a line with time, level, `msg` and the bound fields, and returns
+   * the writer for the rest (end it with `end(level)`); null when `level` is off.
+   */
+  [JSON_LINE]?: (level: LogLevel, msg: string) => typeof JsonLineBytes | null;
 }
 
-// --- the default writer: stderr, one write per event-loop turn ----------------
+let _timeMs = NaN;
+let _timeBytes: Uint8Array = new Uint8Array(0);
 
-// Lines are encoded straight into one buffer: no growing string to flatten
-// and encode at flush time (an access log makes one line per call).
-const BUFFER_BYTES = 64 * 1024;
-const buffer = new Uint8Array(BUFFER_BYTES);
-let used = 0;
-let scheduled = false;
-let exitHooked = false;
-
-function writeStderr(line: string, level: LogLevel): void {
-  // A UTF-16 unit takes at most 3 bytes in UTF-8.
-  const worst = line.length * 3 + 1;
-  if (used + worst > BUFFER_BYTES) flushLogs();
-  if (worst > BUFFER_BYTES) writeAllSync(encoder.encode(line + "\n"));
-  else {
-    used += encoder.encodeInto(line, buffer.subarray(used)).written;
-    buffer[used++] = 0x0a;
+/** `{"time":"…"` for now, encoded at most once per millisecond. */
+function timeBytes(): Uint8Array {
+  const now = Date.now();
+  if (now !== _timeMs) {
+    _timeMs = now;
+    _timeBytes = textBytes(`{"time":"${new Date(now).toISOString()}"`);
   }
-  if (RANK[level] >= RANK.warn) return flushLogs();
-  if (!exitHooked) {
-    exitHooked = true;
-    // Deno.exit() and the end of the program dispatch "unload"; an uncaught
-    // exception dispatches "error" before the process dies.
-    globalThis.addEventListener("unload", flushLogs);
-    globalThis.addEventListener("error", flushLogs);
-  }
-  if (!scheduled) {
-    scheduled = true;
-    setTimeout(flushScheduled, 0);
-  }
-}
-
-function flushScheduled(): void {
-  scheduled = false;
-  flushLogs();
+  return _timeBytes;
 }
 
 // --- formats -------------------------------------------------------------------
@@ -150,7 +127,7 @@ function jsonLine(level: LogLevel, msg: string, boundJson: string, members: stri
 }
 
 /** `text` as a JSON string literal; no JSON.stringify call when nothing needs escaping. */
-export function jsonText(text: string): string {
+function jsonText(text: string): string {
   return isPlainJsonText(text) ? `"${text}"` : JSON.stringify(text);
 }
 

@@ -5,8 +5,7 @@
  */
 import { GO_CODE_NAMES, Status } from "../errors.ts";
 import type { CallKind } from "../protos/types.ts";
-import type { Interceptor } from "../server/interceptor.ts";
-import { toRpcError } from "../server/status.ts";
+import type { CallObserver } from "../server/observer.ts";
 import {
   addMethod,
   addTiming,
@@ -37,8 +36,8 @@ export interface MetricsOptions {
 
 /** The server's metrics, on a registry of their own. */
 export interface Metrics {
-  /** Records started, handled, latency, messages and in-flight calls; one instance serves any chain. */
-  interceptor(): Interceptor;
+  /** Records started, handled, latency, messages and in-flight calls. */
+  readonly observer: CallObserver;
   /** Counts a call a rate limit rejected; `limit` names the limit, e.g. `perMethod`. */
   onRateLimitReject(limit: string, service: string, method: string): void;
   /** Sets `svc_registry_registered` to 1 (key in the registry) or 0. */
@@ -67,7 +66,7 @@ const _MAX_LATE_METHODS = 256;
  * const metrics = createMetrics({
  *   methods: [{ service: "helloworld.Greeter", name: "SayHello", kind: "unary" }],
  * });
- * const interceptors = [metrics.interceptor()];
+ * const observer = metrics.observer; // given to the call runner
  * const { contentType, body } = await metrics.render();
  * ```
  */
@@ -94,9 +93,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   }
 
   return {
-    interceptor() {
-      return _interceptor(stats, lateMethod);
-    },
+    observer: _observer(stats, lateMethod),
     onRateLimitReject,
     setRegistryRegistered(value) {
       values.registry.registered = value ? 1 : 0;
@@ -116,40 +113,40 @@ export function createMetrics(options: MetricsOptions): Metrics {
   };
 }
 
-/** The per-call hot path: map lookup, number bumps, one clock read at each end. */
-function _interceptor(
+/** The per-call hot path: a map lookup and number bumps at each end. */
+function _observer(
   stats: GrpcStats,
   lateMethod: (service: string, name: string, kind: CallKind) => MethodStats | null,
-): Interceptor {
-  return (next) =>
-    async function metered(call) {
+): CallObserver {
+  return {
+    started(call) {
       const method = stats.byPath.get(call.method) ??
         lateMethod(call.service, call.methodName, call.kind);
-      if (method === null) return await next(call);
+      if (method === null) return;
       method.started++;
       method.inFlight++;
       stats.inFlight++;
-      const start = performance.now();
-      let code: number = Status.OK;
-      try {
-        await next(call);
-      } catch (thrown) {
-        code = toRpcError(thrown, call.signal, call.deadline).code;
-        // A code outside 0..16 cannot be labelled by name; grpc-go would also see it as Unknown.
-        if (!(code >= 0 && code < GO_CODE_NAMES.length && (code | 0) === code)) {
-          code = Status.UNKNOWN;
-        }
-        throw thrown;
-      } finally {
-        const seconds = (performance.now() - start) / 1e3;
-        method.inFlight--;
-        stats.inFlight--;
-        method.handled[code]++;
-        method.received += call.messagesReceived;
-        method.sent += call.messagesSent;
-        observe(method.timing[code] ?? addTiming(stats, method, code), HANDLING_BUCKETS, seconds);
+    },
+    finished(call, code, durationMs) {
+      // Past the late-method cap, started() counted nothing either.
+      const method = stats.byPath.get(call.method);
+      if (method === undefined) return;
+      // A code outside 0..16 cannot be labelled by name; grpc-go would also see it as Unknown.
+      if (!(code >= 0 && code < GO_CODE_NAMES.length && (code | 0) === code)) {
+        code = Status.UNKNOWN;
       }
-    };
+      method.inFlight--;
+      stats.inFlight--;
+      method.handled[code]++;
+      method.received += call.messagesReceived;
+      method.sent += call.messagesSent;
+      observe(
+        method.timing[code] ?? addTiming(stats, method, code),
+        HANDLING_BUCKETS,
+        durationMs / 1e3,
+      );
+    },
+  };
 }
 
 /**

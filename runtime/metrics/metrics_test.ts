@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { GO_CODE_NAMES, RpcError, Status } from "../errors.ts";
 import type { CallKind } from "../protos/types.ts";
 import type { ServerCall } from "../server/context.ts";
+import { observingInterceptor } from "../server/observer.ts";
 import {
   findSamples,
   parseExposition,
@@ -44,7 +45,7 @@ function _run(
   call: ServerCall,
   handler: (call: ServerCall) => Promise<void>,
 ): Promise<void> {
-  return metrics.interceptor()(handler)(call);
+  return observingInterceptor(metrics.observer)(handler)(call);
 }
 
 async function _samples(metrics: Metrics): Promise<Sample[]> {

@@ -13,6 +13,7 @@ import type { TransportCall } from "../transport/types.ts";
 import type { Clients } from "../registry/mod.ts";
 import { ServerCallContext } from "./call_context.ts";
 import { type CallHandler, compose, type Interceptor } from "./interceptor.ts";
+import type { CallObserver } from "./observer.ts";
 import { HandlerContractError, toRpcError } from "./status.ts";
 
 /** Runs one call to completion; never rejects. */
@@ -25,6 +26,8 @@ export interface DispatchOptions {
   readonly clients: Clients;
   /** Run in order, outermost first, around the handler. */
   readonly interceptors: readonly Interceptor[];
+  /** Told when each call starts and ends (metrics, access log); outside every interceptor. */
+  readonly observer?: CallObserver | null;
 }
 
 /** Builds the runner for one method. */
@@ -34,20 +37,32 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
   const body = binding.handler ? createBody(method, binding.handler) : unimplemented(method);
   const chain = compose(options.interceptors, body as CallHandler);
 
+  const observer = options.observer ?? null;
+
   return async function runCall(call) {
     const ctx = new ServerCallContext(call, method, log, options.clients);
+    let start = 0;
+    if (observer) {
+      start = performance.now();
+      observer.started(ctx);
+    }
+    let code: number = Status.OK;
     try {
       await chain(ctx);
       ctx.flushHeaders();
       call.end({ code: Status.OK, message: "", trailers: ctx.trailers }, ctx.response);
     } catch (thrown) {
       const error = toRpcError(thrown, call.signal, call.deadline);
+      code = error.code;
       // A deliberate RpcError is an answer, not a failure; log only what
       // the handler did not mean to send, and RpcErrors wrapping a cause.
-      if (error !== thrown || error.cause !== undefined) logFailure(ctx, thrown, error.code);
+      if (error !== thrown || error.cause !== undefined) logFailure(ctx, thrown, code);
       ctx.flushHeaders();
-      call.end({ code: error.code, message: error.message, trailers: trailersOf(ctx, error) });
+      call.end({ code, message: error.message, trailers: trailersOf(ctx, error) });
     }
+    // After end() queued the status, in the same turn: nothing has reached
+    // the client yet, so a scrape it makes next already counts this call.
+    if (observer) observer.finished(ctx, code, performance.now() - start);
   };
 }
 

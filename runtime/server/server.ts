@@ -10,6 +10,7 @@ import type { Logger } from "../log/types.ts";
 import { type BoundAddress, createTransport, type TransportCall } from "../transport/mod.ts";
 import { type CallRunner, createCallRunner } from "./dispatch.ts";
 import type { Interceptor } from "./interceptor.ts";
+import { type CallObserver, combineObservers } from "./observer.ts";
 
 /** A running server. */
 export interface SvcServer {
@@ -36,6 +37,8 @@ export interface StartServerOptions {
   readonly bindings: readonly MethodBinding[];
   /** Run outermost first around every handler. */
   readonly interceptors: readonly Interceptor[];
+  /** Told of every call's start and end, outside the interceptors. */
+  readonly observers?: readonly CallObserver[];
   readonly log: Logger;
   /** What handlers get as `ctx.clients`. */
   readonly clients: Clients;
@@ -44,12 +47,13 @@ export interface StartServerOptions {
 /** Binds the transport and serves every bound method. */
 export async function startServer(options: StartServerOptions): Promise<SvcServer> {
   const { bindings, interceptors, log } = options;
+  const observer = combineObservers(options.observers ?? []);
   const transport = await createTransport(options.server, log);
   const runners = new Map<string, CallRunner>();
   for (const binding of bindings) {
     runners.set(
       binding.method.path,
-      createCallRunner(binding, { log, interceptors, clients: options.clients }),
+      createCallRunner(binding, { log, interceptors, observer, clients: options.clients }),
     );
   }
   const routes = bindings.map((b) => ({ path: b.method.path, kind: b.method.kind }));
@@ -60,7 +64,8 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
   };
   const onCall = (call: TransportCall) => {
     inFlight++;
-    runners.get(call.route.path)!(call).finally(finished);
+    // runCall never rejects; then() skips the two closures finally() makes.
+    runners.get(call.route.path)!(call).then(finished);
   };
   const address = await transport.listen(routes, onCall);
 
