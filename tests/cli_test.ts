@@ -162,4 +162,6 @@ Deno.test("svc run exits 1 with one line when the port is taken", async () => {
   });
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr, /^svc: .*(in use|EADDRINUSE)/m);
+  // No warning with a stack before it: the one line is the whole story.
+  assert.doesNotMatch(result.stderr, /accepting a connection failed|\\n\s+at /);
 });

@@ -118,13 +118,14 @@ async function bind(
   } else {
     listener = createNetServer({ noDelay: true }, (socket) => serve(nodeSocket(socket, null)));
   }
-  // Out of file descriptors and the like: keep serving the connections we have.
-  listener.on("error", (error) => log.warn("accepting a connection failed", { error }));
   const port = await new Promise<number>((resolve, reject) => {
     const failed = (error: Error) => reject(listenError(server, error));
     listener.once("error", failed);
     listener.listen(server.port, server.host, () => {
       listener.off("error", failed);
+      // From now on, out of file descriptors and the like: keep serving the
+      // connections we have. (Before, a listen error is the caller's to report.)
+      listener.on("error", (error) => log.warn("accepting a connection failed", { error }));
       const address = listener.address();
       resolve(typeof address === "object" && address ? address.port : server.port);
     });
