@@ -3,7 +3,17 @@
  * grpc-js accepts. Synchronous: messages are bounded by the size limits.
  * @module
  */
-import { deflateSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
+import { createRequire } from "node:module";
+
+type Zlib = typeof import("node:zlib");
+let _zlib: Zlib | null = null;
+
+// node:zlib takes 10-20 ms of a cold start to load in Deno, and most
+// services never see a compressed message: load it on the first one. The
+// calls here are synchronous, hence require() rather than import().
+function zlib(): Zlib {
+  return _zlib ??= createRequire(import.meta.url)("node:zlib") as Zlib;
+}
 
 /** The encodings the native transport reads. */
 export type Encoding = "identity" | "gzip" | "deflate";
@@ -24,12 +34,14 @@ export function parseEncoding(value: string | undefined): Encoding | null {
  */
 export function decompress(encoding: Encoding, bytes: Uint8Array, maxBytes: number): Uint8Array {
   const options = { maxOutputLength: maxBytes };
-  const out = encoding === "gzip" ? gunzipSync(bytes, options) : inflateSync(bytes, options);
+  const out = encoding === "gzip"
+    ? zlib().gunzipSync(bytes, options)
+    : zlib().inflateSync(bytes, options);
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** Compresses one message. */
 export function compress(encoding: Encoding, bytes: Uint8Array): Uint8Array {
-  const out = encoding === "gzip" ? gzipSync(bytes) : deflateSync(bytes);
+  const out = encoding === "gzip" ? zlib().gzipSync(bytes) : zlib().deflateSync(bytes);
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

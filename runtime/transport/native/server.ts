@@ -4,7 +4,6 @@
  * certificates). Why not Deno.listen: see socket.ts.
  * @module
  */
-import { createServer as createTlsServer } from "node:tls";
 import type { ResolvedServer } from "../../config/types.ts";
 import type { Logger } from "../../log/types.ts";
 import type { BoundAddress, Route, Transport, TransportCall } from "../types.ts";
@@ -95,6 +94,8 @@ async function bind(
   let listener: NetServer;
   if (tls) {
     const requireClientCert = tls.clientAuth === "require";
+    // Loaded only for TLS: node:tls is several ms of every plain-text start.
+    const { createServer: createTlsServer } = await import("node:tls");
     const [cert, key, ca] = await Promise.all([
       Deno.readTextFile(tls.cert),
       Deno.readTextFile(tls.key),
