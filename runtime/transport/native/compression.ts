@@ -3,16 +3,16 @@
  * grpc-js accepts. Synchronous: messages are bounded by the size limits.
  * @module
  */
-import { createRequire } from "node:module";
+import process from "node:process";
 
 type Zlib = typeof import("node:zlib");
 let _zlib: Zlib | null = null;
 
 // node:zlib takes 10-20 ms of a cold start to load in Deno, and most
 // services never see a compressed message: load it on the first one. The
-// calls here are synchronous, hence require() rather than import().
+// calls here are synchronous, hence getBuiltinModule() rather than import().
 function zlib(): Zlib {
-  return _zlib ??= createRequire(import.meta.url)("node:zlib") as Zlib;
+  return _zlib ??= process.getBuiltinModule("node:zlib") as Zlib;
 }
 
 /** The encodings the native transport reads. */
