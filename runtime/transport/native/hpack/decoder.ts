@@ -193,11 +193,7 @@ export class HpackDecoder {
   }
 
   #nameAt(index: number): string {
-    if (index === 0) throw new HpackError("index 0");
-    if (index <= STATIC_TABLE_LENGTH) return STATIC_TABLE[index - 1][0];
-    const i = index - STATIC_TABLE_LENGTH - 1;
-    if (i >= this.#table.length) throw new HpackError(`index ${index} out of range`);
-    return this.#table.name(i);
+    return this.#fieldAt(index)[0];
   }
 
   #fieldAt(index: number): HeaderField {

@@ -43,11 +43,6 @@ export class DynamicTable {
     return this.#fields[this.#slot(i)];
   }
 
-  /** Name of entry `i` (0 = newest); the caller checks `i < length`. */
-  name(i: number): string {
-    return this.#fields[this.#slot(i)][0];
-  }
-
   /** Adds an entry, evicting the oldest as needed; one larger than the capacity empties the table. */
   insert(field: HeaderField): void {
     const entrySize = field[0].length + field[1].length + ENTRY_OVERHEAD;
