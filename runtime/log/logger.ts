@@ -96,15 +96,15 @@ export interface JsonLineLogger {
   [JSON_LINE]?: (level: LogLevel, msg: string) => typeof JsonLineBytes | null;
 }
 
-let _timeMs = NaN;
+let _timeStamp = "";
 let _timeBytes: Uint8Array = new Uint8Array(0);
 
-/** `{"time":"…"` for now, encoded at most once per millisecond. */
+/** `{"time":"…"` for now, re-encoded only when {@link timestamp} changes (once per ms). */
 function timeBytes(): Uint8Array {
-  const now = Date.now();
-  if (now !== _timeMs) {
-    _timeMs = now;
-    _timeBytes = textBytes(`{"time":"${new Date(now).toISOString()}"`);
+  const stamp = timestamp();
+  if (stamp !== _timeStamp) {
+    _timeStamp = stamp;
+    _timeBytes = textBytes(`{"time":${stamp}`);
   }
   return _timeBytes;
 }
