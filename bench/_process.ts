@@ -4,6 +4,9 @@
  * @module
  */
 
+// Shared with the tests: ports below the ephemeral range, never the same twice.
+export { freePort } from "../tests/_free_port.ts";
+
 /** A started process and where its output goes. */
 export interface Started {
   readonly child: Deno.ChildProcess;
@@ -192,14 +195,6 @@ export function memoryMiB(pid: number): { rss: number; hwm: number } {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
   return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
-}
-
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** The last `lines` lines of a log file, for error reports. */

@@ -212,14 +212,17 @@ export async function createEtcd(options: EtcdOptions = {}): Promise<EtcdServer>
 
 /** {@link createEtcd} and `start()`: a running etcd. */
 export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdServer> {
-  const etcd = await createEtcd(options);
-  try {
-    await etcd.start();
-  } catch (error) {
-    await etcd.stop();
-    throw error;
+  for (let attempt = 1;; attempt++) {
+    const etcd = await createEtcd(options);
+    try {
+      await etcd.start();
+      return etcd;
+    } catch (error) {
+      await etcd.stop();
+      // Someone can still take a free port before etcd binds it; new ports fix that.
+      if (attempt === 3 || !String(error).includes("address already in use")) throw error;
+    }
   }
-  return etcd;
 }
 
 /** Polls `check` every 50 ms until it returns a truthy value or `timeoutMs` passes. */

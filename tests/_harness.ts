@@ -24,6 +24,8 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { svcDenoArgs } from "./_manifest_mode.ts";
 
+export { freePort } from "./_free_port.ts";
+
 /**
  * `SVC_TEST_TRANSPORT=grpc-js` runs every svc the suite starts on the
  * grpc-js transport instead of the default native one (`deno task
@@ -245,14 +247,6 @@ export async function runSvc(args: string[], options: RunSvcOptions = {}): Promi
   }
   const [status] = result;
   return { code: status.code, signal: status.signal, stdout, stderr };
-}
-
-/** A TCP port that was free a moment ago, on 127.0.0.1. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** A grpc-js client with its generated methods (`client.sayHello(...)`). */
