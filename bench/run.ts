@@ -41,8 +41,8 @@ const USAGE = `Usage: deno run -A bench/run.ts [options]
   --cases a,b        load cases: ${CASES.map((c) => c.name).join(", ")}
   --contenders a,b   only these contenders (default: all)
   --repeat N         repetitions, contenders alternating (default 3; --quick 1)
-  --duration S       measured seconds per case (default 10; --quick 1.5)
-  --warmup S         warm-up seconds per case (default 3; --quick 0.5)
+  --duration S       measured seconds per case (default 10; --quick 1)
+  --warmup S         warm-up seconds per case (default 3; --quick 0.25)
   --syscalls S       seconds of the strace pass counting syscalls per response on
                      ${SYSCALL_CASE}, after each process's cases (default 2; --quick 0: off)
   --tune-grpc-options JSON    add grpcjs-deno-tuned and grpcjs-node-tuned, given these
@@ -115,8 +115,8 @@ function parse(args: string[]): Options {
     cases: caseNames ? CASES.filter((c) => caseNames.includes(c.name)) : [...CASES],
     only: list(values.contenders),
     repeat: Math.round(number(values.repeat, quick ? 1 : 3, "repeat")),
-    seconds: number(values.duration, quick ? 1.5 : 10, "duration"),
-    warmup: number(values.warmup, quick ? 0.5 : 3, "warmup"),
+    seconds: number(values.duration, quick ? 1 : 10, "duration"),
+    warmup: number(values.warmup, quick ? 0.25 : 3, "warmup"),
     // Off in --quick: it runs in CI, on a time budget, maybe where ptrace is not allowed.
     syscalls: number(values.syscalls, quick ? 0 : 2, "syscalls", true),
     tuning: values["tune-grpc-options"] || values["tune-http2-settings"]
