@@ -1107,6 +1107,7 @@ export class Http2Connection implements CallOwner {
         await this.#socket.write(bytes);
         this.#inFlightBytes = 0;
         this.#writesDone++;
+        if (this.#closed) break;
         this.#out.release(bytes);
         this.#afterWrite();
       }
@@ -1158,6 +1159,11 @@ export class Http2Connection implements CallOwner {
     this.#streams.clear();
     for (const call of this.#writeWaiting) this.#wakeWriter(call);
     this.#socket.close();
+    // A closed connection may stay reachable (a handler still holding its
+    // call, or the socket leak in socket.ts); its megabytes need not.
+    this.#out.dispose();
+    this.#partial = null;
+    this.#partialLength = 0;
     this.#resolveClosed();
     this.#options.onClose(this);
   }

@@ -85,10 +85,17 @@ export class OutputBuffer {
     if (taken.buffer.byteLength <= KEEP_BYTES) this.#spare = new Uint8Array(taken.buffer);
   }
 
+  /** Drops both buffers, for a closed connection; a later append starts a small one again. */
+  dispose(): void {
+    this.#buf = new Uint8Array(0);
+    this.#spare = null;
+    this.#len = 0;
+  }
+
   #reserve(n: number): void {
     const need = this.#len + n;
     if (need <= this.#buf.length) return;
-    let size = this.#buf.length * 2;
+    let size = Math.max(this.#buf.length * 2, INITIAL_BYTES);
     while (size < need) size *= 2;
     const grown = new Uint8Array(size);
     grown.set(this.#buf.subarray(0, this.#len));

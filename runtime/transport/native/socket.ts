@@ -31,6 +31,7 @@ export interface ByteSocket {
 
 /** Wraps a node:net socket, or a node:tls one that has finished its handshake. */
 export function nodeSocket(socket: Socket, peerCertificate: PeerCertificate | null): ByteSocket {
+  let detach = () => {};
   return {
     peer: formatPeer(socket.remoteAddress ?? "unknown", socket.remotePort ?? 0),
     peerCertificate,
@@ -39,13 +40,24 @@ export function nodeSocket(socket: Socket, peerCertificate: PeerCertificate | nu
       const end = () => {
         if (ended) return;
         ended = true;
+        detach();
         onEnd();
       };
       socket.on("data", onData);
       socket.on("end", end);
       socket.on("close", end);
       // Every error also closes the socket; "close" reports it.
-      socket.on("error", () => {});
+      socket.on("error", ignoreError);
+      socket.once("close", forgetError);
+      // Deno 2.8.3 keeps a socket whose write failed reachable after it has
+      // closed (its TCPWrap stays in V8's global handles). Without our
+      // listeners on it, that leaked socket no longer holds the connection,
+      // its buffers and its streams.
+      detach = () => {
+        socket.off("data", onData);
+        socket.off("end", end);
+        socket.off("close", end);
+      };
     },
     pause: () => socket.pause(),
     resume: () => socket.resume(),
@@ -56,9 +68,31 @@ export function nodeSocket(socket: Socket, peerCertificate: PeerCertificate | nu
       });
     },
     close() {
+      detach();
       socket.destroy();
     },
   };
+}
+
+function ignoreError(): void {}
+
+// Replaces the error a closed socket keeps. Deno attaches the call sites of
+// its stack to an Error, and one of them holds the failed write's buffer: a
+// connection's whole output buffer (up to 4 MiB), kept as long as Deno keeps
+// the socket (see `detach`).
+const FORGOTTEN = new Error("socket closed after an error");
+
+function forgetError(this: Socket): void {
+  const streamStates = this as unknown as {
+    _readableState?: { errored: unknown };
+    _writableState?: { errored: unknown };
+  };
+  for (const state of [streamStates._readableState, streamStates._writableState]) {
+    if (!state?.errored) continue;
+    // Node's setter stores only truthy values; null then clears the flag.
+    state.errored = FORGOTTEN;
+    state.errored = null;
+  }
 }
 
 function formatPeer(host: string, port: number): string {
