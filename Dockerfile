@@ -43,7 +43,7 @@ RUN DENORT_BIN="${DENORT_BIN}" deno run -A main.ts build "${CONFIG}" -o /out/svc
 # The final stage's files: /svc, ldd's libraries and loader, CA bundle,
 # /etc/passwd and /etc/group (nonroot, 65532), /etc/svc/config.yaml and protos.
 # tests/scratch_test.ts runs the runtime in exactly this set under chroot.
-RUN deno run -A runtime/build/rootfs.ts --binary /out/svc --config "${CONFIG}" --out /rootfs
+RUN deno run -A runtime/cli/build/rootfs.ts --binary /out/svc --config "${CONFIG}" --out /rootfs
 
 # --- the image ---
 FROM scratch

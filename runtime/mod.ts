@@ -17,12 +17,13 @@ export { defineService, isServiceDefinition } from "./handlers/define.ts";
 export type { AnyMethod, ServiceDefinition } from "./handlers/define.ts";
 export { defineMiddleware } from "./handlers/middleware.ts";
 export type { MiddlewareDefinition } from "./handlers/middleware.ts";
-export { RpcError, Status } from "./errors.ts";
-export type { MetadataValue, RpcErrorOptions } from "./errors.ts";
-export { Metadata } from "./metadata.ts";
-export type { CallContext, PeerCertificate, ServerCall } from "./server/context.ts";
-export type { CallHandler, Interceptor } from "./server/interceptor.ts";
-export type { LogFields, Logger, LogLevel } from "./log/types.ts";
+export { RpcError, Status } from "./core/errors.ts";
+export type { MetadataValue, RpcErrorOptions } from "./core/errors.ts";
+export { Metadata } from "./core/metadata.ts";
+export type { CallContext, ServerCall } from "./core/context.ts";
+export type { PeerCertificate } from "./core/peer.ts";
+export type { CallHandler, Interceptor } from "./core/interceptor.ts";
+export type { LogFields, Logger, LogLevel } from "./core/logger.ts";
 export type {
   BidiStreamClientMethod,
   CallClients,
@@ -31,4 +32,4 @@ export type {
   ServerStreamClientMethod,
   ServiceClient,
   UnaryClientMethod,
-} from "./registry/mod.ts";
+} from "./core/clients.ts";

@@ -12,7 +12,7 @@ import {
   writeEntry,
   writeManifest,
   type WrittenManifest,
-} from "../runtime/build/mod.ts";
+} from "../runtime/cli/build/mod.ts";
 import { loadConfig, type ResolvedConfig } from "../runtime/config/mod.ts";
 import { grpcClient, readAll, ROOT, unary } from "./_harness.ts";
 import type { ServerProcess } from "./_spawn.ts";

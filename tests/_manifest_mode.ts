@@ -9,7 +9,7 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MANIFEST_FILE, writeEntry, writeManifest } from "../runtime/build/mod.ts";
+import { MANIFEST_FILE, writeEntry, writeManifest } from "../runtime/cli/build/mod.ts";
 import { loadConfig } from "../runtime/config/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");

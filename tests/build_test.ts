@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadApp, type LoadedApp } from "../runtime/app/load.ts";
-import { buildBinary, findDenort, runtimePermissionFlags } from "../runtime/build/mod.ts";
+import { buildBinary, findDenort, runtimePermissionFlags } from "../runtime/cli/build/mod.ts";
 import { generateEntry, smokeDemo } from "./_build.ts";
 import { ROOT, runSvc } from "./_harness.ts";
 import { svcDenoArgs } from "./_manifest_mode.ts";

@@ -13,7 +13,7 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Service } from "kubernetes-models/v1/Service";
 import { parseAllDocuments } from "yaml";
-import { CONTAINER_BINARY, CONTAINER_UID } from "../runtime/build/mod.ts";
+import { CONTAINER_BINARY, CONTAINER_UID } from "../runtime/cli/build/mod.ts";
 import { resolveConfig, type ResolvedConfig } from "../runtime/config/mod.ts";
 import { ROOT } from "./_harness.ts";
 

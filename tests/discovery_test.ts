@@ -9,14 +9,15 @@ import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
 import { makeTestCerts } from "./_certs.ts";
 import type { ResolvedRegistry } from "../runtime/config/types.ts";
-import { RpcError, Status } from "../runtime/errors.ts";
-import { type Clients, createClients, createRegistrar } from "../runtime/registry/mod.ts";
+import { RpcError, Status } from "../runtime/core/errors.ts";
+import { type Clients, createClients } from "../runtime/client/mod.ts";
+import { createRegistrar } from "../runtime/registry/mod.ts";
 import {
   backendMethods,
   memoryLogger,
   spawnTestBackend,
   startTestBackend,
-} from "../runtime/registry/_testing.ts";
+} from "../runtime/client/_testing.ts";
 import { etcdMissing, type EtcdServer, startEtcd, waitFor } from "./_etcd.ts";
 
 const missing = await etcdMissing();

@@ -8,11 +8,8 @@ import assert from "node:assert/strict";
 import { Etcd3 } from "etcd3";
 import type { ResolvedRegistry } from "../runtime/config/types.ts";
 import { createLogger } from "../runtime/log/mod.ts";
-import {
-  createRegistrar,
-  etcdEndpointIssues,
-  type RegistrarOptions,
-} from "../runtime/registry/mod.ts";
+import { etcdEndpointIssues } from "../runtime/etcd/etcd_client.ts";
+import { createRegistrar, type RegistrarOptions } from "../runtime/registry/mod.ts";
 import { makeTestCerts } from "./_certs.ts";
 import { createEtcd, etcdMissing, type EtcdServer, startEtcd, waitFor } from "./_etcd.ts";
 

@@ -1,6 +1,6 @@
 /**
  * The `FROM scratch` image's file set, proved at run time without Docker:
- * runtime/build/rootfs.ts (what the Dockerfile's final stage copies)
+ * runtime/cli/build/rootfs.ts (what the Dockerfile's final stage copies)
  * fills an empty directory, and the runtime serves from it under `chroot`
  * as uid 65532 while real gRPC and HTTP calls come from outside.
  *
@@ -20,7 +20,7 @@ import {
   CONTAINER_UID,
   findDenort,
   runtimePermissionFlags,
-} from "../runtime/build/mod.ts";
+} from "../runtime/cli/build/mod.ts";
 import { type GeneratedEntry, generateEntry, localModules, smokeDemo } from "./_build.ts";
 import { ROOT } from "./_harness.ts";
 import { runToEnd, spawnServer } from "./_spawn.ts";

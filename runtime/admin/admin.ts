@@ -3,7 +3,7 @@
  * for liveness, `/readyz` for readiness.
  * @module
  */
-import type { Logger } from "../log/types.ts";
+import type { Logger } from "../core/logger.ts";
 
 /** Options for {@link startAdmin}. */
 export interface AdminOptions {

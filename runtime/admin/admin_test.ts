@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { LogFields, Logger } from "../log/types.ts";
+import type { LogFields, Logger } from "../core/logger.ts";
 import { createMetrics } from "../metrics/mod.ts";
 import { type AdminOptions, startAdmin } from "./mod.ts";
 

@@ -11,7 +11,7 @@ import type { ServiceDefinition } from "../handlers/define.ts";
 import { bindMethods, type MethodBinding } from "../handlers/mod.ts";
 import { loadProtos } from "../protos/mod.ts";
 import type { ProtoSet } from "../protos/types.ts";
-import type { Logger } from "../log/types.ts";
+import type { Logger } from "../core/logger.ts";
 import {
   createDescriptorIndex,
   createReflectionServices,

@@ -4,10 +4,10 @@
  * @module
  */
 import type { ResolvedConfig } from "../config/types.ts";
-import { type Issue, UserInputError } from "../errors.ts";
+import { type Issue, UserInputError } from "../core/errors.ts";
 import { loadProtos } from "../protos/mod.ts";
-import type { DependencyOptions } from "../registry/mod.ts";
-import { didYouMean } from "../suggest.ts";
+import type { DependencyOptions } from "../client/discovery.ts";
+import { didYouMean } from "../util/suggest.ts";
 
 /** Every declared dependency, by fully-qualified service name. */
 export async function loadDependencies(

@@ -6,7 +6,7 @@
  */
 import { loadConfig } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/types.ts";
-import { UserInputError } from "../errors.ts";
+import { UserInputError } from "../core/errors.ts";
 import {
   discoverHandlerFiles,
   fileSource,
@@ -17,11 +17,11 @@ import {
   loadMiddleware,
   MIDDLEWARE_FILE_HINT,
 } from "../handlers/mod.ts";
-import type { Interceptor } from "../server/interceptor.ts";
-import type { DependencyOptions } from "../registry/discovery.ts";
-import { etcdEndpointIssues } from "../registry/etcd_client.ts";
+import type { Interceptor } from "../core/interceptor.ts";
+import type { DependencyOptions } from "../client/discovery.ts";
+import { etcdEndpointIssues } from "../etcd/etcd_client.ts";
 import { loadDependencies } from "./dependencies.ts";
-import type { Issue } from "../errors.ts";
+import type { Issue } from "../core/errors.ts";
 import { loadProtos } from "../protos/mod.ts";
 import type { ProtoSet } from "../protos/types.ts";
 

@@ -3,7 +3,7 @@
  * @module
  */
 import { createLogger } from "../log/mod.ts";
-import type { Logger } from "../log/types.ts";
+import type { Logger } from "../core/logger.ts";
 import type { LoadedApp } from "./load.ts";
 import { startApp } from "./start.ts";
 

@@ -6,7 +6,7 @@
  */
 import type { ResolvedShutdown } from "../config/types.ts";
 import type { HealthState } from "../health/state.ts";
-import type { Logger } from "../log/types.ts";
+import type { Logger } from "../core/logger.ts";
 import { type SvcServer, withTimeout } from "../server/server.ts";
 
 /** How long deregistration may take before shutdown goes on without it. */

@@ -7,12 +7,12 @@ import { startAdmin } from "../admin/mod.ts";
 import type { AdminServer } from "../admin/mod.ts";
 import { HealthState } from "../health/state.ts";
 import { accessLog, deadline } from "../interceptors/mod.ts";
-import type { Logger } from "../log/types.ts";
+import type { Logger } from "../core/logger.ts";
 import { createMetrics, type Metrics } from "../metrics/mod.ts";
-import type { Interceptor } from "../server/interceptor.ts";
+import type { Interceptor } from "../core/interceptor.ts";
 import type { CallObserver } from "../server/observer.ts";
 import { createRateLimiter } from "../rate_limit/mod.ts";
-import { noClients } from "../registry/no_clients.ts";
+import { noClients } from "../client/no_clients.ts";
 import { createRegistrar } from "../registry/registrar.ts";
 import { startServer } from "../server/server.ts";
 import type { BoundAddress } from "../transport/mod.ts";
@@ -62,7 +62,7 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   // Before the server, so handlers can call out from their first call.
   // grpc-js (the client side) loads only for services that call others.
   const clients = app.dependencies.size > 0
-    ? (await import("../registry/discovery.ts")).createClients({
+    ? (await import("../client/discovery.ts")).createClients({
       registry: config.registry,
       dependencies: app.dependencies,
       log,

@@ -76,7 +76,7 @@ export async function typesCommand(config: string, output: string | undefined): 
 /** `svc build [CONFIG] [-o FILE]`: manifest, entry module, `deno compile`. */
 export async function buildCommand(config: string, output: string | undefined): Promise<number> {
   // Only svc build needs the build code; svc run starts without loading it.
-  const { buildBinary } = await import("../build/mod.ts");
+  const { buildBinary } = await import("./build/mod.ts");
   const result = await buildBinary({ config, output });
   const { size } = await Deno.stat(result.output);
   const lines = [`manifest ${rel(result.manifest.file)}`];

@@ -4,7 +4,7 @@
  */
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
-import { formatIssue, UserInputError } from "../errors.ts";
+import { formatIssue, UserInputError } from "../core/errors.ts";
 import { flushLogs } from "../log/mod.ts";
 import type { LoadAppOptions } from "../app/load.ts";
 import {

@@ -22,7 +22,7 @@ export const COMMAND_HELP: Record<string, string> = {
 Loads CONFIG (default config/svc.yaml), its protos and every handler file in
 its handlers directory, then serves gRPC until SIGTERM or SIGINT. A second
 signal exits at once. Any key can be overridden by an SVC_* environment
-variable (see the README's config reference).`,
+variable (see docs/config.md).`,
   check: `Usage: svc check [CONFIG]
 
 Loads CONFIG, its protos and handler files exactly as "svc run" would, prints

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "./resolve.ts";
-import { issuesOf, makeProject } from "./test_project.ts";
+import { issuesOf, makeProject } from "./_testing.ts";
 
 Deno.test("resolveConfig() defaults to the native transport; grpc-js from the file or the env", async () => {
   await using project = await makeProject();

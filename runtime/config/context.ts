@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Issue } from "../errors.ts";
+import type { Issue } from "../core/errors.ts";
 import type { RawNode } from "./raw.ts";
 
 /** A YAML path: keys and list indexes. */

@@ -10,7 +10,7 @@ import { describeValue, expectedText } from "./describe.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import type { RawNode, ScalarNode } from "./raw.ts";
 import type { LeafField } from "./schema_types.ts";
-import { suggest } from "../suggest.ts";
+import { suggest } from "../util/suggest.ts";
 
 /**
  * Resolves `node` as `field` and returns the value, or undefined after

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { resolveConfig } from "./resolve.ts";
-import { issuesOf, makeProject } from "./test_project.ts";
+import { issuesOf, makeProject } from "./_testing.ts";
 
 Deno.test("resolveConfig() resolves paths against the config file's directory", async () => {
   await using project = await makeProject({

@@ -4,7 +4,7 @@
  */
 
 import { resolve } from "node:path";
-import { UserInputError } from "../errors.ts";
+import { UserInputError } from "../core/errors.ts";
 import { resolveConfig } from "./resolve.ts";
 import type { ResolvedConfig } from "./types.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { UserInputError } from "../errors.ts";
+import { UserInputError } from "../core/errors.ts";
 import { loadConfig } from "./load.ts";
-import { makeProject } from "./test_project.ts";
+import { makeProject } from "./_testing.ts";
 
 Deno.test("loadConfig() reads the file and applies the given env", async () => {
   await using project = await makeProject();

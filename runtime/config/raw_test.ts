@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { LineCounter, parseDocument } from "yaml";
 import { fromYaml, nodeAt } from "./raw.ts";
 import { resolveConfig } from "./resolve.ts";
-import { issuesOf, makeProject } from "./test_project.ts";
+import { issuesOf, makeProject } from "./_testing.ts";
 
 Deno.test("fromYaml() records positions and expands variables in values only", () => {
   const lineCounter = new LineCounter();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { listEntries } from "./entries.ts";
-import { readmeReference, renderConfigReference } from "./reference.ts";
+import { markdownReference, renderConfigReference } from "./reference.ts";
 import { configSchema } from "./schema.ts";
 
 Deno.test("renderConfigReference() renders a row for every key", () => {
@@ -14,14 +14,14 @@ Deno.test("renderConfigReference() renders a row for every key", () => {
   assert.match(table, /\| `server.keepalive.time` +\| duration +\| `2h` +\|/);
 });
 
-Deno.test("renderConfigReference() matches the table in the README", async () => {
-  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+Deno.test("renderConfigReference() matches the table in docs/config.md", async () => {
+  const doc = await Deno.readTextFile(new URL("../../docs/config.md", import.meta.url));
   const normalize = (text: string) => text.replace(/ +/g, " ").replace(/-{3,}/g, "---").trim();
-  const table = readmeReference(readme);
-  assert.ok(table !== null, "README.md has the config-reference markers");
+  const table = markdownReference(doc);
+  assert.ok(table !== null, "docs/config.md has the config-reference markers");
   assert.equal(
     normalize(table),
     normalize(renderConfigReference()),
-    "the README's config table is stale; run: deno run -A runtime/config/reference.ts README.md",
+    "docs/config.md's config table is stale; run: deno run -A runtime/config/reference.ts docs/config.md",
   );
 });

@@ -6,7 +6,7 @@
 
 import { dirname, resolve } from "node:path";
 import { type Document, LineCounter, parseDocument } from "yaml";
-import { type Issue, UserInputError } from "../errors.ts";
+import { type Issue, UserInputError } from "../core/errors.ts";
 import { checkConfig, type PartialConfig } from "./checks.ts";
 import { type Context, report } from "./context.ts";
 import { describeValue } from "./describe.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { resolveConfig } from "./resolve.ts";
-import { issuesOf, makeProject } from "./test_project.ts";
+import { issuesOf, makeProject } from "./_testing.ts";
 
 Deno.test("resolveConfig() fills every default for an empty file", async () => {
   await using project = await makeProject();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "./resolve.ts";
-import { issuesOf, makeProject } from "./test_project.ts";
+import { issuesOf, makeProject } from "./_testing.ts";
 
 Deno.test("resolveConfig() fills burst with ceil(rate) for every bucket", async () => {
   await using project = await makeProject();

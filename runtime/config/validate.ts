@@ -9,7 +9,7 @@ import { describeValue, expectedText } from "./describe.ts";
 import { resolveLeaf } from "./leaf.ts";
 import { fromPlain, type MapNode, type RawNode } from "./raw.ts";
 import type { Field, ObjectField, RecordField } from "./schema_types.ts";
-import { suggest } from "../suggest.ts";
+import { suggest } from "../util/suggest.ts";
 
 /**
  * Resolves `node` (undefined when the key is absent) as `field`. Returns the

@@ -2,9 +2,9 @@
  * Checks handler modules against the loaded protos and binds each method.
  * @module
  */
-import type { Issue } from "../errors.ts";
+import type { Issue } from "../core/errors.ts";
 import type { MethodDescriptor, ProtoSet } from "../protos/types.ts";
-import { didYouMean } from "../suggest.ts";
+import { didYouMean } from "../util/suggest.ts";
 import { type AnyMethod, isServiceDefinition, type ServiceDefinition } from "./define.ts";
 
 /** A proto method and the handler function serving it (null: UNIMPLEMENTED). */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Issue } from "../errors.ts";
+import type { Issue } from "../core/errors.ts";
 import type { CallKind, MethodDescriptor, ProtoSet } from "../protos/types.ts";
 import { bindMethods, checkHandlerModule } from "./bind.ts";
 import { defineService } from "./define.ts";

@@ -3,7 +3,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { Issue } from "../errors.ts";
+import type { Issue } from "../core/errors.ts";
 
 // deno-lint-ignore no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;

@@ -2,7 +2,7 @@
  * Loads handler modules and binds them to the protos.
  * @module
  */
-import { type Issue, UserInputError } from "../errors.ts";
+import { type Issue, UserInputError } from "../core/errors.ts";
 import type { ProtoSet } from "../protos/types.ts";
 import { bindMethods, checkHandlerModule, HANDLER_FILE_HINT, type MethodBinding } from "./bind.ts";
 import type { ServiceDefinition } from "./define.ts";

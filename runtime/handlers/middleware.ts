@@ -3,8 +3,8 @@
  * files listed under `middleware` in the config.
  * @module
  */
-import type { Issue } from "../errors.ts";
-import type { Interceptor } from "../server/interceptor.ts";
+import type { Issue } from "../core/errors.ts";
+import type { Interceptor } from "../core/interceptor.ts";
 import type { HandlerSource } from "./discover.ts";
 import { importIssue } from "./import_error.ts";
 

@@ -2,9 +2,9 @@
  * grpc.health.v1.Health served from a HealthState.
  * @module
  */
-import { RpcError, Status } from "../errors.ts";
+import { RpcError, Status } from "../core/errors.ts";
 import { defineService, type ServiceDefinition } from "../handlers/define.ts";
-import type { CallContext } from "../server/context.ts";
+import type { CallContext } from "../core/context.ts";
 import type { HealthState } from "./state.ts";
 
 /** Fully-qualified name of the health service. */

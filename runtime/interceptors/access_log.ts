@@ -2,10 +2,10 @@
  * One log line per finished call: method, code, duration, peer, messages.
  * @module
  */
-import { GO_CODE_NAMES } from "../errors.ts";
+import { GO_CODE_NAMES } from "../core/errors.ts";
 import { JSON_LINE, type JsonLineLogger } from "../log/logger.ts";
 import { textBytes } from "../log/stderr_writer.ts";
-import type { Logger } from "../log/types.ts";
+import type { Logger } from "../core/logger.ts";
 import type { CallKind } from "../protos/types.ts";
 import type { CallObserver } from "../server/observer.ts";
 

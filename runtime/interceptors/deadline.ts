@@ -4,8 +4,8 @@
  * for an answer nobody will read.
  * @module
  */
-import { RpcError, Status } from "../errors.ts";
-import type { Interceptor } from "../server/interceptor.ts";
+import { RpcError, Status } from "../core/errors.ts";
+import type { Interceptor } from "../core/interceptor.ts";
 
 const EXPIRED = new RpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { flushLogs, JsonLineBytes, textBytes, writeStderr } from "./stderr_writer.ts";
-import type { LogFields, Logger, LogLevel } from "./types.ts";
+import type { LogFields, Logger, LogLevel } from "../core/logger.ts";
 
 export { flushLogs };
 

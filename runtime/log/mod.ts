@@ -3,4 +3,4 @@
  * @module
  */
 export { createLogger, flushLogs, type LoggerOptions } from "./logger.ts";
-export type { LogFields, Logger, LogLevel } from "./types.ts";
+export type { LogFields, Logger, LogLevel } from "../core/logger.ts";

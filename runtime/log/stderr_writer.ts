@@ -5,7 +5,7 @@
  * piece by piece ({@link JsonLineBytes}), so no growing string is kept.
  * @module
  */
-import type { LogLevel } from "./types.ts";
+import type { LogLevel } from "../core/logger.ts";
 
 const encoder = new TextEncoder();
 const BUFFER_BYTES = 64 * 1024;

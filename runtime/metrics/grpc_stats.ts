@@ -3,7 +3,7 @@
  * plain numbers so the call path allocates nothing and builds no strings.
  * @module
  */
-import { GO_CODE_NAMES, Status } from "../errors.ts";
+import { GO_CODE_NAMES, Status } from "../core/errors.ts";
 import type { CallKind } from "../protos/types.ts";
 import type { HistogramSeries, Labels } from "./snapshot_values.ts";
 

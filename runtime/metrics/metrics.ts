@@ -3,7 +3,7 @@
  * (so existing Grafana dashboards work), plus svc's own and process metrics.
  * @module
  */
-import { GO_CODE_NAMES, Status } from "../errors.ts";
+import { GO_CODE_NAMES, Status } from "../core/errors.ts";
 import type { CallKind } from "../protos/types.ts";
 import type { CallObserver } from "../server/observer.ts";
 import {
@@ -14,7 +14,7 @@ import {
   HANDLING_BUCKETS,
   type MethodStats,
 } from "./grpc_stats.ts";
-import type { MetricValues, RenderedRegistry } from "./registry.ts";
+import type { MetricValues, RenderedRegistry } from "./prometheus_registry.ts";
 import { type Labels, observe, type SeriesValue } from "./snapshot_values.ts";
 
 /** A method to pre-initialise series for (a `MethodDescriptor` fits). */
@@ -106,7 +106,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     async render() {
       const { registry, sample } =
-        await (rendered ??= import("./registry.ts").then((m) => m.createRegistry(values)));
+        await (rendered ??= import("./prometheus_registry.ts").then((m) =>
+          m.createRegistry(values)
+        ));
       await sample();
       return { contentType: registry.contentType, body: await registry.metrics() };
     },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { GO_CODE_NAMES, RpcError, Status } from "../errors.ts";
+import { GO_CODE_NAMES, RpcError, Status } from "../core/errors.ts";
 import type { CallKind } from "../protos/types.ts";
-import type { ServerCall } from "../server/context.ts";
+import type { ServerCall } from "../core/context.ts";
 import { observingInterceptor } from "../server/observer.ts";
 import {
   findSamples,

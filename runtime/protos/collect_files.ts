@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname, join, relative, resolve, sep as SEPARATOR } from "node:path";
-import type { Issue } from "../errors.ts";
+import type { Issue } from "../core/errors.ts";
 import { isBuiltinFile } from "./builtin.ts";
 
 /** A .proto file found from the configuration. */

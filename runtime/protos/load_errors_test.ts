@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Issue, UserInputError } from "../errors.ts";
+import { type Issue, UserInputError } from "../core/errors.ts";
 import { protoDir, rejection } from "./_testing.ts";
 import { loadProtos } from "./load_protos.ts";
 

@@ -3,7 +3,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { type Issue, UserInputError } from "../errors.ts";
+import { type Issue, UserInputError } from "../core/errors.ts";
 import { createCodecs } from "./codec.ts";
 import { collectProtoFiles } from "./collect_files.ts";
 import { describeServices } from "./describe_services.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import type protobuf from "protobufjs";
-import type { Issue } from "../errors.ts";
+import type { Issue } from "../core/errors.ts";
 
 /** A loaded file as the error helpers see it. */
 export interface SourceText {

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import protobuf from "protobufjs";
-import type { Issue } from "../errors.ts";
+import type { Issue } from "../core/errors.ts";
 import { addBuiltinFile, isBuiltinFile } from "./builtin.ts";
 import type { ConfiguredFile } from "./collect_files.ts";
 import { findLine, parseErrorIssue, type SourceText } from "./parse_errors.ts";

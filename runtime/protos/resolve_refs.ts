@@ -4,7 +4,7 @@
  * @module
  */
 import protobuf from "protobufjs";
-import type { Issue } from "../errors.ts";
+import type { Issue } from "../core/errors.ts";
 import { findLine, type SourceText } from "./parse_errors.ts";
 
 /**

@@ -5,9 +5,9 @@
  * @module
  */
 import type protobuf from "protobufjs";
+import type { CallKind } from "../core/context.ts";
 
-/** The four gRPC call kinds, spelled as go-grpc-prometheus's `grpc_type` label. */
-export type CallKind = "unary" | "client_stream" | "server_stream" | "bidi_stream";
+export type { CallKind };
 
 /**
  * Thrown by `encodeResponse` (and `encodeRequest`) when a value does not fit

@@ -4,8 +4,8 @@
  */
 import type { ResolvedRateLimit } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { Metadata } from "../metadata.ts";
-import type { ServerCall } from "../server/context.ts";
+import { Metadata } from "../core/metadata.ts";
+import type { ServerCall } from "../core/context.ts";
 
 /** A clock tests move by hand. */
 export class FakeClock {

@@ -3,7 +3,7 @@
  * value of a request header.
  * @module
  */
-import type { ServerCall } from "../server/context.ts";
+import type { ServerCall } from "../core/context.ts";
 
 /**
  * Returns a call's caller key, or null when the call carries none (no such

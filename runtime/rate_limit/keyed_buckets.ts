@@ -2,7 +2,7 @@
  * One token bucket per caller key, with a bound on how many are kept.
  * @module
  */
-import { type Clock, monotonicClock, TokenBucket } from "./token_bucket.ts";
+import { type Clock, monotonicClock, TokenBucket } from "../util/token_bucket.ts";
 
 /**
  * Token buckets by key, at most `maxKeys` of them; the least recently used

@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-export { type Clock, monotonicClock, TokenBucket } from "./token_bucket.ts";
+export { type Clock, monotonicClock, TokenBucket } from "../util/token_bucket.ts";
 export { KeyedBuckets } from "./keyed_buckets.ts";
 export { ConcurrencyLimit } from "./concurrency.ts";
 export { type CallerKeyOf, createCallerKey, peerHost } from "./caller_key.ts";

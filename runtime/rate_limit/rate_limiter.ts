@@ -5,13 +5,13 @@
  * @module
  */
 import type { ResolvedBucket, ResolvedRateLimit } from "../config/mod.ts";
-import { RpcError, Status } from "../errors.ts";
-import type { ServerCall } from "../server/context.ts";
-import type { CallHandler, Interceptor } from "../server/interceptor.ts";
+import { RpcError, Status } from "../core/errors.ts";
+import type { ServerCall } from "../core/context.ts";
+import type { CallHandler, Interceptor } from "../core/interceptor.ts";
 import { createCallerKey } from "./caller_key.ts";
 import { ConcurrencyLimit } from "./concurrency.ts";
 import { KeyedBuckets } from "./keyed_buckets.ts";
-import { type Clock, monotonicClock, TokenBucket } from "./token_bucket.ts";
+import { type Clock, monotonicClock, TokenBucket } from "../util/token_bucket.ts";
 
 /** The limit that rejected a call, as the `limit` label of the rejection metric. */
 export type RateLimitName =

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { RpcError, Status } from "../errors.ts";
-import type { ServerCall } from "../server/context.ts";
+import { RpcError, Status } from "../core/errors.ts";
+import type { ServerCall } from "../core/context.ts";
 import { fakeCall, limits } from "./_testing.ts";
 import { createRateLimiter, type RateLimitName } from "./rate_limiter.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { RpcError, Status } from "../errors.ts";
-import type { ServerCall } from "../server/context.ts";
-import type { CallHandler } from "../server/interceptor.ts";
+import { RpcError, Status } from "../core/errors.ts";
+import type { ServerCall } from "../core/context.ts";
+import type { CallHandler } from "../core/interceptor.ts";
 import { fakeCall, type FakeCallInit, FakeClock, limits } from "./_testing.ts";
 import { createRateLimiter, type RateLimiterOptions, type RateLimitName } from "./rate_limiter.ts";
 

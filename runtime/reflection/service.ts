@@ -3,9 +3,9 @@
  * answering from a {@link DescriptorIndex}.
  * @module
  */
-import { Status } from "../errors.ts";
+import { Status } from "../core/errors.ts";
 import { defineService, type ServiceDefinition } from "../handlers/mod.ts";
-import type { CallContext } from "../server/context.ts";
+import type { CallContext } from "../core/context.ts";
 import { type DescriptorIndex, fileWithDependencies } from "./descriptors.ts";
 
 /** Fully-qualified name of the v1 reflection service. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Status } from "../errors.ts";
+import { Status } from "../core/errors.ts";
 import { loadProtos, type MethodDescriptor } from "../protos/mod.ts";
 import { COMMON_PROTO, EDGE_PROTO, KITCHEN_PROTO, tempProtos } from "./_testing.ts";
 import { decodeFileDescriptor } from "./descriptor_types.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Etcd3, Lease, Watcher } from "etcd3";
-import type { Logger } from "../log/types.ts";
-import { errorMessage, withDeadline } from "./backoff.ts";
+import type { Logger } from "../core/logger.ts";
+import { errorMessage, withDeadline } from "../util/backoff.ts";
 
 /** A key and the value to put under the lease. */
 export interface Entry {

@@ -1,8 +1,7 @@
 /**
- * Service registry and discovery on etcd: {@link createRegistrar} keeps this
- * instance registered (grpc-go's etcd naming layout), and
- * {@link createClients} calls other services, resolved from etcd or a static
- * list, balanced across their instances.
+ * This instance's registration in etcd: {@link createRegistrar} keeps it
+ * registered in grpc-go's etcd naming layout. Calling other services lives
+ * in runtime/client/.
  *
  * @example
  * ```ts
@@ -22,28 +21,3 @@ export {
   type RegistryMetrics,
 } from "./registrar.ts";
 export { type AdvertiseOptions, joinHostPort, resolveAdvertise } from "./advertise.ts";
-export {
-  createEtcdClient,
-  type EtcdClientOptions,
-  etcdEndpointIssues,
-  servicePrefix,
-} from "./etcd_client.ts";
-export { backoffDelay, type BackoffOptions } from "./backoff.ts";
-export {
-  type CallClients,
-  type Clients,
-  type ClientsOptions,
-  createClients,
-  type DependencyOptions,
-  type DependencyTls,
-} from "./discovery.ts";
-export type {
-  BidiStreamClientMethod,
-  CallParent,
-  ClientCallOptions,
-  ClientStreamClientMethod,
-  ServerStreamClientMethod,
-  ServiceClient,
-  UnaryClientMethod,
-} from "./service_client.ts";
-export type { Balancing } from "./balancer.ts";

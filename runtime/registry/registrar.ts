@@ -7,10 +7,16 @@
  */
 import type { Etcd3 } from "etcd3";
 import type { ResolvedRegistry } from "../config/types.ts";
-import type { Logger } from "../log/types.ts";
+import type { Logger } from "../core/logger.ts";
 import { type ListenAddress, resolveAdvertise } from "./advertise.ts";
-import { backoffDelay, type BackoffOptions, errorMessage, sleep, withDeadline } from "./backoff.ts";
-import { createEtcdClient, etcdEndpointIssues, servicePrefix } from "./etcd_client.ts";
+import {
+  backoffDelay,
+  type BackoffOptions,
+  errorMessage,
+  sleep,
+  withDeadline,
+} from "../util/backoff.ts";
+import { createEtcdClient, etcdEndpointIssues, servicePrefix } from "../etcd/etcd_client.ts";
 import { type Entry, openSession, type Session } from "./_session.ts";
 
 /** Where the registrar is: `registering` (first attempt), `registered`, `retrying`, `stopped`. */

@@ -3,20 +3,21 @@
  * plus the response headers, trailers and reply the pipeline collects.
  * @module
  */
-import type { MetadataValue } from "../errors.ts";
-import type { Logger } from "../log/types.ts";
-import { Metadata } from "../metadata.ts";
-import type { CallKind, MethodDescriptor } from "../protos/types.ts";
+import type { MetadataValue } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import { Metadata } from "../core/metadata.ts";
+import type { MethodDescriptor } from "../protos/types.ts";
 import type { TransportCall } from "../transport/types.ts";
-import type { CallClients, Clients } from "../registry/mod.ts";
-import type { PeerCertificate, ServerCall } from "./context.ts";
+import type { CallClients, ClientsForCalls } from "../core/clients.ts";
+import type { CallKind, ServerCall } from "../core/context.ts";
+import type { PeerCertificate } from "../core/peer.ts";
 
 /** A call's context plus what the pipeline collects while it runs. */
 export class ServerCallContext implements ServerCall {
   readonly call: TransportCall;
   readonly descriptor: MethodDescriptor;
   readonly #baseLog: Logger;
-  readonly #clients: Clients;
+  readonly #clients: ClientsForCalls;
   #log: Logger | null = null;
   #callClients: CallClients | null = null;
   /** Response headers set by the handler, sent before the first message. */
@@ -29,7 +30,12 @@ export class ServerCallContext implements ServerCall {
   messagesReceived = 0;
   messagesSent = 0;
 
-  constructor(call: TransportCall, descriptor: MethodDescriptor, log: Logger, clients: Clients) {
+  constructor(
+    call: TransportCall,
+    descriptor: MethodDescriptor,
+    log: Logger,
+    clients: ClientsForCalls,
+  ) {
     this.call = call;
     this.descriptor = descriptor;
     this.#baseLog = log;

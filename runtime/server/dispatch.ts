@@ -4,17 +4,16 @@
  * handler body are composed once per method at start-up.
  * @module
  */
-import { RpcError, Status } from "../errors.ts";
+import { RpcError, Status } from "../core/errors.ts";
 import type { MethodBinding } from "../handlers/mod.ts";
-import type { Logger } from "../log/types.ts";
-import { Metadata } from "../metadata.ts";
+import type { Logger } from "../core/logger.ts";
+import { Metadata } from "../core/metadata.ts";
 import { MessageShapeError, type MethodDescriptor } from "../protos/types.ts";
 import type { TransportCall } from "../transport/types.ts";
-import type { Clients } from "../registry/mod.ts";
+import type { ClientsForCalls } from "../core/clients.ts";
 import { ServerCallContext } from "./call_context.ts";
-import { type CallHandler, compose, type Interceptor } from "./interceptor.ts";
+import { type CallHandler, compose, type Interceptor } from "../core/interceptor.ts";
 import type { CallObserver } from "./observer.ts";
-import { HandlerContractError, toRpcError } from "./status.ts";
 
 /** Runs one call to completion; never rejects. */
 export type CallRunner = (call: TransportCall) => Promise<void>;
@@ -23,7 +22,7 @@ export type CallRunner = (call: TransportCall) => Promise<void>;
 export interface DispatchOptions {
   readonly log: Logger;
   /** What `ctx.clients` hands out. */
-  readonly clients: Clients;
+  readonly clients: ClientsForCalls;
   /** Run in order, outermost first, around the handler. */
   readonly interceptors: readonly Interceptor[];
   /** Told when each call starts and ends (metrics, access log); outside every interceptor. */
@@ -52,7 +51,7 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
       ctx.flushHeaders();
       call.end({ code: Status.OK, message: "", trailers: ctx.trailers }, ctx.response);
     } catch (thrown) {
-      const error = toRpcError(thrown, call.signal, call.deadline);
+      const error = RpcError.from(thrown, call);
       code = error.code;
       // A deliberate RpcError is an answer, not a failure; log only what
       // the handler did not mean to send, and RpcErrors wrapping a cause.
@@ -64,6 +63,11 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
     // the client yet, so a scrape it makes next already counts this call.
     if (observer) observer.finished(ctx, code, performance.now() - start);
   };
+}
+
+/** A handler broke the runtime's contract (e.g. returned nothing); answered INTERNAL. */
+export class HandlerContractError extends Error {
+  override readonly name = "HandlerContractError";
 }
 
 type Body = (ctx: ServerCallContext) => Promise<void>;

@@ -5,9 +5,9 @@
  * or promise to the call, and all observers share one clock read at each end.
  * @module
  */
-import type { ServerCall } from "./context.ts";
-import type { CallHandler, Interceptor } from "./interceptor.ts";
-import { toRpcError } from "./status.ts";
+import type { ServerCall } from "../core/context.ts";
+import type { CallHandler, Interceptor } from "../core/interceptor.ts";
+import { RpcError } from "../core/errors.ts";
 
 /** Watches calls; must not throw. */
 export interface CallObserver {
@@ -47,7 +47,7 @@ export function observingInterceptor(observer: CallObserver): Interceptor {
       try {
         await next(call);
       } catch (thrown) {
-        code = toRpcError(thrown, call.signal, call.deadline).code;
+        code = RpcError.from(thrown, call).code;
         throw thrown;
       } finally {
         observer.finished(call, code, performance.now() - start);

@@ -5,11 +5,11 @@
  */
 import type { ResolvedServer } from "../config/types.ts";
 import type { MethodBinding } from "../handlers/mod.ts";
-import type { Clients } from "../registry/mod.ts";
-import type { Logger } from "../log/types.ts";
+import type { ClientsForCalls } from "../core/clients.ts";
+import type { Logger } from "../core/logger.ts";
 import { type BoundAddress, createTransport, type TransportCall } from "../transport/mod.ts";
 import { type CallRunner, createCallRunner } from "./dispatch.ts";
-import type { Interceptor } from "./interceptor.ts";
+import type { Interceptor } from "../core/interceptor.ts";
 import { type CallObserver, combineObservers } from "./observer.ts";
 
 /** A running server. */
@@ -41,7 +41,7 @@ export interface StartServerOptions {
   readonly observers?: readonly CallObserver[];
   readonly log: Logger;
   /** What handlers get as `ctx.clients`. */
-  readonly clients: Clients;
+  readonly clients: ClientsForCalls;
 }
 
 /** Binds the transport and serves every bound method. */

@@ -3,7 +3,7 @@
  * @module
  */
 import type { ResolvedServer } from "../config/types.ts";
-import type { Logger } from "../log/types.ts";
+import type { Logger } from "../core/logger.ts";
 import { createNativeTransport } from "./native/server.ts";
 import type { Transport } from "./types.ts";
 

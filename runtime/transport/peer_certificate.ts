@@ -3,7 +3,7 @@
  * @module
  */
 import type { PeerCertificate as NodePeerCertificate } from "node:tls";
-import type { PeerCertificate } from "../server/context.ts";
+import type { PeerCertificate } from "../core/peer.ts";
 
 /** The handler-facing certificate, or null when the peer sent none. */
 export function toPeerCertificate(cert: NodePeerCertificate | undefined): PeerCertificate | null {

@@ -5,10 +5,10 @@
  * beneath it.
  * @module
  */
-import type { Status } from "../errors.ts";
-import type { Metadata } from "../metadata.ts";
-import type { CallKind } from "../protos/types.ts";
-import type { PeerCertificate } from "../server/context.ts";
+import type { Status } from "../core/errors.ts";
+import type { Metadata } from "../core/metadata.ts";
+import type { CallKind } from "../core/context.ts";
+import type { PeerCertificate } from "../core/peer.ts";
 
 /** A method path the transport routes, and how many messages flow each way. */
 export interface Route {

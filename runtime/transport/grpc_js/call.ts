@@ -10,8 +10,8 @@ import type {
   ServerWritableStream,
 } from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
-import { Metadata } from "../../metadata.ts";
-import type { PeerCertificate } from "../../server/context.ts";
+import { Metadata } from "../../core/metadata.ts";
+import type { PeerCertificate } from "../../core/peer.ts";
 import { toPeerCertificate } from "../peer_certificate.ts";
 import type { CallStatus, Route, TransportCall } from "../types.ts";
 import { MessageReader } from "./message_reader.ts";

@@ -1,6 +1,6 @@
 import { Metadata as GrpcMetadata } from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { Metadata } from "../../metadata.ts";
+import { Metadata } from "../../core/metadata.ts";
 
 /** grpc-js metadata → ours. grpc-js has already removed reserved headers. */
 export function fromGrpcMetadata(md: GrpcMetadata): Metadata {

@@ -5,7 +5,7 @@
 import { logVerbosity, Server, setLogger, setLogVerbosity } from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
 import type { ResolvedServer } from "../../config/types.ts";
-import type { Logger } from "../../log/types.ts";
+import type { Logger } from "../../core/logger.ts";
 import type { BoundAddress, Route, Transport, TransportCall } from "../types.ts";
 import { GrpcJsCall } from "./call.ts";
 import "./deno_compat.ts";

@@ -4,9 +4,9 @@
  * HTTP/2 side (windows, frames); this owns the gRPC side.
  * @module
  */
-import { Status } from "../../errors.ts";
-import type { Metadata } from "../../metadata.ts";
-import type { PeerCertificate } from "../../server/context.ts";
+import { Status } from "../../core/errors.ts";
+import type { Metadata } from "../../core/metadata.ts";
+import type { PeerCertificate } from "../../core/peer.ts";
 import type { CallStatus, Route, TransportCall } from "../types.ts";
 import { compress, decompress, type Encoding } from "./compression.ts";
 import { appendMetadata, encodeStatusMessage, metadataFromFields } from "./grpc_wire.ts";

@@ -9,10 +9,10 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import { Status } from "../../errors.ts";
-import type { Logger } from "../../log/types.ts";
-import { TokenBucket } from "../../rate_limit/token_bucket.ts";
-import type { PeerCertificate } from "../../server/context.ts";
+import { Status } from "../../core/errors.ts";
+import type { Logger } from "../../core/logger.ts";
+import { TokenBucket } from "../../util/token_bucket.ts";
+import type { PeerCertificate } from "../../core/peer.ts";
 import type { Route, TransportCall } from "../types.ts";
 import { type CallOwner, NativeCall } from "./call.ts";
 import { ACCEPTED_ENCODINGS, parseEncoding } from "./compression.ts";

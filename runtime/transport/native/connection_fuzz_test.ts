@@ -37,7 +37,7 @@ import {
   utf8,
   windowUpdate,
   within,
-} from "./_test_socket.ts";
+} from "./_testing.ts";
 
 const ROUTES: Route[] = [
   { path: "/fuzz.Echo/Unary", kind: "unary" },

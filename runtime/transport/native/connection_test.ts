@@ -27,7 +27,7 @@ import {
   utf8,
   windowUpdate,
   within,
-} from "./_test_socket.ts";
+} from "./_testing.ts";
 
 const UNARY: Route = { path: "/test.Echo/Unary", kind: "unary" };
 const SERVER_STREAM: Route = { path: "/test.Echo/ServerStream", kind: "server_stream" };

@@ -5,7 +5,7 @@
  */
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import type { HeaderField } from "./hpack/mod.ts";
-import { Metadata } from "../../metadata.ts";
+import { Metadata } from "../../core/metadata.ts";
 
 const TIMEOUT_UNIT_MS: Record<string, number> = {
   H: 3_600_000,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ResolvedServer } from "../../config/types.ts";
-import type { Logger } from "../../log/types.ts";
+import type { Logger } from "../../core/logger.ts";
 import type { BoundAddress, Route, Transport, TransportCall } from "../types.ts";
 import { Http2Connection } from "./connection.ts";
 import { nativeLimits } from "./limits.ts";

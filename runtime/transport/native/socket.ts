@@ -6,7 +6,7 @@
  * @module
  */
 import type { Socket } from "node:net";
-import type { PeerCertificate } from "../../server/context.ts";
+import type { PeerCertificate } from "../../core/peer.ts";
 
 /** What an HTTP/2 connection needs from its socket. */
 export interface ByteSocket {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type HeaderField, HpackDecoder } from "./decoder.ts";
 import { HpackEncoder } from "./encoder.ts";
 import { HpackError } from "./errors.ts";
-import { hex } from "./test_helpers.ts";
+import { hex } from "./_testing.ts";
 
 const LIMITS = { maxTableSize: 4096, maxHeaderListSize: 16384 };
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type HeaderField, HpackDecoder } from "./decoder.ts";
 import { HpackEncoder } from "./encoder.ts";
 import { HpackError } from "./errors.ts";
-import { prng, randInt } from "./test_helpers.ts";
+import { prng, randInt } from "./_testing.ts";
 
 const TABLE_SIZES = [0, 64, 256, 4096];
 // Bytes that select representations and prefix boundaries, to get past the first byte often.

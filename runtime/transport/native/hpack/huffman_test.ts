@@ -7,7 +7,7 @@ import {
   huffmanEncodedLength,
 } from "./huffman.ts";
 import { latin1 } from "./latin1.ts";
-import { hex, prng, randInt } from "./test_helpers.ts";
+import { hex, prng, randInt } from "./_testing.ts";
 
 function decode(bytes: Uint8Array): string {
   const out = new Uint8Array(huffmanDecodedBound(bytes.length));

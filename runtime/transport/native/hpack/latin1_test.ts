@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { latin1, latin1Cached } from "./latin1.ts";
-import { prng, randInt } from "./test_helpers.ts";
+import { prng, randInt } from "./_testing.ts";
 
 Deno.test("latin1Cached() returns what latin1() does", () => {
   const rand = prng(11);

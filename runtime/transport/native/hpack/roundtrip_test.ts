@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type HeaderField, HpackDecoder } from "./decoder.ts";
 import { HpackEncoder } from "./encoder.ts";
-import { prng, randInt } from "./test_helpers.ts";
+import { prng, randInt } from "./_testing.ts";
 
 const NAMES = [
   ":status",

@@ -2,26 +2,14 @@
  * The per-call context handlers receive as their second argument.
  * @module
  */
-import type { MetadataValue } from "../errors.ts";
-import type { Logger } from "../log/types.ts";
-import type { Metadata } from "../metadata.ts";
-import type { CallKind } from "../protos/types.ts";
-import type { CallClients } from "../registry/mod.ts";
+import type { MetadataValue } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import type { Metadata } from "./metadata.ts";
+import type { CallClients } from "./clients.ts";
+import type { PeerCertificate } from "./peer.ts";
 
-/** The client's TLS certificate, when the call came over mTLS. */
-export interface PeerCertificate {
-  /** Subject as `CN=..., O=...`. */
-  subject: string;
-  /** Subject common name, or "". */
-  commonName: string;
-  /** Subject alternative names, e.g. `DNS:client.local`. */
-  subjectAltNames: string[];
-  issuer: string;
-  /** SHA-256 fingerprint, `AA:BB:...`. */
-  fingerprint256: string;
-  validFrom: string;
-  validTo: string;
-}
+/** The four gRPC call kinds, spelled as go-grpc-prometheus's `grpc_type` label. */
+export type CallKind = "unary" | "client_stream" | "server_stream" | "bidi_stream";
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../config/mod.ts";
-import { makeProject } from "../config/test_project.ts";
+import { loadConfig } from "../../config/mod.ts";
+import { makeProject } from "../../config/_testing.ts";
 import { readPaths, runtimePermissionFlags } from "./permissions.ts";
 
 Deno.test("runtimePermissionFlags() grants net, env, one sys call and reads of the config's paths", async () => {

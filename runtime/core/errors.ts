@@ -79,18 +79,44 @@ export class RpcError extends Error {
   }
 
   /**
-   * Turns anything thrown into an RpcError. An RpcError passes through; an
-   * AbortError becomes CANCELLED; anything else becomes INTERNAL with a
-   * generic message, keeping the original as `cause` so it can be logged.
+   * The one map from anything thrown to the status a client sees, used by
+   * the server's call pipeline and by outgoing calls alike. An RpcError
+   * passes through. Given the `call` it was thrown in, a cancelled call
+   * ends DEADLINE_EXCEEDED once its deadline has passed and CANCELLED
+   * otherwise; without one, an AbortError is CANCELLED. Anything else is
+   * INTERNAL with a generic message, keeping the original as `cause` so it
+   * can be logged, never sent.
+   *
+   * @example
+   * ```ts
+   * import { RpcError, Status } from "svc";
+   * RpcError.from(new Error("boom")).code; // Status.INTERNAL
+   * ```
    */
-  static from(thrown: unknown): RpcError {
+  static from(thrown: unknown, call?: ThrownIn): RpcError {
     if (thrown instanceof RpcError) return thrown;
-    if (thrown instanceof DOMException && thrown.name === "AbortError") {
+    if (call) {
+      // Shared instances: a cancelled call is the client's doing, no cause to log.
+      if (call.signal.aborted) return call.deadline <= Date.now() ? DEADLINE : CANCELLED;
+    } else if (thrown instanceof DOMException && thrown.name === "AbortError") {
       return new RpcError(Status.CANCELLED, "call cancelled", { cause: thrown });
     }
     return new RpcError(Status.INTERNAL, "internal error", { cause: thrown });
   }
 }
+
+/**
+ * The call a value was thrown in: its signal and deadline tell a client's
+ * cancellation or an expired deadline from a failure.
+ */
+export interface ThrownIn {
+  readonly signal: AbortSignal;
+  /** Absolute, epoch ms; Infinity for none. */
+  readonly deadline: number;
+}
+
+const CANCELLED = new RpcError(Status.CANCELLED, "call cancelled");
+const DEADLINE = new RpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded");
 
 /** One problem in a user's file: where it is, and what is wrong. */
 export interface Issue {

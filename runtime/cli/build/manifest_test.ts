@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../config/mod.ts";
-import { makeProject } from "../config/test_project.ts";
+import { loadConfig } from "../../config/mod.ts";
+import { makeProject } from "../../config/_testing.ts";
 import { renderEntry } from "./entry.ts";
 import { manifestFiles, moduleSpecifier, renderManifest, writeManifest } from "./manifest.ts";
 

@@ -5,8 +5,8 @@
  */
 
 import { dirname, join } from "node:path";
-import { UserInputError } from "../errors.ts";
-import type { Issue } from "../errors.ts";
+import { UserInputError } from "../core/errors.ts";
+import type { Issue } from "../core/errors.ts";
 
 /** A temp project; `await using` removes it. */
 export interface TestProject extends AsyncDisposable {
@@ -22,7 +22,7 @@ export interface TestProject extends AsyncDisposable {
  *
  * @example
  * ```ts
- * import { makeProject } from "./test_project.ts";
+ * import { makeProject } from "./_testing.ts";
  * await using project = await makeProject({ "certs/server.pem": "x" });
  * ```
  */
@@ -49,8 +49,8 @@ export async function makeProject(files: Record<string, string> = {}): Promise<T
  *
  * @example
  * ```ts
- * import { issuesOf } from "./test_project.ts";
- * import { UserInputError } from "../errors.ts";
+ * import { issuesOf } from "./_testing.ts";
+ * import { UserInputError } from "../core/errors.ts";
  * issuesOf(() => {
  *   throw new UserInputError("config", [{ file: "svc.yaml", message: "file not found" }]);
  * }); // [{ file: "svc.yaml", message: "file not found" }]

@@ -11,7 +11,7 @@ import { Flag, FRAME_HEADER_BYTES, FrameType, PREFACE, readU32 } from "./frame.t
 import { type HeaderField, HpackDecoder, HpackEncoder } from "./hpack/mod.ts";
 import type { NativeLimits } from "./limits.ts";
 import type { ByteSocket } from "./socket.ts";
-import { prng as mulberry32, randInt } from "./hpack/test_helpers.ts";
+import { prng as mulberry32, randInt } from "./hpack/_testing.ts";
 
 export { PREFACE };
 

@@ -7,13 +7,13 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { RpcError, Status } from "../errors.ts";
-import type { Logger } from "../log/types.ts";
+import { RpcError, Status } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
 import type { MethodDescriptor } from "../protos/types.ts";
-import { errorMessage } from "./backoff.ts";
+import { errorMessage } from "../util/backoff.ts";
 import type { Instance, InstancePool } from "./balancer.ts";
 import type { Resolver } from "./resolver.ts";
-import type { CallParent, ClientCallOptions } from "./service_client.ts";
+import type { CallParent, ClientCallOptions } from "../core/clients.ts";
 
 /** What the method functions need about their service. */
 export interface Connection {
@@ -166,11 +166,12 @@ export function retryable(error: unknown, method: MethodDescriptor, call: Call, 
 }
 
 /**
- * svc's RpcError for a failed call: the remote code and message as sent
- * (transport failures as UNAVAILABLE), CANCELLED when our own signal
- * cancelled it, and the grpc-js error (with its trailers) as `cause`.
+ * svc's RpcError for a failed call: a grpc-js status becomes the remote
+ * code and message as sent (transport failures as UNAVAILABLE), CANCELLED
+ * when our own signal cancelled it, with the grpc-js error (and its
+ * trailers) as `cause`. Anything else thrown goes through `RpcError.from`.
  */
-export function toRpcError(error: unknown, call: Call): RpcError {
+export function fromGrpcError(error: unknown, call: Call): RpcError {
   if (error instanceof RpcError) return error;
   const e = error as StatusLike & { message?: string };
   if (typeof e?.code !== "number") return RpcError.from(error);

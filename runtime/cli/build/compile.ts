@@ -5,7 +5,7 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { loadApp } from "../app/load.ts";
+import { loadApp } from "../../app/load.ts";
 import { DENORT_ENV, denortMissingMessage } from "./denort.ts";
 import { MANIFEST_FILE, writeEntry } from "./entry.ts";
 import { writeManifest, type WrittenManifest } from "./manifest.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { loadConfig, resolveConfig } from "../config/mod.ts";
-import { makeProject } from "../config/test_project.ts";
+import { loadConfig, resolveConfig } from "../../config/mod.ts";
+import { makeProject } from "../../config/_testing.ts";
 import { commonDirectory, containerConfig } from "./container_config.ts";
 
 const PROTO = (pkg: string, imports = "") =>

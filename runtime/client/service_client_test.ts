@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { RpcError, Status } from "../errors.ts";
+import { RpcError, Status } from "../core/errors.ts";
 import type { ResolvedRegistry } from "../config/types.ts";
-import { type Clients, createClients, type DependencyOptions } from "./discovery.ts";
+import type { Clients } from "./clients.ts";
+import { createClients, type DependencyOptions } from "./discovery.ts";
 import { backendMethods, memoryLogger, startTestBackend, type TestBackend } from "./_testing.ts";
 
 const METHODS = await backendMethods();

@@ -7,6 +7,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
+import type { CallParent, ClientCallOptions, ServiceClient } from "../core/clients.ts";
 import type { MethodDescriptor } from "../protos/types.ts";
 import type { Instance } from "./balancer.ts";
 import {
@@ -14,6 +15,7 @@ import {
   type Connection,
   decoder,
   encodeRequest,
+  fromGrpcError,
   grpcOptions,
   passThrough,
   pickInstance,
@@ -22,58 +24,9 @@ import {
   type Requests,
   retryable,
   startCall,
-  toRpcError,
 } from "./_call.ts";
 
 export type { Connection } from "./_call.ts";
-
-/** Per-call options of a client method. */
-export interface ClientCallOptions {
-  /** Cancels the call; the server sees CANCELLED. */
-  signal?: AbortSignal;
-  /** Absolute deadline (epoch ms); the earlier of this and the parent's wins. */
-  deadline?: number;
-  /** Relative deadline in ms, for convenience; the earliest of all deadlines wins. */
-  timeoutMs?: number;
-  /** Request metadata (headers). */
-  metadata?: Record<string, string | string[]>;
-}
-
-/** What a bound client inherits from the call it is made for (e.g. a handler's `ctx`). */
-export interface CallParent {
-  signal?: AbortSignal;
-  /** Absolute deadline (epoch ms); Infinity or undefined for none. */
-  deadline?: number;
-}
-
-/** A unary method: one request, one response. */
-export type UnaryClientMethod<Req = unknown, Res = unknown> = (
-  request: Req,
-  options?: ClientCallOptions,
-) => Promise<Res>;
-/** A server-streaming method: one request, a stream of responses. */
-export type ServerStreamClientMethod<Req = unknown, Res = unknown> = (
-  request: Req,
-  options?: ClientCallOptions,
-) => AsyncIterable<Res>;
-/** A client-streaming method: a stream of requests, one response. */
-export type ClientStreamClientMethod<Req = unknown, Res = unknown> = (
-  requests: AsyncIterable<Req> | Iterable<Req>,
-  options?: ClientCallOptions,
-) => Promise<Res>;
-/** A bidi-streaming method: streams both ways. */
-export type BidiStreamClientMethod<Req = unknown, Res = unknown> = (
-  requests: AsyncIterable<Req> | Iterable<Req>,
-  options?: ClientCallOptions,
-) => AsyncIterable<Res>;
-
-/**
- * A dependency's client: one function per method, under the lowerCamel name
- * (`sayHello`) and the proto name (`SayHello`). Loosely typed by default;
- * pass your own shape to `clients.get<MyClient>(...)` for checked calls.
- */
-// deno-lint-ignore no-explicit-any
-export type ServiceClient = Record<string, (input: any, options?: ClientCallOptions) => any>;
 
 /** Builds the method functions for `methods`, bound to `parent` when given. */
 export function createServiceClient(
@@ -126,7 +79,7 @@ async function _unary(conn: Connection, method: MethodDescriptor, call: Call, re
             grpcOptions(call),
             (error, response) => {
               onEnd(error);
-              error ? reject(toRpcError(error, call)) : resolve(response);
+              error ? reject(fromGrpcError(error, call)) : resolve(response);
             },
           ));
       });
@@ -172,7 +125,7 @@ async function* _serverStream(
       }
       return;
     } catch (error) {
-      const rpc = toRpcError(error, call);
+      const rpc = fromGrpcError(error, call);
       // Only before the first message: a retry must not repeat what was yielded.
       if (received > 0 || !retryable(rpc, method, call, attempt)) throw rpc;
       avoid = instance;
@@ -212,7 +165,7 @@ async function _clientStream(
   try {
     return await result;
   } catch (error) {
-    throw pumpError ?? toRpcError(error, call);
+    throw pumpError ?? fromGrpcError(error, call);
   }
 }
 
@@ -249,7 +202,7 @@ async function* _bidiStream(
   try {
     for await (const message of stream) yield message;
   } catch (error) {
-    throw pumpError ?? toRpcError(error, call);
+    throw pumpError ?? fromGrpcError(error, call);
   } finally {
     stream.cancel();
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "./_testing.ts";
+import { FakeClock } from "../rate_limit/_testing.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
 Deno.test("TokenBucket starts full: burst calls pass, the next is refused", () => {

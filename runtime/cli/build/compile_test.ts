@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeProject } from "../config/test_project.ts";
-import { UserInputError } from "../errors.ts";
+import { makeProject } from "../../config/_testing.ts";
+import { UserInputError } from "../../core/errors.ts";
 import { buildBinary, BuildError, compileArgs, compileFailure, findDenoConfig } from "./compile.ts";
 
 const DENORT_STDERR = `Compile dist/svc_entry.ts to dist/svc
@@ -154,7 +154,7 @@ Deno.test("compileFailure() keeps deno's diagnostics for other errors, without t
 });
 
 Deno.test("findDenoConfig() finds this repository's deno.json from a subdirectory", () => {
-  const repo = new URL("../../", import.meta.url).pathname;
+  const repo = new URL("../../../", import.meta.url).pathname;
   assert.equal(findDenoConfig(join(repo, "runtime", "build")), join(repo, "deno.json"));
   assert.equal(findDenoConfig("/"), null);
 });

@@ -6,7 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import type { Logger } from "../log/types.ts";
+import type { Logger } from "../core/logger.ts";
 import { createLogger } from "../log/mod.ts";
 import { loadProtos } from "../protos/mod.ts";
 import type { MethodDescriptor } from "../protos/types.ts";

@@ -11,13 +11,13 @@
  * function, so the file set it checks under chroot is the image's.
  *
  * ```sh
- * deno run -A runtime/build/rootfs.ts --binary dist/svc --config config/svc.yaml --out /rootfs
+ * deno run -A runtime/cli/build/rootfs.ts --binary dist/svc --config config/svc.yaml --out /rootfs
  * ```
  * @module
  */
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config/mod.ts";
+import { loadConfig } from "../../config/mod.ts";
 import { CONTAINER_CONFIG_FILE, containerConfig } from "./container_config.ts";
 import { sharedLibraries } from "./ldd.ts";
 import { CONTAINER_CONFIG_DIR } from "./permissions.ts";

@@ -13,8 +13,8 @@
  */
 import { dirname, join, relative, sep } from "node:path";
 import { parseDocument } from "yaml";
-import type { ResolvedConfig } from "../config/mod.ts";
-import { loadProtos } from "../protos/mod.ts";
+import type { ResolvedConfig } from "../../config/mod.ts";
+import { loadProtos } from "../../protos/mod.ts";
 
 /** The config file inside the image (the Dockerfile's ENTRYPOINT names it). */
 export const CONTAINER_CONFIG_FILE = "config.yaml";

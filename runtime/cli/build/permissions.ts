@@ -31,7 +31,7 @@
  * @module
  */
 import { dirname, resolve } from "node:path";
-import type { ResolvedConfig } from "../config/mod.ts";
+import type { ResolvedConfig } from "../../config/mod.ts";
 
 /** Where the container image keeps config and protos (see the Dockerfile). */
 export const CONTAINER_CONFIG_DIR = "/etc/svc";

@@ -4,15 +4,15 @@
  * A third case does the same bookkeeping with prom-client label children,
  * the design this module avoids, for comparison.
  *
- *   deno bench -A runtime/metrics/metrics_bench.ts
+ *   deno bench -A bench/metrics_bench.ts
  * @module
  */
 import { Counter, Histogram, Registry } from "prom-client";
-import type { CallHandler } from "../server/interceptor.ts";
-import type { ServerCall } from "../server/context.ts";
-import { HANDLING_BUCKETS } from "./grpc_stats.ts";
-import { observingInterceptor } from "../server/observer.ts";
-import { createMetrics } from "./mod.ts";
+import type { CallHandler } from "../runtime/core/interceptor.ts";
+import type { ServerCall } from "../runtime/core/context.ts";
+import { HANDLING_BUCKETS } from "../runtime/metrics/grpc_stats.ts";
+import { observingInterceptor } from "../runtime/server/observer.ts";
+import { createMetrics } from "../runtime/metrics/mod.ts";
 
 const CALLS = 1e5;
 const call = {

@@ -5,22 +5,18 @@
  * deadline and cancellation.
  * @module
  */
-import { undeclaredDependency } from "./no_clients.ts";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import type { Etcd3 } from "etcd3";
 import type { ResolvedRegistry } from "../config/types.ts";
-import type { Logger } from "../log/types.ts";
+import type { Logger } from "../core/logger.ts";
 import type { MethodDescriptor } from "../protos/types.ts";
 import { type Balancing, InstancePool } from "./balancer.ts";
-import { createEtcdClient, etcdEndpointIssues, servicePrefix } from "./etcd_client.ts";
+import { createEtcdClient, etcdEndpointIssues, servicePrefix } from "../etcd/etcd_client.ts";
 import { createEtcdResolver, createStaticResolver, type Resolver } from "./resolver.ts";
-import {
-  type CallParent,
-  type Connection,
-  createServiceClient,
-  type ServiceClient,
-} from "./service_client.ts";
+import type { ServiceClient } from "../core/clients.ts";
+import { type Clients, undeclaredDependency } from "./clients.ts";
+import { type Connection, createServiceClient } from "./service_client.ts";
 
 /** TLS for calls to a dependency; PEM file paths. */
 export interface DependencyTls {
@@ -57,24 +53,6 @@ export interface ClientsOptions {
   log: Logger;
   /** Reads TLS files. Default `Deno.readFileSync`. */
   readFile?: (path: string) => Uint8Array;
-}
-
-/** What handlers see as `ctx.clients`. */
-export interface CallClients {
-  /** The client for a declared dependency; throws for an undeclared one. */
-  get<T extends object = ServiceClient>(service: string): T;
-}
-
-/** All dependency clients of a process; see {@link createClients}. */
-export interface Clients extends CallClients, AsyncDisposable {
-  /** Declared dependency names. */
-  readonly services: readonly string[];
-  /** A view whose calls inherit `parent`'s deadline and cancellation (a handler's `ctx`). */
-  forCall(parent: CallParent): CallClients;
-  /** Current instances of a dependency, sorted (for logs and tests). */
-  instances(service: string): string[];
-  /** Stops resolving and closes every channel and the etcd client. Bounded; never rejects. */
-  close(): Promise<void>;
 }
 
 /**

@@ -6,8 +6,8 @@
  * @module
  */
 import type { Etcd3, Watcher } from "etcd3";
-import type { Logger } from "../log/types.ts";
-import { backoffDelay, errorMessage, sleep, withDeadline } from "./backoff.ts";
+import type { Logger } from "../core/logger.ts";
+import { backoffDelay, errorMessage, sleep, withDeadline } from "../util/backoff.ts";
 
 /** A source of instance addresses for one service. */
 export interface Resolver {
