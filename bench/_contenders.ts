@@ -38,13 +38,19 @@ function svcContender(
   config: string,
   deno: DenoBinary,
   transport: "grpc-js" | "native" = "grpc-js",
+  checkout: string | null = null,
 ): Contender {
+  // Another checkout of svc (a baseline) runs with its own deno.json and bench configs.
+  const main = checkout ? [`--config=${join(checkout, "deno.json")}`, join(checkout, "main.ts")] : [
+    "main.ts",
+  ];
+  const benchDir = checkout ? join(checkout, "bench") : BENCH_DIR;
   return {
     name,
     runtime: `deno ${deno.version}`,
     svc: true,
     command: (port, adminPort) => ({
-      cmd: [...denoRun(deno), "main.ts", "run", join(BENCH_DIR, "svc", config, "svc.yaml")],
+      cmd: [...denoRun(deno), ...main, "run", join(benchDir, "svc", config, "svc.yaml")],
       env: {
         SVC_SERVER_PORT: String(port),
         SVC_ADMIN_PORT: String(adminPort),
@@ -65,6 +71,15 @@ export interface Tuning {
 }
 
 /**
+ * Another checkout of svc measured beside this one (a change's "before"):
+ * its svc-native and svc-native-builtins are named `@name`.
+ */
+export interface Baseline {
+  readonly dir: string;
+  readonly name: string;
+}
+
+/**
  * Every contender: per Deno binary svc-native and svc-native-builtins (the
  * default and all-built-ins configs on the default, native transport),
  * svc-grpcjs and svc-grpcjs-builtins (the same on grpc-js) and
@@ -77,6 +92,7 @@ export function createContenders(
   node: { path: string; version: string },
   goBinary: string | null,
   tuning: Tuning | null = null,
+  baselines: readonly Baseline[] = [],
 ): Contender[] {
   const tunedEnv: Record<string, string> = {};
   if (tuning?.grpcOptions) tunedEnv.BENCH_GRPC_OPTIONS = tuning.grpcOptions;
@@ -100,6 +116,14 @@ export function createContenders(
     // svc-native is svc's default config; the -grpcjs pair is the fallback transport.
     out.push(svcContender(`svc-native${suffix}`, "default", deno, "native"));
     out.push(svcContender(`svc-native-builtins${suffix}`, "builtins", deno, "native"));
+    if (i === 0) {
+      for (const base of baselines) {
+        out.push(svcContender(`svc-native@${base.name}`, "default", deno, "native", base.dir));
+        out.push(
+          svcContender(`svc-native-builtins@${base.name}`, "builtins", deno, "native", base.dir),
+        );
+      }
+    }
     out.push(svcContender(`svc-grpcjs${suffix}`, "default", deno, "grpc-js"));
     out.push(svcContender(`svc-grpcjs-builtins${suffix}`, "builtins", deno, "grpc-js"));
     const script = join(BENCH_DIR, "servers", "grpcjs_server.mjs");

@@ -6,14 +6,20 @@
  *
  *   deno run -A bench/run.ts [--quick] [--deno PATH[,PATH...]] [--node PATH]
  *     [--cases a,b] [--contenders a,b] [--repeat N] [--duration S] [--warmup S]
- *     [--syscalls S]
+ *     [--syscalls S] [--baseline DIR[=NAME]]
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { type BenchCase, CASES } from "./_cases.ts";
-import { type Contender, createContenders, type DenoBinary, type Tuning } from "./_contenders.ts";
+import {
+  type Baseline,
+  type Contender,
+  createContenders,
+  type DenoBinary,
+  type Tuning,
+} from "./_contenders.ts";
 import { type MeasureOptions, measureProcess, type ProcessRun, SYSCALL_CASE } from "./_measure.ts";
 import { initClockTicks, PIN, pinSelf, stopAll } from "./_process.ts";
 import { render, summarize } from "./_report.ts";
@@ -47,6 +53,9 @@ const USAGE = `Usage: deno run -A bench/run.ts [options]
                      ${SYSCALL_CASE}, after each process's cases (default 2; --quick 0: off)
   --tune-grpc-options JSON    add grpcjs-deno-tuned and grpcjs-node-tuned, given these
   --tune-http2-settings JSON  grpc-js server options and/or node:http2 settings
+  --baseline DIR[=NAME]  also run svc-native and svc-native-builtins from another
+                     checkout of svc (e.g. a git worktree of main), named @NAME
+                     (default @base): a change's before and after in one run
   --report FILE      print the tables of a saved results JSON again, and nothing else`;
 
 interface Options {
@@ -60,6 +69,7 @@ interface Options {
   warmup: number;
   syscalls: number;
   tuning: Tuning | null;
+  baselines: Baseline[];
 }
 
 function json(text: string | undefined): string | undefined {
@@ -84,6 +94,7 @@ function parse(args: string[]): Options {
       "tune-grpc-options": { type: "string" },
       "tune-http2-settings": { type: "string" },
       report: { type: "string" },
+      baseline: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -125,6 +136,16 @@ function parse(args: string[]): Options {
         http2Settings: json(values["tune-http2-settings"]),
       }
       : null,
+    baselines: (values.baseline ?? []).map((spec) => {
+      const [dir, name = "base"] = spec.split("=");
+      const main = join(dir, "main.ts");
+      try {
+        Deno.statSync(main);
+      } catch {
+        throw new Error(`--baseline ${dir}: no ${main}`);
+      }
+      return { dir: resolve(dir), name };
+    }),
   };
 }
 
@@ -152,6 +173,7 @@ async function main(): Promise<number> {
     { path: options.node, version: nodeVersion },
     "binary" in go ? go.binary : null,
     options.tuning,
+    options.baselines,
   );
   if (options.only) {
     const missing = options.only.filter((n) => !contenders.some((c) => c.name === n));
@@ -268,6 +290,10 @@ async function describeRun(
     },
     contenders: contenders.map((c) => ({ name: c.name, runtime: c.runtime })),
     tuning: options.tuning,
+    baselines: await Promise.all(options.baselines.map(async (b) => ({
+      ...b,
+      commit: await versionOf(["git", "-C", b.dir, "log", "-1", "--format=%h %s"]),
+    }))),
   };
 }
 
