@@ -3,7 +3,8 @@
  * @module
  */
 
-import { type Context, type Path, report } from "./context.ts";
+import { type Context, report } from "./context.ts";
+import type { Path } from "./path.ts";
 import { type MapNode, nodeAt } from "./raw.ts";
 import type { ResolvedConfig } from "./types.ts";
 

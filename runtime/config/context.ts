@@ -5,10 +5,8 @@
  */
 
 import type { Issue } from "../core/errors.ts";
+import { formatPath, type Path } from "./path.ts";
 import type { RawNode } from "./raw.ts";
-
-/** A YAML path: keys and list indexes. */
-export type Path = readonly (string | number)[];
 
 /** Resolution state for one config file. */
 export interface Context {
@@ -20,26 +18,6 @@ export interface Context {
   issues: Issue[];
   /** Every valid key path, to suggest `server.port` for a misplaced `port`. */
   keyPaths?: readonly Path[];
-}
-
-/**
- * Formats a path as `server.keepalive.time`, `protos.files[0]` or
- * `rateLimit.perMethod["/pkg.Svc/Call"]`.
- *
- * @example
- * ```ts
- * import { formatPath } from "./context.ts";
- * formatPath(["protos", "files", 0]); // "protos.files[0]"
- * ```
- */
-export function formatPath(path: Path): string {
-  let out = "";
-  for (const step of path) {
-    if (typeof step === "number") out += `[${step}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(step)) out += out === "" ? step : `.${step}`;
-    else out += `[${JSON.stringify(step)}]`;
-  }
-  return out;
 }
 
 /**

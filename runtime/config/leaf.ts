@@ -5,7 +5,8 @@
  */
 
 import { resolve } from "node:path";
-import { type Context, type Path, report } from "./context.ts";
+import { type Context, report } from "./context.ts";
+import type { Path } from "./path.ts";
 import { describeValue, expectedText } from "./describe.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import type { RawNode, ScalarNode } from "./raw.ts";

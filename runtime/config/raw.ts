@@ -6,7 +6,7 @@
 
 import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter } from "yaml";
 import { expandVariables } from "./expand.ts";
-import type { Path } from "./context.ts";
+import type { Path } from "./path.ts";
 
 /** Where a raw value came from: a position in the file, an env var, or neither (a default). */
 export interface Origin {

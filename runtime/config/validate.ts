@@ -4,7 +4,8 @@
  * @module
  */
 
-import { type Context, formatPath, type Path, report } from "./context.ts";
+import { type Context, report } from "./context.ts";
+import { formatPath, type Path } from "./path.ts";
 import { describeValue, expectedText } from "./describe.ts";
 import { resolveLeaf } from "./leaf.ts";
 import { fromPlain, type MapNode, type RawNode } from "./raw.ts";
