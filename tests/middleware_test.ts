@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { grpcClient, readAll, ROOT, runSvc, startSvc, unary } from "./_harness.ts";
 
-const factory = grpcClient([`${ROOT}/examples/greeter/proto/helloworld.proto`]);
+const factory = grpcClient([`${ROOT}/proto/helloworld.proto`]);
 const bearer = (token: string) => {
   const md = new grpc.Metadata();
   md.set("authorization", `Bearer ${token}`);
@@ -86,8 +86,8 @@ export default defineMiddleware((next) => async function ${name}(call) {
     await Deno.writeTextFile(join(dir, "second.ts"), tag("second"));
     await Deno.writeTextFile(
       join(dir, "svc.yaml"),
-      `protos: { files: [${ROOT}/examples/greeter/proto] }
-handlers: ${ROOT}/examples/greeter/handlers
+      `protos: { files: [${ROOT}/proto] }
+handlers: ${ROOT}/handlers
 middleware: [first.ts, second.ts]
 admin: { enabled: false }
 `,

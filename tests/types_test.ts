@@ -10,7 +10,6 @@ import { ROOT } from "./_harness.ts";
 
 const CONFIGS = [
   "config/svc.yaml",
-  "examples/greeter/svc.yaml",
   "examples/routeguide/svc.yaml",
   "examples/interop/svc.yaml",
 ];

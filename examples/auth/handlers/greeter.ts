@@ -1,2 +1,2 @@
-// The greeter example's handler, served here behind _middleware.ts.
-export { default } from "../../greeter/handlers/greeter.ts";
+// The demo handler (handlers/greeter.ts at the root), served here behind _middleware.ts.
+export { default } from "../../../handlers/greeter.ts";
