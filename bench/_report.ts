@@ -6,6 +6,7 @@
  */
 import type { BenchCase } from "./_cases.ts";
 import type { ProcessRun } from "./_measure.ts";
+import { type Stat, stat, table } from "./_stats.ts";
 
 /** The baselines every ratio is taken against. */
 export const BASELINES = ["grpcjs-deno", "grpcjs-node", "grpc-go"] as const;
@@ -23,14 +24,6 @@ function baselinesOf(rs: readonly Row[]): Baseline[] {
   return BASELINES.filter((b) => !OPTIONAL_BASELINES.has(b) || rs.some((r) => r.contender === b));
 }
 
-/** min, median and max of the repetitions. */
-export interface Stat {
-  readonly min: number;
-  readonly median: number;
-  readonly max: number;
-  readonly n: number;
-}
-
 /** One contender in one case. */
 export interface Row {
   readonly contender: string;
@@ -44,14 +37,6 @@ export interface Summary {
   readonly cases: Record<string, Row[]>;
   readonly coldStart: Row[];
   readonly memory: Row[];
-}
-
-/** min/median/max of `values` (median of an even count is the mean of the middle two). */
-export function stat(values: readonly number[]): Stat {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { min: s[0], median, max: s[s.length - 1], n: s.length };
 }
 
 function rows(
@@ -111,17 +96,6 @@ const fixed = (digits: number) => (n: number) => n.toFixed(digits);
 /** A ratio as the tables print it ("—" without a baseline). */
 export const ratio = (n: number | null | undefined): string =>
   n === null || n === undefined ? "—" : `${n.toFixed(2)}×`;
-
-/** A Markdown table padded to its widest cells; columns after the first align right. */
-export function table(head: string[], body: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join(" | ")} |`;
-  const rule = `| ${
-    widths.map((w, i) => i === 0 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`).join(" | ")
-  } |`;
-  return [line(head), rule, ...body.map(line)].join("\n");
-}
 
 const heads = (bases: readonly Baseline[]) => bases.map((b) => `vs ${b}`);
 

@@ -12,7 +12,7 @@
  * @module
  */
 import { kill, LOAD_CPU, startCollected, within } from "./_process.ts";
-import { stat, table } from "./_report.ts";
+import { stat, table } from "./_stats.ts";
 
 /** Syscalls that send bytes (to a socket or a file). */
 export const WRITE_SYSCALLS: readonly string[] = [

@@ -3,7 +3,8 @@
  * Informative only: the bench never fails on speed.
  * @module
  */
-import { type Baseline, ratio, type Summary, table } from "./_report.ts";
+import { type Baseline, ratio, type Summary } from "./_report.ts";
+import { table } from "./_stats.ts";
 
 /** One target: a contender's ratio of medians against a baseline. */
 export interface Target {
