@@ -5,6 +5,7 @@
  */
 import { flushLogs, JsonLineBytes, textBytes, writeStderr } from "./stderr_writer.ts";
 import type { LogFields, Logger, LogLevel } from "../core/logger.ts";
+import { fieldJson } from "./field_json.ts";
 
 export { flushLogs };
 
@@ -53,7 +54,14 @@ function makeLogger(
   const line = format(bound);
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[level] < min) return;
-    write(line(level, msg, fields), level);
+    let text: string;
+    try {
+      text = line(level, msg, fields);
+    } catch {
+      // Field values are written safely; this catches what is left (a proxy as `fields`).
+      text = line(level, msg, { logError: "the line's fields could not be read" });
+    }
+    write(text, level);
   };
   const logger: Logger & JsonLineLogger = {
     debug: (msg, fields) => emit("debug", msg, fields),
@@ -156,7 +164,7 @@ function jsonMembers(fields: LogFields): string {
         continue;
       default:
         // Errors, bigints, objects, toJSON(); functions and symbols are left out, as in JSON.
-        json = JSON.stringify(value, replaceErrors);
+        json = fieldJson(value);
         if (json === undefined) continue;
     }
     out += `,${jsonKey(key)}:${json}`;
@@ -206,23 +214,11 @@ function formatPretty(level: LogLevel, msg: string, fields: LogFields): string {
   let stack = "";
   for (const [key, value] of Object.entries(fields)) {
     if (value instanceof Error) {
-      line += ` ${key}=${JSON.stringify(value.message)}`;
-      stack = value.stack ? `\n${value.stack}` : "";
+      line += ` ${key}=${fieldJson(value.message)}`;
+      stack = typeof value.stack === "string" ? `\n${value.stack}` : "";
     } else {
-      line += ` ${key}=${typeof value === "string" ? value : JSON.stringify(value, replaceErrors)}`;
+      line += ` ${key}=${typeof value === "string" ? value : fieldJson(value)}`;
     }
   }
   return line + stack;
-}
-
-// Errors have no enumerable fields; keep what an operator needs.
-function replaceErrors(_key: string, value: unknown): unknown {
-  if (value instanceof Error) {
-    const out: Record<string, unknown> = { name: value.name, message: value.message };
-    if (value.stack) out.stack = value.stack;
-    if (value.cause !== undefined) out.cause = value.cause;
-    return out;
-  }
-  if (typeof value === "bigint") return value.toString();
-  return value;
 }

@@ -76,3 +76,39 @@ setTimeout(() => { log.info("before"); throw new Error("boom"); }, 10);`;
   assert.match(text, /"msg":"before"/);
   assert.ok(text.indexOf('"before"') < text.indexOf("boom"), text);
 });
+
+Deno.test("createLogger() writes what handlers throw without throwing itself", () => {
+  for (const format of ["json", "pretty"] as const) {
+    const lines: string[] = [];
+    const log = createLogger({ format, write: (line) => lines.push(line) });
+    const circular: Record<string, unknown> = { name: "loop" };
+    circular.self = circular;
+    const selfCaused = new Error("caused by itself");
+    (selfCaused as { cause?: unknown }).cause = selfCaused;
+    const throwingGetter = {
+      get message(): string {
+        throw new Error("getter throws");
+      },
+    };
+    const proxy = new Proxy({}, {
+      ownKeys() {
+        throw new Error("no keys");
+      },
+    });
+    log.error("circular", { error: circular });
+    log.error("self-caused", { error: selfCaused });
+    log.error("getter", { error: throwingGetter });
+    log.error("proxy", { error: proxy });
+    log.error("proxy fields", proxy as Record<string, unknown>);
+    assert.equal(lines.length, 5, format);
+    if (format === "json") {
+      const [c, s, g, p, f] = lines.map((l) => JSON.parse(l));
+      assert.deepEqual(c.error, { name: "loop", self: "[Circular]" });
+      assert.equal(s.error.message, "caused by itself");
+      assert.equal(s.error.cause, "[Circular]");
+      assert.equal(g.error.message, "[unreadable: getter throws]");
+      assert.match(p.error, /^\[unreadable: no keys\]$/);
+      assert.equal(f.msg, "proxy fields");
+    }
+  }
+});

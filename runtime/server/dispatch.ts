@@ -55,7 +55,12 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
       code = error.code;
       // A deliberate RpcError is an answer, not a failure; log only what
       // the handler did not mean to send, and RpcErrors wrapping a cause.
-      if (error !== thrown || error.cause !== undefined) logFailure(ctx, thrown, code);
+      if (error !== thrown || error.cause !== undefined) {
+        // The call must still end, whatever the thrown value does to the logger.
+        try {
+          logFailure(ctx, thrown, code);
+        } catch { /* the logger writes what it can; nothing more to do here */ }
+      }
       ctx.flushHeaders();
       call.end({ code, message: error.message, trailers: trailersOf(ctx, error) });
     }
