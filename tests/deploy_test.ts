@@ -7,6 +7,8 @@
  * (ajv over the upstream schemas; it checks types and required fields, not
  * unknown keys), since no kubeconform or kubeval installs from apt here.
  */
+import { WATCHDOG_MARGIN_MS } from "../runtime/app/run.ts";
+import { SHUTDOWN_SLACK_MS } from "../runtime/app/shutdown.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
@@ -21,7 +23,8 @@ import { ROOT } from "./_harness.ts";
 type Doc = any;
 const K8S = join(ROOT, "examples", "k8s");
 /** svc's watchdog slack on top of drainDelay + gracePeriod (runtime/app/run.ts). */
-const WATCHDOG_SLACK_S = 2;
+/** svc's watchdog ends a shutdown this long after drainDelay + gracePeriod at the latest. */
+const WATCHDOG_SLACK_S = (SHUTDOWN_SLACK_MS + WATCHDOG_MARGIN_MS) / 1000;
 
 async function load(file: string): Promise<Doc[]> {
   const docs = parseAllDocuments(await Deno.readTextFile(join(K8S, file)));
@@ -137,7 +140,7 @@ Deno.test("Dockerfile: scratch final stage from rootfs.ts, non-root, the ports a
   assert.match(text, /deno run -A main\.ts build "\$\{CONFIG\}" -o \/out\/svc/);
   assert.match(
     text,
-    /runtime\/build\/rootfs\.ts --binary \/out\/svc --config "\$\{CONFIG\}" --out \/rootfs/,
+    /runtime\/cli\/build\/rootfs\.ts --binary \/out\/svc --config "\$\{CONFIG\}" --out \/rootfs/,
   );
   assert.match(text, /npm install --global "deno@\$\{DENO_VERSION\}"/);
   assert.match(text, /ARG DENO_VERSION=2\.8\.3/);

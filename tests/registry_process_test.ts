@@ -5,6 +5,7 @@
  * backends it finds in etcd.
  */
 import assert from "node:assert/strict";
+import { SHUTDOWN_SLACK_MS } from "../runtime/app/shutdown.ts";
 import { etcdMissing, startEtcd, waitFor } from "./_etcd.ts";
 import { grpcClient, ROOT, startSvc, type SvcProcess, unary } from "./_harness.ts";
 
@@ -99,6 +100,49 @@ Deno.test({
       );
     } finally {
       etcd.thaw();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "with etcd frozen and a handler that ignores cancellation, SIGTERM exits 0 within drainDelay + gracePeriod + the stated slack",
+  ignore: missing !== null,
+  async fn() {
+    const drainDelay = 200, gracePeriod = 1000;
+    await using etcd = await startEtcd();
+    await using svc = await startSvc({
+      config: `${ROOT}/tests/fixtures/e2e/svc.yaml`,
+      env: {
+        ...registryEnv(etcd.endpoint),
+        SVC_SHUTDOWN_DRAIN_DELAY: `${drainDelay}ms`,
+        SVC_SHUTDOWN_GRACE_PERIOD: `${gracePeriod}ms`,
+      },
+    });
+    await registered(svc);
+    const client = grpcClient([`${ROOT}/tests/fixtures/e2e/proto/e2e.proto`])
+      .makeClient("e2e.Test", svc.port);
+    const deaf = unary(client, "sleep", { ms: 60_000, tag: "deaf" }, { timeoutMs: 60_000 })
+      .catch((error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    etcd.freeze();
+    try {
+      const started = performance.now();
+      svc.kill("SIGTERM");
+      const exit = await svc.exited;
+      const took = performance.now() - started;
+      assert.deepEqual(exit, { code: 0, signal: null }, "exit 0, not the watchdog's 1");
+      // 300 ms for the process to start dying and exit.
+      assert.ok(
+        took < drainDelay + gracePeriod + SHUTDOWN_SLACK_MS + 300,
+        `took ${Math.round(took)} ms`,
+      );
+      assert.ok(svc.logs().some((l) => l.msg === "shutdown: complete"));
+      assert.ok(!svc.logs().some((l) => l.msg === "shutdown took too long; exiting now"));
+      assert.ok([1, 14].includes((await deaf).code), "the deaf call was cancelled or unavailable");
+    } finally {
+      etcd.thaw();
+      client.close();
     }
   },
 });

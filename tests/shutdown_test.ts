@@ -1,7 +1,7 @@
 /**
  * Graceful shutdown of a real `svc run` process: nothing in flight is lost,
  * new calls are refused after the drain delay, and the process always exits
- * within drainDelay + gracePeriod + 2s.
+ * within drainDelay + gracePeriod plus the stated slack (app/shutdown.ts).
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";

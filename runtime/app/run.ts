@@ -5,11 +5,15 @@
 import { createLogger } from "../log/mod.ts";
 import type { Logger } from "../core/logger.ts";
 import type { LoadedApp } from "./load.ts";
+import { SHUTDOWN_SLACK_MS } from "./shutdown.ts";
 import { startApp } from "./start.ts";
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
-/** Slack on top of drainDelay + gracePeriod before the watchdog ends the process. */
-const WATCHDOG_SLACK_MS = 2_000;
+/**
+ * The watchdog's margin beyond the sequence's own bound (drainDelay +
+ * gracePeriod + SHUTDOWN_SLACK_MS): it fires only if a step broke its bound.
+ */
+export const WATCHDOG_MARGIN_MS = 1_000;
 
 /** Serves `app` until a signal; resolves with the process exit code. */
 export async function runApp(app: LoadedApp, log: Logger = appLogger(app)): Promise<number> {
@@ -42,7 +46,7 @@ export async function runApp(app: LoadedApp, log: Logger = appLogger(app)): Prom
   const watchdog = setTimeout(() => {
     log.error("shutdown took too long; exiting now");
     Deno.exit(1);
-  }, drainDelay + gracePeriod + WATCHDOG_SLACK_MS);
+  }, drainDelay + gracePeriod + SHUTDOWN_SLACK_MS + WATCHDOG_MARGIN_MS);
   Deno.unrefTimer(watchdog);
   await running.shutdown();
   return 0;

@@ -9,10 +9,22 @@ import type { HealthState } from "../health/state.ts";
 import type { Logger } from "../core/logger.ts";
 import { type SvcServer, withTimeout } from "../server/server.ts";
 
-/** How long deregistration may take before shutdown goes on without it. */
-export const DEREGISTER_TIMEOUT_MS = 2_000;
+/**
+ * How long deregistration may take before shutdown goes on without it (the
+ * key then expires with its lease). It runs inside the drain delay, so it
+ * adds time only when it outlasts `drainDelay`.
+ */
+export const DEREGISTER_TIMEOUT_MS = 1_500;
 /** How long cancelled calls get to unwind before the listener is torn down. */
 const CANCEL_SETTLE_MS = 500;
+/** How long closing admin, the etcd clients and the dependency clients may take. */
+const CLOSE_REST_TIMEOUT_MS = 1_000;
+/**
+ * The most the sequence takes beyond `drainDelay + gracePeriod`, whatever
+ * etcd and the handlers do: deregistration outlasting a short drain delay,
+ * cancelled calls settling, closing the rest. 3 s.
+ */
+export const SHUTDOWN_SLACK_MS = DEREGISTER_TIMEOUT_MS + CANCEL_SETTLE_MS + CLOSE_REST_TIMEOUT_MS;
 
 /** What the shutdown sequence acts on. */
 export interface ShutdownParts {
@@ -22,7 +34,7 @@ export interface ShutdownParts {
   readonly log: Logger;
   /** Marks the process not ready (`/readyz` fails) as step 1. */
   markDraining(): void;
-  /** Removes the registry key; bounded by {@link DEREGISTER_TIMEOUT_MS}. */
+  /** Removes the registry key; bounded here by {@link DEREGISTER_TIMEOUT_MS}. */
   deregister(): Promise<void>;
   /** Closes the admin server, registry client and the rest; bounded too. */
   closeRest(): Promise<void>;
@@ -39,12 +51,16 @@ export async function shutdown(parts: ShutdownParts): Promise<void> {
   parts.markDraining();
   step("health NOT_SERVING", { inFlight: server.inFlight });
 
-  const deregistered = await withTimeout(parts.deregister().catch(() => {}), DEREGISTER_TIMEOUT_MS);
+  // drainDelay counts from NOT_SERVING; deregistering is part of it, not added to it.
+  const delay = settings.drainDelay > 0
+    ? new Promise((resolve) => setTimeout(resolve, settings.drainDelay))
+    : null;
+  const deregistered = await withTimeout(
+    parts.deregister().catch(() => {}),
+    DEREGISTER_TIMEOUT_MS,
+  );
   step(deregistered ? "deregistered" : "deregistration timed out; the key expires with its lease");
-
-  if (settings.drainDelay > 0) {
-    await new Promise((resolve) => setTimeout(resolve, settings.drainDelay));
-  }
+  await delay;
   // Watch streams would hold the drain open; their watchers already saw
   // NOT_SERVING, so end them now.
   health.close();
@@ -55,6 +71,6 @@ export async function shutdown(parts: ShutdownParts): Promise<void> {
   await server.idle(CANCEL_SETTLE_MS);
   step("server closed", { inFlight: server.inFlight });
 
-  await withTimeout(parts.closeRest().catch(() => {}), DEREGISTER_TIMEOUT_MS);
+  await withTimeout(parts.closeRest().catch(() => {}), CLOSE_REST_TIMEOUT_MS);
   step("complete");
 }
