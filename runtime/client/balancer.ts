@@ -108,16 +108,24 @@ export class InstancePool {
     const slots = this.#slots;
     const n = slots.length;
     if (n === 0) return undefined;
-    const start = this.#balancing === "pick_first" ? 0 : this.#next++ % n;
-    if (this.#next >= Number.MAX_SAFE_INTEGER) this.#next = 0;
+    const roundRobin = this.#balancing === "round_robin";
+    const start = roundRobin ? this.#next % n : 0;
     const now = Date.now();
     let fallback: _Slot | undefined;
     for (let i = 0; i < n; i++) {
-      const slot = slots[(start + i) % n];
+      const index = (start + i) % n;
+      const slot = slots[index];
       if (slot === avoid) continue;
-      if (slot.healthy(now)) return slot;
+      if (slot.healthy(now)) {
+        // The cursor moves past the instance picked, not by one: an instance
+        // that is down must not hand its turn to its neighbour (with three
+        // instances and one down, the other two would split calls 1:2).
+        if (roundRobin) this.#next = index + 1;
+        return slot;
+      }
       fallback ??= slot;
     }
+    if (roundRobin) this.#next = start + 1;
     return fallback ?? slots[start];
   }
 

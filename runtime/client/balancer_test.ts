@@ -42,6 +42,26 @@ Deno.test("InstancePool.pick() goes round-robin and skips an instance marked dow
   }
 });
 
+Deno.test("InstancePool round_robin splits evenly over the instances left while one is down", () => {
+  const { factory } = fakes();
+  const pool = new InstancePool(factory);
+  try {
+    pool.update(["a:1", "b:1", "c:1"]);
+    const b = pool.pick()!.address === "a:1" ? pool.pick()! : null;
+    assert.equal(b?.address, "b:1");
+    pool.acquire(b!);
+    pool.release(b!, "unavailable");
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 300; i++) {
+      const address = pool.pick()!.address;
+      counts[address] = (counts[address] ?? 0) + 1;
+    }
+    assert.deepEqual(counts, { "a:1": 150, "c:1": 150 });
+  } finally {
+    pool.close();
+  }
+});
+
 Deno.test("InstancePool pick_first sticks to the first healthy instance", () => {
   const { factory } = fakes();
   const pool = new InstancePool(factory, "pick_first");
