@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   MANIFEST_FILE,
+  readPaths,
   writeEntry,
   writeManifest,
   type WrittenManifest,
@@ -34,11 +35,16 @@ export interface GeneratedEntry extends AsyncDisposable {
 export async function generateEntry(
   configPath: string,
   env: Record<string, string> = {},
+  allowRead: readonly string[] = [],
 ): Promise<GeneratedEntry> {
   const config = await loadConfig(configPath, { env });
   await Deno.mkdir(join(ROOT, "dist"), { recursive: true });
   const dir = await Deno.makeTempDir({ dir: join(ROOT, "dist"), prefix: "test_" });
-  const manifest = await writeManifest(config, join(dir, MANIFEST_FILE));
+  const manifest = await writeManifest(
+    config,
+    join(dir, MANIFEST_FILE),
+    readPaths(config, allowRead),
+  );
   const entry = await writeEntry(dir);
   return {
     dir,

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { loadApp, type LoadedApp } from "../runtime/app/load.ts";
 import { buildBinary, findDenort, runtimePermissionFlags } from "../runtime/cli/build/mod.ts";
 import { generateEntry, smokeDemo } from "./_build.ts";
+import { makeTestCerts } from "./_certs.ts";
 import { ROOT, runSvc } from "./_harness.ts";
 import { svcDenoArgs } from "./_manifest_mode.ts";
 import { runToEnd, spawnServer } from "./_spawn.ts";
@@ -92,6 +93,59 @@ Deno.test("the generated entry serves the demo's handlers from the manifest, und
     { env: { ...SERVER_ENV, SVC_HANDLERS: empty.dir }, cwd: ROOT },
   );
   await smokeDemo(server);
+});
+
+Deno.test("a built binary refused a file names what it may read and svc build --allow-read; granted, it serves", async () => {
+  await using empty = await emptyHandlers();
+  const certs = await makeTestCerts(); // outside every path the config names, as a mounted secret
+  try {
+    const env = {
+      ...SERVER_ENV,
+      SVC_HANDLERS: empty.dir,
+      SVC_SERVER_TLS_CERT: certs.serverCert,
+      SVC_SERVER_TLS_KEY: certs.serverKey,
+    };
+    {
+      await using generated = await generateEntry(DEMO, {}, [NODE_MODULES, empty.dir]);
+      const flags = runtimePermissionFlags(generated.config, {
+        allowRead: [NODE_MODULES, empty.dir],
+      });
+      const refused = await runToEnd(
+        Deno.execPath(),
+        ["run", ...flags, generated.entry, "run", DEMO],
+        { cwd: ROOT, env },
+      );
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /SVC_SERVER_TLS_CERT: cannot access .*server\.pem/);
+      assert.match(
+        refused.stderr,
+        /^svc: this binary may read only \/etc\/svc, .*; build it again with svc build --allow-read PATH/m,
+      );
+    }
+    await using generated = await generateEntry(DEMO, {}, [NODE_MODULES, empty.dir, certs.dir]);
+    const flags = runtimePermissionFlags(generated.config, {
+      allowRead: [NODE_MODULES, empty.dir, certs.dir],
+    });
+    const manifest = await import(new URL(`file://${generated.manifest.file}`).href);
+    assert.ok(manifest.readPaths.includes(certs.dir), "the manifest records the extra path");
+    await using server = await spawnServer(
+      Deno.execPath(),
+      ["run", ...flags, generated.entry, "run", DEMO],
+      { env, cwd: ROOT },
+    );
+    const serving = server.logs().find((l) => l.msg === "serving");
+    assert.equal(serving?.tls, true);
+  } finally {
+    await Deno.remove(certs.dir, { recursive: true });
+  }
+});
+
+Deno.test("svc build takes --allow-read; other commands refuse it", async () => {
+  const result = await runSvc(["run", DEMO, "--allow-read", "/tmp"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /svc run: unexpected arguments/);
+  const help = await runSvc(["build", "--help"]);
+  assert.match(help.stdout, /--allow-read PATH/);
 });
 
 Deno.test("the generated entry answers check and version like the dev CLI", async () => {

@@ -74,15 +74,21 @@ export async function typesCommand(config: string, output: string | undefined): 
 }
 
 /** `svc build [CONFIG] [-o FILE]`: manifest, entry module, `deno compile`. */
-export async function buildCommand(config: string, output: string | undefined): Promise<number> {
+export async function buildCommand(
+  config: string,
+  output: string | undefined,
+  allowRead: readonly string[] = [],
+): Promise<number> {
   // Only svc build needs the build code; svc run starts without loading it.
   const { buildBinary } = await import("./build/mod.ts");
-  const result = await buildBinary({ config, output });
+  const result = await buildBinary({ config, output, allowRead });
   const { size } = await Deno.stat(result.output);
   const lines = [`manifest ${rel(result.manifest.file)}`];
   for (const file of result.manifest.handlers) lines.push(`  handler    ${rel(file)}`);
   for (const file of result.manifest.middleware) lines.push(`  middleware ${rel(file)}`);
   lines.push(`entry    ${rel(result.entry)}`);
+  const granted = result.args.find((a) => a.startsWith("--allow-read="));
+  if (granted) lines.push(`reads    ${granted.slice("--allow-read=".length)}`);
   lines.push(`compiled deno ${result.args.join(" ")}`);
   lines.push(`wrote    ${rel(result.output)} (${(size / 2 ** 20).toFixed(1)} MiB)`);
   console.log(lines.join("\n"));

@@ -22,7 +22,10 @@ const DEFAULT_CONFIG = "config/svc.yaml";
  * Handler and middleware sources built into a binary by `svc build`. Without
  * them the CLI walks the config's handlers directory.
  */
-export type MainOptions = Pick<LoadAppOptions, "handlerSources" | "middlewareSources">;
+export interface MainOptions extends Pick<LoadAppOptions, "handlerSources" | "middlewareSources"> {
+  /** What a built binary may read (its --allow-read); named when a read is refused. */
+  readPaths?: readonly string[];
+}
 
 /** Runs the CLI with `args`; resolves with the exit code. */
 export async function main(args: string[], options: MainOptions = {}): Promise<number> {
@@ -41,7 +44,11 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     parsed = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+      options: {
+        output: { type: "string", short: "o" },
+        "allow-read": { type: "string", multiple: true },
+        help: { type: "boolean", short: "h" },
+      },
     });
   } catch (error) {
     console.error(`svc ${command}: ${(error as Error).message}\n\n${COMMAND_HELP[command]}`);
@@ -52,7 +59,10 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     console.log(COMMAND_HELP[command]);
     return 0;
   }
-  if (positionals.length > 1 || (values.output && command !== "types" && command !== "build")) {
+  if (
+    positionals.length > 1 || (values.output && command !== "types" && command !== "build") ||
+    (values["allow-read"] && command !== "build")
+  ) {
     console.error(`svc ${command}: unexpected arguments\n\n${COMMAND_HELP[command]}`);
     return 2;
   }
@@ -71,21 +81,24 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
           console.error("svc build: this is a built binary; run svc build from the source tree");
           return 2;
         }
-        return await buildCommand(config, values.output);
+        return await buildCommand(config, values.output, values["allow-read"]);
       default:
         return versionCommand();
     }
   } catch (error) {
-    return reportFailure(error);
+    return reportFailure(error, options.readPaths);
   }
 }
 
-function reportFailure(error: unknown): number {
+function reportFailure(error: unknown, readPaths?: readonly string[]): number {
   // Log lines written before the failure come before its message.
   flushLogs();
   if (error instanceof UserInputError) {
     for (const issue of error.issues) {
       console.error(formatIssue({ ...issue, file: displayPath(issue.file) }));
+    }
+    if (readPaths && error.issues.some((i) => READ_REFUSED.test(i.message))) {
+      console.error(readPathsHint(readPaths));
     }
     if (error.hint) console.error(`\nhint: ${error.hint}`);
     return 2;
@@ -94,8 +107,18 @@ function reportFailure(error: unknown): number {
   // unless SVC_DEBUG asks for it.
   const message = error instanceof Error ? error.message : String(error);
   console.error(`svc: ${message}`);
+  if (readPaths && READ_REFUSED.test(message)) console.error(readPathsHint(readPaths));
   if (Deno.env.get("SVC_DEBUG") && error instanceof Error) console.error(error.stack);
   return 1;
+}
+
+/** Deno's words when a read is not permitted (Deno.errors.NotCapable). */
+const READ_REFUSED = /Requires read access to /;
+
+// Deno's own advice ("run again with the --allow-read flag") does not apply to a built binary.
+function readPathsHint(readPaths: readonly string[]): string {
+  return `svc: this binary may read only ${readPaths.join(", ")}; ` +
+    "build it again with svc build --allow-read PATH for files mounted elsewhere";
 }
 
 // Paths under the working directory read better relative.

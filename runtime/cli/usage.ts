@@ -36,13 +36,18 @@ served). Use them in a handler file:
 
   import type { GreeterHandlers } from "./_types.ts";
   export default defineService<GreeterHandlers>("helloworld.Greeter", { ... });`,
-  build: `Usage: svc build [CONFIG] [-o FILE]
+  build: `Usage: svc build [CONFIG] [-o FILE] [--allow-read PATH]...
 
 Loads CONFIG as "svc check" does, writes dist/svc_manifest.ts (a literal
 import of every handler and middleware file) and dist/svc_entry.ts, then runs
 "deno compile" with the permissions the runtime needs into FILE (default
 dist/svc). The binary answers "run", "check" and "version" like this CLI, with
 the handlers built in; protos and the config are read from disk at run time.
+
+The binary may read /etc/svc, the config's directory and every path the
+config names. --allow-read PATH (repeatable) adds one, e.g. where a
+container mounts certificates; the list is recorded in the manifest and
+named when a read is refused.
 
 deno compile needs a denort base binary; it downloads one unless DENORT_BIN
 names a local copy (the offline escape hatch).`,

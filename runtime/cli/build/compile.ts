@@ -9,7 +9,7 @@ import { loadApp } from "../../app/load.ts";
 import { DENORT_ENV, denortMissingMessage } from "./denort.ts";
 import { MANIFEST_FILE, writeEntry } from "./entry.ts";
 import { writeManifest, type WrittenManifest } from "./manifest.ts";
-import { type PermissionOptions, runtimePermissionFlags } from "./permissions.ts";
+import { type PermissionOptions, readPaths, runtimePermissionFlags } from "./permissions.ts";
 
 /** Options for {@link buildBinary}. */
 export interface BuildOptions extends PermissionOptions {
@@ -101,7 +101,11 @@ export async function buildBinary(options: BuildOptions): Promise<BuildResult> {
   const { config } = await loadApp(options.config, { env });
   const buildDir = resolve(options.buildDir ?? "dist");
   const output = resolve(options.output ?? join(buildDir, "svc"));
-  const manifest = await writeManifest(config, join(buildDir, MANIFEST_FILE));
+  const manifest = await writeManifest(
+    config,
+    join(buildDir, MANIFEST_FILE),
+    options.allowAll ? [] : readPaths(config, options.allowRead),
+  );
   const entry = await writeEntry(buildDir);
   const denoConfig = options.denoConfig === undefined
     ? findDenoConfig(Deno.cwd())

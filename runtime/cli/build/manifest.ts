@@ -61,7 +61,12 @@ export async function manifestFiles(config: ResolvedConfig): Promise<ManifestFil
  * text.includes('import("../../handlers/greeter.ts")'); // true
  * ```
  */
-export function renderManifest(files: ManifestFiles, outFile: string, from = ""): string {
+export function renderManifest(
+  files: ManifestFiles,
+  outFile: string,
+  from = "",
+  readPaths: readonly string[] = [],
+): string {
   const out = resolve(outFile);
   const entry = (file: string) =>
     `  { file: ${JSON.stringify(file)}, load: () => import(${
@@ -79,6 +84,9 @@ export const handlerSources: HandlerSource[] = ${list(files.handlers)};
 
 /** \`_middleware.ts\` in the handlers directory, then the config's \`middleware\` files. */
 export const middlewareSources: HandlerSource[] = ${list(files.middleware)};
+
+/** What the binary may read (its --allow-read), named when a read is refused. */
+export const readPaths: string[] = ${JSON.stringify(readPaths)};
 `;
 }
 
@@ -95,12 +103,13 @@ export const middlewareSources: HandlerSource[] = ${list(files.middleware)};
 export async function writeManifest(
   config: ResolvedConfig,
   outFile: string,
+  readPaths: readonly string[] = [],
 ): Promise<WrittenManifest> {
   const file = resolve(outFile);
   const files = await manifestFiles(config);
   const from = relative(dirname(file), config.file);
   await Deno.mkdir(dirname(file), { recursive: true });
-  await Deno.writeTextFile(file, renderManifest(files, file, posix(from)));
+  await Deno.writeTextFile(file, renderManifest(files, file, posix(from), readPaths));
   return { file, ...files };
 }
 
