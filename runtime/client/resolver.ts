@@ -61,117 +61,166 @@ export interface EtcdResolverOptions {
  * value with `"Op":1` (grpc-go's Delete) removes the instance.
  */
 export function createEtcdResolver(options: EtcdResolverOptions): Resolver {
-  const { dir, log, onChange } = options;
-  let etcd!: Etcd3;
-  const callTimeoutMs = options.callTimeoutMs ?? 5_000;
-  const byKey = new Map<string, string>();
-  let addresses: readonly string[] | null = null;
-  let watcher: Watcher | null = null;
-  const closing = new AbortController();
-  const closed = new Promise<void>((resolve) =>
-    closing.signal.addEventListener("abort", () => resolve())
-  );
-  let resolveReady!: () => void;
-  const firstResolution = new Promise<void>((resolve) => resolveReady = resolve);
+  return new EtcdResolver(options);
+}
 
-  const publish = () => {
-    const next = [...new Set(byKey.values())].sort();
+/**
+ * The {@link Resolver} that {@link createEtcdResolver} returns. It starts
+ * at construction: list the directory, publish, watch from the revision
+ * after the listing, and list again (backing off) when the watch fails or
+ * etcd cannot be reached. `onChange` runs only when the sorted list changes.
+ *
+ * Its methods are bound (arrow fields), as the closures it replaces were:
+ * they may be passed around as callbacks.
+ */
+export class EtcdResolver implements Resolver {
+  /** Human-readable origin for error messages. */
+  readonly source: string;
+  readonly #options: EtcdResolverOptions;
+  readonly #dir: string;
+  readonly #log: Logger;
+  readonly #callTimeoutMs: number;
+  /** Set once the client promise resolves, before any etcd call. */
+  #etcd!: Etcd3;
+  /** The address each key names; published as a sorted, de-duplicated list. */
+  readonly #byKey = new Map<string, string>();
+  #addresses: readonly string[] | null = null;
+  #watcher: Watcher | null = null;
+  readonly #closing = new AbortController();
+  readonly #closed: Promise<void>;
+  #resolveReady!: () => void;
+  readonly #firstResolution: Promise<void>;
+  /** The loop; never rejects. */
+  readonly #loop: Promise<void>;
+
+  /** Starts resolving at once, in the background. */
+  constructor(options: EtcdResolverOptions) {
+    this.#options = options;
+    this.#dir = options.dir;
+    this.#log = options.log;
+    this.#callTimeoutMs = options.callTimeoutMs ?? 5_000;
+    this.source = `etcd prefix "${options.dir}"`;
+    // Here, not in a field initializer: fields are defined in declaration
+    // order, and moving `#resolveReady` below such an initializer would
+    // reset the resolve function to undefined.
+    this.#firstResolution = new Promise<void>((resolve) => this.#resolveReady = resolve);
+    this.#closed = new Promise<void>((resolve) =>
+      this.#closing.signal.addEventListener("abort", () => resolve())
+    );
+    this.#loop = this.#run().catch((error) => {
+      this.#log.error("discovery: resolver stopped", {
+        dir: this.#dir,
+        error: errorMessage(error),
+      });
+    });
+  }
+
+  /** Sorted addresses; null until the first resolution. */
+  get addresses(): readonly string[] | null {
+    return this.#addresses;
+  }
+
+  /** Resolves at the first resolution, after `timeoutMs`, or when `signal` aborts; never rejects. */
+  readonly ready = async (timeoutMs: number, signal?: AbortSignal): Promise<void> => {
+    if (this.#addresses !== null) return;
+    const aborted = new AbortController();
+    const stop = signal ? AbortSignal.any([signal, aborted.signal]) : aborted.signal;
+    await Promise.race([this.#firstResolution, sleep(timeoutMs, stop)]);
+    aborted.abort();
+  };
+
+  /** Stops watching; bounded, never rejects. */
+  readonly close = async (): Promise<void> => {
+    this.#closing.abort();
+    // A listing in flight to a frozen etcd is abandoned; its late outcome is ignored.
+    await withDeadline(this.#loop, 1_000, "resolver").catch(() => {});
+    await this.#cancel();
+  };
+
+  #publish(): void {
+    const next = [...new Set(this.#byKey.values())].sort();
+    const addresses = this.#addresses;
     if (addresses && next.join() === addresses.join()) return;
-    log.info("discovery: instances changed", { dir, instances: next });
-    addresses = next;
+    this.#log.info("discovery: instances changed", { dir: this.#dir, instances: next });
+    this.#addresses = next;
+    // Called bare, not with the resolver's options as `this`.
+    const onChange = this.#options.onChange;
     onChange(next);
-    resolveReady();
-  };
-  const apply = (key: string, value: string | null) => {
-    const address = value === null ? null : _parseAddress(key, dir, value);
-    if (address === null) byKey.delete(key);
-    else byKey.set(key, address);
-  };
+    this.#resolveReady();
+  }
 
-  async function run(): Promise<void> {
-    etcd = await options.etcd;
+  #apply(key: string, value: string | null): void {
+    const address = value === null ? null : _parseAddress(key, this.#dir, value);
+    if (address === null) this.#byKey.delete(key);
+    else this.#byKey.set(key, address);
+  }
+
+  async #run(): Promise<void> {
+    const dir = this.#dir;
+    const closing = this.#closing.signal;
+    this.#etcd = await this.#options.etcd;
     let failures = 0;
-    while (!closing.signal.aborted) {
+    while (!closing.aborted) {
       try {
         const listing = await withDeadline(
-          etcd.getAll().prefix(dir).exec(),
-          callTimeoutMs,
+          this.#etcd.getAll().prefix(dir).exec(),
+          this.#callTimeoutMs,
           `etcd get ${dir}`,
         );
-        if (closing.signal.aborted) return;
-        byKey.clear();
-        for (const kv of listing.kvs) apply(kv.key.toString(), kv.value.toString());
-        publish();
+        if (closing.aborted) return;
+        this.#byKey.clear();
+        for (const kv of listing.kvs) this.#apply(kv.key.toString(), kv.value.toString());
+        this.#publish();
         failures = 0;
         const revision = (BigInt(listing.header.revision) + 1n).toString();
-        const failed = _watch(revision);
-        const reason = await Promise.race([failed, closed.then(() => null)]);
+        const failed = this.#watch(revision);
+        const reason = await Promise.race([failed, this.#closed.then(() => null)]);
         if (reason === null) return;
         // e.g. the revision was compacted while etcd was away: list again.
-        log.warn("discovery: watch failed; listing again", { dir, error: reason });
-        await _cancel();
+        this.#log.warn("discovery: watch failed; listing again", { dir, error: reason });
+        await this.#cancel();
       } catch (error) {
         failures++;
         const retryInMs = backoffDelay(failures, { initialMs: 250, maxMs: 5_000 });
-        log.warn("discovery: cannot list instances; retrying", {
+        this.#log.warn("discovery: cannot list instances; retrying", {
           dir,
           error: errorMessage(error),
           retryInMs,
         });
-        await sleep(retryInMs, closing.signal);
+        await sleep(retryInMs, closing);
       }
     }
   }
 
   /** Starts the watch; resolves with a reason if it fails for good. */
-  function _watch(revision: string): Promise<string> {
-    const w = etcd.watch().prefix(dir).startRevision(revision).watcher();
-    watcher = w;
+  #watch(revision: string): Promise<string> {
+    const w = this.#etcd.watch().prefix(this.#dir).startRevision(revision).watcher();
+    this.#watcher = w;
     // Handlers must not throw: etcd3 rethrows listener errors asynchronously.
+    // They are arrows, so `this` stays the resolver whatever etcd3 calls them with.
     w.on("put", (kv) => {
-      apply(kv.key.toString(), kv.value.toString());
-      publish();
+      this.#apply(kv.key.toString(), kv.value.toString());
+      this.#publish();
     });
     w.on("delete", (kv) => {
-      apply(kv.key.toString(), null);
-      publish();
+      this.#apply(kv.key.toString(), null);
+      this.#publish();
     });
     // etcd3 reconnects and replays from the last revision by itself.
     w.on("disconnected", (error) => {
-      log.debug("discovery: watch disconnected", { dir, error: errorMessage(error) });
+      this.#log.debug("discovery: watch disconnected", {
+        dir: this.#dir,
+        error: errorMessage(error),
+      });
     });
     return new Promise((resolve) => w.on("error", (error) => resolve(errorMessage(error))));
   }
 
-  async function _cancel(): Promise<void> {
-    const w = watcher;
-    watcher = null;
+  async #cancel(): Promise<void> {
+    const w = this.#watcher;
+    this.#watcher = null;
     if (w) await withDeadline(w.cancel(), 1_000, "etcd watch cancel").catch(() => {});
   }
-
-  const loop = run().catch((error) => {
-    log.error("discovery: resolver stopped", { dir, error: errorMessage(error) });
-  });
-
-  return {
-    get addresses() {
-      return addresses;
-    },
-    source: `etcd prefix "${dir}"`,
-    async ready(timeoutMs, signal) {
-      if (addresses !== null) return;
-      const aborted = new AbortController();
-      const stop = signal ? AbortSignal.any([signal, aborted.signal]) : aborted.signal;
-      await Promise.race([firstResolution, sleep(timeoutMs, stop)]);
-      aborted.abort();
-    },
-    async close() {
-      closing.abort();
-      // A listing in flight to a frozen etcd is abandoned; its late outcome is ignored.
-      await withDeadline(loop, 1_000, "resolver").catch(() => {});
-      await _cancel();
-    },
-  };
 }
 
 // --- private helpers ---------------------------------------------------------

@@ -4,13 +4,20 @@
  * built from `rateLimit` in the config.
  * @module
  */
-import type { ResolvedBucket, ResolvedRateLimit } from "../config/mod.ts";
+import type { ResolvedRateLimit } from "../config/mod.ts";
 import { RpcError, Status } from "../core/errors.ts";
 import type { ServerCall } from "../core/context.ts";
 import type { CallHandler, Interceptor } from "../core/interceptor.ts";
-import { createCallerKey } from "./caller_key.ts";
-import { ConcurrencyLimit } from "./concurrency.ts";
+import { type CallerKeyOf, createCallerKey } from "./caller_key.ts";
 import { KeyedBuckets } from "./keyed_buckets.ts";
+import {
+  type LimitBucket,
+  limitBucket,
+  type LimitCap,
+  limitCap,
+  MethodLimits,
+  type MethodPlan,
+} from "./_method_limits.ts";
 import { type Clock, monotonicClock, TokenBucket } from "../util/token_bucket.ts";
 
 /** The limit that rejected a call, as the `limit` label of the rejection metric. */
@@ -33,29 +40,6 @@ export interface RateLimiterOptions {
   onReject?: (limit: RateLimitName, call: ServerCall) => void;
   /** Monotonic milliseconds; `performance.now()` by default. Tests pass a fake. */
   clock?: Clock;
-}
-
-/** A bucket with what a rejection reports about it. */
-interface _Bucket {
-  name: RateLimitName;
-  label: string;
-  bucket: TokenBucket;
-}
-
-/** A concurrency cap with the error it rejects with (built once: the message is fixed). */
-interface _Cap {
-  name: RateLimitName;
-  limit: ConcurrencyLimit;
-  error: RpcError;
-}
-
-/** What applies to one method, worked out on its first call. */
-interface _Plan {
-  exempt: boolean;
-  bucket: _Bucket | null;
-  cap: _Cap | null;
-  /** Gives back this plan's concurrency slots; settles the call's promise as it was. */
-  released: [onFulfilled: () => void, onRejected: (error: unknown) => never];
 }
 
 /**
@@ -97,79 +81,140 @@ export function createRateLimiter(
   config: ResolvedRateLimit,
   options: RateLimiterOptions,
 ): Interceptor | null {
-  const { maxConcurrent } = config;
-  const methodBucketKeys = Object.keys(config.perMethod);
-  const methodCapKeys = Object.keys(maxConcurrent.perMethod);
-  if (
-    !config.global && !config.perKey && maxConcurrent.global <= 0 &&
-    methodBucketKeys.length === 0 && methodCapKeys.length === 0
-  ) return null;
+  return RateLimiter.any(config) ? new RateLimiter(config, options).interceptor : null;
+}
 
-  const clock = options.clock ?? monotonicClock;
-  const onReject = options.onReject;
-  const bucket = (name: RateLimitName, label: string, b: ResolvedBucket): _Bucket => ({
-    name,
-    label,
-    bucket: new TokenBucket(b.rate, b.burst, clock),
-  });
-  const cap = (name: RateLimitName, label: string, max: number): _Cap => ({
-    name,
-    limit: new ConcurrencyLimit(max),
-    error: new RpcError(
-      Status.RESOURCE_EXHAUSTED,
-      `concurrency limit "${label}" reached (${max} in flight)`,
-    ),
-  });
+/**
+ * The limits of {@link createRateLimiter} and the checks that apply them.
+ * Everything a call needs is built here or on a method's first call, so
+ * the per-call path allocates nothing and adds no promise of its own.
+ */
+export class RateLimiter {
+  readonly #clock: Clock;
+  /** Kept whole: `exempt` is called as `options.exempt(call)`, as it always was. */
+  readonly #options: RateLimiterOptions;
+  readonly #onReject: ((limit: RateLimitName, call: ServerCall) => void) | undefined;
+  readonly #globalBucket: LimitBucket | null;
+  readonly #globalCap: LimitCap | null;
+  readonly #methods: MethodLimits;
+  /** Each method's plan by path, made on its first call. */
+  readonly #plans = new Map<string, MethodPlan>();
+  // perKey: how a call maps to its caller, the callers' buckets, and the
+  // one bucket shared by calls without a key.
+  readonly #keyOf: CallerKeyOf | null;
+  readonly #keyed: KeyedBuckets | null;
+  readonly #anonymous: TokenBucket | null;
+  readonly #keyLabel: string;
 
-  const globalBucket = config.global ? bucket("global", "global", config.global) : null;
-  const globalCap = maxConcurrent.global > 0
-    ? cap("maxConcurrent.global", "global", maxConcurrent.global)
-    : null;
-  // One bucket and one cap per config key, made up front: a service key's
-  // bucket is shared by every method that resolves to it.
-  const methodBuckets = new Map(
-    methodBucketKeys.map((k) => [k, bucket("perMethod", `perMethod ${k}`, config.perMethod[k])]),
-  );
-  const methodCaps = new Map(
-    methodCapKeys.map((k) => [
-      k,
-      cap("maxConcurrent.perMethod", `perMethod ${k}`, maxConcurrent.perMethod[k]),
-    ]),
-  );
+  /** Builds every bucket and cap `config` sets (all but the per-caller ones, made per key). */
+  constructor(config: ResolvedRateLimit, options: RateLimiterOptions) {
+    const { maxConcurrent, perKey } = config;
+    const clock = options.clock ?? monotonicClock;
+    this.#clock = clock;
+    this.#options = options;
+    this.#onReject = options.onReject;
+    this.#globalBucket = config.global
+      ? limitBucket("global", "global", config.global, clock)
+      : null;
+    this.#globalCap = maxConcurrent.global > 0
+      ? limitCap("maxConcurrent.global", "global", maxConcurrent.global)
+      : null;
+    this.#methods = new MethodLimits(config, clock, this.#globalCap);
+    this.#keyOf = perKey ? createCallerKey(perKey.key) : null;
+    this.#keyed = perKey ? new KeyedBuckets({ ...perKey, clock }) : null;
+    this.#anonymous = perKey ? new TokenBucket(perKey.rate, perKey.burst, clock) : null;
+    this.#keyLabel = perKey ? `perKey ${perKey.key}` : "";
+  }
 
-  const perKey = config.perKey;
-  const keyOf = perKey ? createCallerKey(perKey.key) : null;
-  const keyed = perKey ? new KeyedBuckets({ ...perKey, clock }) : null;
-  const anonymous = perKey ? new TokenBucket(perKey.rate, perKey.burst, clock) : null;
-  const keyLabel = perKey ? `perKey ${perKey.key}` : "";
+  /** Whether `config` sets any limit; without one, a limiter would only cost time. */
+  static any(config: ResolvedRateLimit): boolean {
+    return !!config.global || !!config.perKey || config.maxConcurrent.global > 0 ||
+      MethodLimits.any(config);
+  }
 
-  const plans = new Map<string, _Plan>();
-  function planFor(call: ServerCall): _Plan {
-    const methodCap = methodCaps.get(call.method) ?? methodCaps.get(call.service) ?? null;
-    // Made once per method, not per call: then() with these allocates no closure.
-    const release = () => {
-      globalCap?.limit.release();
-      methodCap?.limit.release();
+  /**
+   * The interceptor. Each handler it wraps gets one function, made once when
+   * the chain is built. Not async: a call that passes adds no promise or
+   * microtask of its own, and a rejection still comes back as a rejected
+   * promise, never a throw.
+   */
+  readonly interceptor: Interceptor = (next) => {
+    const rateLimit: CallHandler = (call) => {
+      try {
+        return this.#admit(next, call);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     };
-    const plan: _Plan = {
-      exempt: options.exempt(call),
-      bucket: methodBuckets.get(call.method) ?? methodBuckets.get(call.service) ?? null,
-      cap: methodCap,
-      released: [release, (error) => {
-        release();
-        throw error;
-      }],
-    };
-    plans.set(call.method, plan);
+    return rateLimit;
+  };
+
+  /** Checks every limit, then takes from them all and runs `next`; throws a rejection. */
+  #admit(next: CallHandler, call: ServerCall): Promise<void> {
+    const plan = this.#plans.get(call.method) ?? this.#planFor(call);
+    if (plan.exempt) return next(call);
+
+    const globalCap = this.#globalCap;
+    const methodCap = plan.cap;
+    if (globalCap && !globalCap.limit.hasRoom()) {
+      this.#reject(globalCap.name, call, globalCap.error);
+    }
+    if (methodCap && !methodCap.limit.hasRoom()) {
+      this.#reject(methodCap.name, call, methodCap.error);
+    }
+
+    const globalBucket = this.#globalBucket;
+    const methodBucket = plan.bucket;
+    const keyOf = this.#keyOf;
+    if (globalBucket || methodBucket || keyOf) {
+      const now = this.#clock();
+      if (globalBucket && !globalBucket.bucket.canTake(now)) {
+        this.#rejectBucket(globalBucket.name, globalBucket.label, globalBucket.bucket, now, call);
+      }
+      if (methodBucket && !methodBucket.bucket.canTake(now)) {
+        this.#rejectBucket(methodBucket.name, methodBucket.label, methodBucket.bucket, now, call);
+      }
+      let callerBucket: TokenBucket | null = null;
+      if (keyOf) {
+        const key = keyOf(call);
+        callerBucket = key === null ? this.#anonymous! : this.#keyed!.get(key);
+        if (!callerBucket.canTake(now)) {
+          this.#rejectBucket("perKey", this.#keyLabel, callerBucket, now, call);
+        }
+      }
+      // Every bucket has a token: take them all.
+      globalBucket?.bucket.tryTake(now);
+      methodBucket?.bucket.tryTake(now);
+      callerBucket?.tryTake(now);
+    }
+
+    if (!globalCap && !methodCap) return next(call);
+    globalCap?.limit.tryAcquire();
+    methodCap?.limit.tryAcquire();
+    const [onFulfilled, onRejected] = plan.released;
+    let result: Promise<void>;
+    try {
+      result = next(call);
+    } catch (error) {
+      return onRejected(error);
+    }
+    return result.then(onFulfilled, onRejected);
+  }
+
+  #planFor(call: ServerCall): MethodPlan {
+    const plan = this.#methods.planFor(call, this.#options.exempt(call));
+    this.#plans.set(call.method, plan);
     return plan;
   }
 
-  function reject(limit: RateLimitName, call: ServerCall, error: RpcError): never {
+  #reject(limit: RateLimitName, call: ServerCall, error: RpcError): never {
+    // Called bare, not with the limiter as `this`.
+    const onReject = this.#onReject;
     onReject?.(limit, call);
     throw error;
   }
 
-  function rejectBucket(
+  #rejectBucket(
     name: RateLimitName,
     label: string,
     bucket: TokenBucket,
@@ -182,62 +227,6 @@ export function createRateLimiter(
       `rate limit "${label}" exceeded (${bucket.rate}/s, burst ${bucket.burst}); retry after ${ms}ms`,
       { metadata: { "retry-after-ms": String(ms) } },
     );
-    return reject(name, call, error);
-  }
-
-  // Not async: a call that passes adds no promise or microtask of its own.
-  return (next) => {
-    const admit = admitter(next);
-    return function rateLimit(call) {
-      try {
-        return admit(call);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
-  };
-
-  function admitter(next: CallHandler): CallHandler {
-    return function admit(call) {
-      const plan = plans.get(call.method) ?? planFor(call);
-      if (plan.exempt) return next(call);
-
-      const methodCap = plan.cap;
-      if (globalCap && !globalCap.limit.hasRoom()) reject(globalCap.name, call, globalCap.error);
-      if (methodCap && !methodCap.limit.hasRoom()) reject(methodCap.name, call, methodCap.error);
-
-      const methodBucket = plan.bucket;
-      if (globalBucket || methodBucket || keyOf) {
-        const now = clock();
-        if (globalBucket && !globalBucket.bucket.canTake(now)) {
-          rejectBucket(globalBucket.name, globalBucket.label, globalBucket.bucket, now, call);
-        }
-        if (methodBucket && !methodBucket.bucket.canTake(now)) {
-          rejectBucket(methodBucket.name, methodBucket.label, methodBucket.bucket, now, call);
-        }
-        let callerBucket: TokenBucket | null = null;
-        if (keyOf) {
-          const key = keyOf(call);
-          callerBucket = key === null ? anonymous! : keyed!.get(key);
-          if (!callerBucket.canTake(now)) rejectBucket("perKey", keyLabel, callerBucket, now, call);
-        }
-        // Every bucket has a token: take them all.
-        globalBucket?.bucket.tryTake(now);
-        methodBucket?.bucket.tryTake(now);
-        callerBucket?.tryTake(now);
-      }
-
-      if (!globalCap && !methodCap) return next(call);
-      globalCap?.limit.tryAcquire();
-      methodCap?.limit.tryAcquire();
-      const [onFulfilled, onRejected] = plan.released;
-      let result: Promise<void>;
-      try {
-        result = next(call);
-      } catch (error) {
-        return onRejected(error);
-      }
-      return result.then(onFulfilled, onRejected);
-    };
+    return this.#reject(name, call, error);
   }
 }
