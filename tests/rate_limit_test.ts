@@ -151,3 +151,44 @@ Deno.test("per-method, per-key and concurrency limits hold apart, for streams to
     client.close();
   }
 });
+
+Deno.test("20,000 callers with distinct 12 KB keys cost the limiter a bounded few MB, not their keys' size", async () => {
+  await using svc = await startSvc({
+    config: CONFIG,
+    env: {
+      SVC_ADMIN_ENABLED: "true",
+      SVC_LOGGING_ACCESS_LOG: "false",
+      SVC_RATE_LIMIT_PER_KEY: JSON.stringify({ key: "header:x-api-key", rate: 1e6, burst: 1e6 }),
+    },
+  });
+  const client = factory.makeClient("e2e.Test", svc.port);
+  const rss = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${svc.adminPort}/metrics`)).text();
+    return valueOf(parseExposition(text), "process_resident_memory_bytes")!;
+  };
+  try {
+    const call = (key: string) => {
+      const md = new grpc.Metadata();
+      md.set("x-api-key", key);
+      return unary(client, "echo", { message: "x" }, { metadata: md });
+    };
+    const calls = 20_000;
+    const flood = async (keyOf: (i: number) => string) => {
+      let next = 0;
+      await Promise.all(Array.from({ length: 32 }, async () => {
+        while (next < calls) await call(keyOf(next++));
+      }));
+    };
+    // The same traffic with one key first: the heap grows to what 240 MB of
+    // headers passing through needs, so what grows after is what the keys hold.
+    await flood(() => "same:".padEnd(12_000, "k"));
+    const before = await rss();
+    await flood((i) => `${i}:`.padEnd(12_000, "k"));
+    const grew = (await rss() - before) / 2 ** 20;
+    console.log(`RSS grew ${grew.toFixed(1)} MiB over ${calls} distinct 12 KB keys`);
+    // Kept whole, 10,000 keys (maxKeys) of 12 KB would hold ≥ 117 MiB.
+    assert.ok(grew < 64, `RSS grew ${grew.toFixed(1)} MiB`);
+  } finally {
+    client.close();
+  }
+});

@@ -3,7 +3,17 @@
  * value of a request header.
  * @module
  */
+import { createHash } from "node:crypto";
 import type { ServerCall } from "../core/context.ts";
+
+/**
+ * Keys longer than this are kept as a SHA-256 digest: a client choosing the
+ * header can otherwise make every bucket as large as its header (20,000
+ * distinct 12 KB keys held 396 MiB, issue 19). With it, a bucket costs at
+ * most about 300 bytes, so `maxKeys` (default 10,000) bounds the limiter
+ * at about 3 MB.
+ */
+export const MAX_KEY_CHARS = 64;
 
 /**
  * Returns a call's caller key, or null when the call carries none (no such
@@ -62,10 +72,27 @@ export function createCallerKey(spec: string): CallerKeyOf {
     return function headerKey(call) {
       const value = call.metadata.get(name);
       if (value === undefined || value === "") return null;
-      return typeof value === "string" ? value : _base64(value);
+      return boundedKey(typeof value === "string" ? value : _base64(value));
     };
   }
   throw new RangeError(`Cannot use rate limit key "${spec}": expected "peer" or "header:<name>"`);
+}
+
+/**
+ * `key` itself, or for one longer than {@link MAX_KEY_CHARS}, `sha256:` and
+ * its base64url digest (50 chars): distinct keys stay distinct, and the
+ * digest cannot collide with a short key.
+ *
+ * @example
+ * ```ts
+ * import { boundedKey } from "./caller_key.ts";
+ * boundedKey("k-123"); // "k-123"
+ * boundedKey("x".repeat(12_000)).length; // 50
+ * ```
+ */
+export function boundedKey(key: string): string {
+  if (key.length <= MAX_KEY_CHARS) return key;
+  return `sha256:${createHash("sha256").update(key).digest("base64url")}`;
 }
 
 function _base64(bytes: Uint8Array): string {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fakeCall } from "./_testing.ts";
-import { createCallerKey, peerHost } from "./caller_key.ts";
+import { createCallerKey, MAX_KEY_CHARS, peerHost } from "./caller_key.ts";
 
 Deno.test("peerHost() drops the port of IPv4 and bracketed IPv6 peers", () => {
   assert.equal(peerHost("10.0.0.7:51234"), "10.0.0.7");
@@ -40,4 +40,16 @@ Deno.test("createCallerKey() keys a -bin header by its base64", () => {
 Deno.test("createCallerKey() rejects an unknown key setting", () => {
   assert.throws(() => createCallerKey("ip"), /Cannot use rate limit key "ip"/);
   assert.throws(() => createCallerKey("header:"), /expected "peer" or "header:<name>"/);
+});
+
+Deno.test("createCallerKey() keeps a long header key as a 50-char digest, distinct per value", () => {
+  const keyOf = createCallerKey("header:x-api-key");
+  const long = (c: string) => fakeCall("/p.S/M", { metadata: { "x-api-key": c.repeat(12_000) } });
+  const a = keyOf(long("a"))!;
+  const b = keyOf(long("b"))!;
+  assert.match(a, /^sha256:[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(a, b);
+  assert.equal(keyOf(long("a")), a);
+  const edge = "k".repeat(MAX_KEY_CHARS);
+  assert.equal(keyOf(fakeCall("/p.S/M", { metadata: { "x-api-key": edge } })), edge);
 });
