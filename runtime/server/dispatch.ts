@@ -8,11 +8,12 @@ import { RpcError, Status } from "../core/errors.ts";
 import type { MethodBinding } from "../handlers/mod.ts";
 import type { Logger } from "../core/logger.ts";
 import { Metadata } from "../core/metadata.ts";
-import { MessageShapeError, type MethodDescriptor } from "../protos/types.ts";
+import type { MethodDescriptor } from "../protos/types.ts";
 import type { TransportCall } from "../transport/types.ts";
 import type { ClientsForCalls } from "../core/clients.ts";
 import { ServerCallContext } from "./call_context.ts";
 import { type CallHandler, compose, type Interceptor } from "../core/interceptor.ts";
+import { FailureLog, HandlerContractError, RequestDecodeError } from "./failure_log.ts";
 import type { CallObserver } from "./observer.ts";
 
 /** Runs one call to completion; never rejects. */
@@ -37,6 +38,7 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
   const chain = compose(options.interceptors, body as CallHandler);
 
   const observer = options.observer ?? null;
+  const failures = new FailureLog();
 
   return async function runCall(call) {
     const ctx = new ServerCallContext(call, method, log, options.clients);
@@ -58,7 +60,7 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
       if (error !== thrown || error.cause !== undefined) {
         // The call must still end, whatever the thrown value does to the logger.
         try {
-          logFailure(ctx, thrown, code);
+          failures.write(ctx, thrown, code);
         } catch { /* the logger writes what it can; nothing more to do here */ }
       }
       ctx.flushHeaders();
@@ -68,11 +70,6 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
     // the client yet, so a scrape it makes next already counts this call.
     if (observer) observer.finished(ctx, code, performance.now() - start);
   };
-}
-
-/** A handler broke the runtime's contract (e.g. returned nothing); answered INTERNAL. */
-export class HandlerContractError extends Error {
-  override readonly name = "HandlerContractError";
 }
 
 type Body = (ctx: ServerCallContext) => Promise<void>;
@@ -127,9 +124,7 @@ function decodeRequest(ctx: ServerCallContext, bytes: Uint8Array): unknown {
   try {
     return ctx.descriptor.decodeRequest(bytes);
   } catch (error) {
-    throw new RpcError(Status.INTERNAL, `cannot decode request as ${ctx.descriptor.requestType}`, {
-      cause: error,
-    });
+    throw new RequestDecodeError(ctx.descriptor.requestType, error);
   }
 }
 
@@ -161,23 +156,6 @@ function encodeResponse(ctx: ServerCallContext, value: unknown): Uint8Array {
   }
   if (method.kind === "unary" || method.kind === "client_stream") ctx.messagesSent++;
   return method.encodeResponse(value ?? {});
-}
-
-function logFailure(ctx: ServerCallContext, thrown: unknown, code: Status): void {
-  // Cancellation and deadlines are the client's doing, not a failure here.
-  if (code === Status.CANCELLED || code === Status.DEADLINE_EXCEEDED) return;
-  if (thrown instanceof MessageShapeError) {
-    ctx.log.error("response does not fit its type", {
-      type: ctx.descriptor.responseType,
-      field: thrown.field,
-      error: thrown.message,
-    });
-  } else if (thrown instanceof HandlerContractError) {
-    ctx.log.error("handler broke its contract", { error: thrown.message });
-  } else {
-    const cause = thrown instanceof RpcError ? thrown.cause : thrown;
-    ctx.log.error("call failed", { error: cause ?? thrown });
-  }
 }
 
 function trailersOf(ctx: ServerCallContext, error: RpcError): Metadata | null {
