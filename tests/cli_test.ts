@@ -69,6 +69,24 @@ Deno.test("svc check summarises a good project and exits 0", async () => {
   assert.match(result.stdout, /ok: 1 service, 1 methods, 1 with handlers/);
 });
 
+Deno.test("svc check warns that the grpc-js fallback lacks the native transport's protections", async () => {
+  await using p = await project({ "handlers/cart.ts": CART });
+  const native = await runSvc(["check", p.config], {
+    cwd: p.dir,
+    env: { SVC_SERVER_TRANSPORT: "native" },
+  });
+  assert.doesNotMatch(native.stdout, /warning: server\.transport is grpc-js/);
+  const fallback = await runSvc(["check", p.config], {
+    cwd: p.dir,
+    env: { SVC_SERVER_TRANSPORT: "grpc-js" },
+  });
+  assert.equal(fallback.code, 0, fallback.stderr);
+  assert.match(
+    fallback.stdout,
+    /warning: server\.transport is grpc-js, the fallback: .*docs\/transport\.md#what-the-grpc-js-fallback-does-not-protect-against/,
+  );
+});
+
 Deno.test("svc check and run reject a broken config: every problem, with line and suggestion", async () => {
   await assertRejected({
     "svc.yaml":

@@ -104,6 +104,13 @@ function collectWarnings(
   handlers: LoadedHandlers,
 ): string[] {
   const warnings: string[] = [];
+  if (config.server.transport === "grpc-js") {
+    warnings.push(
+      "server.transport is grpc-js, the fallback: it lacks protections the native transport has " +
+        "(clients that stop reading, connections that send only the preface, stream-id errors; " +
+        "see docs/transport.md#what-the-grpc-js-fallback-does-not-protect-against)",
+    );
+  }
   const unimplemented = handlers.bindings.filter((b) => !b.handler);
   for (const { method } of unimplemented) {
     warnings.push(
