@@ -4,6 +4,7 @@
  * @module
  */
 import type { Logger } from "../core/logger.ts";
+import { type Http1Response, listenHttp1 } from "./http1.ts";
 
 /** Options for {@link startAdmin}. */
 export interface AdminOptions {
@@ -17,8 +18,13 @@ export interface AdminOptions {
   live: () => boolean;
   /** Readiness, with the reason shown when not ready. */
   ready: () => { ready: boolean; reason: string };
-  /** Where "listening" and request failures go. */
+  /** Where "listening" and render failures go. */
   log?: Logger;
+  /**
+   * How long a client has to send a request's head, after connecting or
+   * after the previous response; then the connection closes. Default 10 s.
+   */
+  headTimeoutMs?: number;
   /** How long `close()` waits for requests in progress before giving up on them. Default 2000 ms. */
   closeTimeoutMs?: number;
 }
@@ -55,59 +61,37 @@ const _TEXT = { "content-type": "text/plain; charset=utf-8" };
  */
 export async function startAdmin(options: AdminOptions): Promise<AdminServer> {
   const closing = new AbortController();
-  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  // Throws at once when the address is taken or not allowed.
-  const server = Deno.serve({
-    hostname: options.host,
-    port: options.port,
-    // Quiet: the logger reports the address, not Deno's default console line.
-    onListen: resolve,
-    onError: (error) => {
-      options.log?.error("admin request failed", { error: String(error) });
-      return _text(500, "internal error\n");
-    },
-  }, (request) => _route(request, options, closing.signal));
-  const address = await listening;
-  options.log?.info("admin listening", { host: address.hostname, port: address.port });
+  // Rejects at once when the address is taken (Deno.errors.AddrInUse) or not allowed.
+  const server = await listenHttp1(
+    options.host,
+    options.port,
+    (method, path) => _route(method, path, options, closing.signal),
+    options.headTimeoutMs,
+  );
+  options.log?.info("admin listening", { host: server.host, port: server.port });
   let closed: Promise<void> | undefined;
   return {
-    port: address.port,
+    port: server.port,
     close() {
-      return closed ??= _close(server, closing, options.closeTimeoutMs ?? 2000);
+      // Unblock handlers waiting on a slow render, so graceful shutdown can finish.
+      closing.abort();
+      return closed ??= server.close(options.closeTimeoutMs ?? 2000);
     },
   };
 }
 
-async function _close(
-  server: Deno.HttpServer,
-  closing: AbortController,
-  timeoutMs: number,
-): Promise<void> {
-  // Unblock handlers waiting on a slow render, so graceful shutdown can finish.
-  closing.abort();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
-  });
-  try {
-    await Promise.race([server.shutdown(), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function _route(
-  request: Request,
+function _route(
+  method: string,
+  path: string,
   options: AdminOptions,
   closing: AbortSignal,
-): Promise<Response> {
-  if (request.method !== "GET" && request.method !== "HEAD") {
+): Http1Response | Promise<Http1Response> {
+  if (method !== "GET" && method !== "HEAD") {
     return _text(405, "method not allowed\n", { allow: "GET, HEAD" });
   }
-  const path = new URL(request.url).pathname;
   switch (path) {
     case "/metrics":
-      return await _metrics(options, closing);
+      return _metrics(options, closing);
     case "/healthz":
     case "/livez":
       return options.live() ? _text(200, "ok\n") : _text(503, "not live\n");
@@ -120,7 +104,7 @@ async function _route(
   }
 }
 
-async function _metrics(options: AdminOptions, closing: AbortSignal): Promise<Response> {
+async function _metrics(options: AdminOptions, closing: AbortSignal): Promise<Http1Response> {
   if (closing.aborted) return _text(503, "shutting down\n");
   const { promise: aborted, resolve } = Promise.withResolvers<null>();
   const onAbort = () => resolve(null);
@@ -128,7 +112,7 @@ async function _metrics(options: AdminOptions, closing: AbortSignal): Promise<Re
   try {
     const result = await Promise.race([options.render(), aborted]);
     if (result === null) return _text(503, "shutting down\n");
-    return new Response(result.body, { headers: { "content-type": result.contentType } });
+    return { status: 200, headers: { "content-type": result.contentType }, body: result.body };
   } catch (error) {
     options.log?.error("cannot render metrics", { error: String(error) });
     return _text(500, "cannot render metrics\n");
@@ -138,6 +122,6 @@ async function _metrics(options: AdminOptions, closing: AbortSignal): Promise<Re
   }
 }
 
-function _text(status: number, body: string, headers: Record<string, string> = {}): Response {
-  return new Response(body, { status, headers: { ..._TEXT, ...headers } });
+function _text(status: number, body: string, headers: Record<string, string> = {}): Http1Response {
+  return { status, headers: { ..._TEXT, ...headers }, body };
 }

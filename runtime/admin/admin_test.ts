@@ -238,3 +238,85 @@ Deno.test("AdminServer.close() gives up after closeTimeoutMs on a client that ne
     conn.close();
   }
 });
+
+Deno.test("startAdmin() closes 600 connections that send half a request once their head deadline passes", async () => {
+  const admin = await startAdmin({ ..._state().options, headTimeoutMs: 300 });
+  const conns: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 600; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: admin.port });
+      conns.push(conn);
+      if (i % 2 === 0) await conn.write(new TextEncoder().encode("GET /metrics HTTP/1.1\r\nHo"));
+    }
+    const started = performance.now();
+    // Every connection is closed by the server: a read returns EOF (null) or a 408 then EOF.
+    const ends = await Promise.all(conns.map(async (conn) => {
+      const buf = new Uint8Array(512);
+      let text = "";
+      for (;;) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) return text;
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+    }));
+    const took = performance.now() - started;
+    assert.ok(took < 3_000, `closed after ${Math.round(took)} ms`);
+    // At most 256 are held at once: older ones were closed as newer came; the rest by the deadline.
+    const timedOut = ends.filter((t) => t.startsWith("HTTP/1.1 408 ")).length;
+    assert.ok(timedOut > 0 && timedOut <= 300, `${timedOut} answered 408`);
+    assert.ok(ends.every((t) => t === "" || t.startsWith("HTTP/1.1 408 ")));
+    // The port still answers.
+    assert.equal((await _get(admin.port, "/healthz")).status, 200);
+  } finally {
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch { /* closed by the server already */ }
+    }
+    await admin.close();
+  }
+});
+
+Deno.test("startAdmin() keeps a connection alive across requests and refuses an oversized head", async () => {
+  const admin = await startAdmin(_state().options);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: admin.port });
+  const read = async () => {
+    const buf = new Uint8Array(4096);
+    const n = await conn.read(buf);
+    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  };
+  try {
+    const request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    await conn.write(new TextEncoder().encode(request));
+    assert.match(await read(), /^HTTP\/1\.1 200 OK\r\n[^]*connection: keep-alive[^]*\r\n\r\nok\n$/);
+    await conn.write(new TextEncoder().encode("HEAD /readyz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    assert.match(await read(), /^HTTP\/1\.1 200 OK\r\n[^]*content-length: 6\r\n[^]*\r\n\r\n$/);
+    await conn.write(new TextEncoder().encode(`GET / HTTP/1.1\r\nX: ${"y".repeat(9000)}`));
+    assert.match(await read(), /^HTTP\/1\.1 413 /);
+  } finally {
+    conn.close();
+    await admin.close();
+  }
+});
+
+Deno.test("startAdmin() serves a probe at once while 300 half requests hold connections", async () => {
+  const admin = await startAdmin(_state().options); // the default 10 s head deadline
+  const conns: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 300; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: admin.port });
+      conns.push(conn);
+      await conn.write(new TextEncoder().encode("GET /healthz HTTP/1.1\r\n"));
+    }
+    const started = performance.now();
+    assert.equal((await _get(admin.port, "/healthz")).status, 200);
+    assert.ok(performance.now() - started < 1_000);
+  } finally {
+    for (const conn of conns) {
+      try {
+        conn.close();
+      } catch { /* closed by the server already */ }
+    }
+    await admin.close();
+  }
+});
