@@ -78,3 +78,42 @@ Deno.test("/metrics counts exactly what a client sent and received, and passes p
   const verdict = await promtoolCheck(text);
   assert.equal(verdict.code, 0, `promtool check metrics:\n${verdict.output}`);
 });
+
+Deno.test("a call the transport ended (deadline, client cancel) counts and logs the code the client got, whatever the handler did after", async () => {
+  await using svc = await startSvc({ config: CONFIG, env: { SVC_ADMIN_ENABLED: "true" } });
+  const client = factory.makeClient("e2e.Test", svc.port);
+  try {
+    // A handler that ignores ctx.signal and returns OK after the client's deadline.
+    const late = await unary(client, "sleep", { ms: 300, tag: "deaf" }, { timeoutMs: 100 })
+      .catch((e: grpc.ServiceError) => e) as grpc.ServiceError;
+    assert.equal(late.code, grpc.status.DEADLINE_EXCEEDED);
+    // The same handler, the client cancels.
+    const cancelled = await new Promise<grpc.ServiceError>((resolve) => {
+      const call = client.sleep({ ms: 300, tag: "deaf" }, (e: grpc.ServiceError) => resolve(e));
+      setTimeout(() => call.cancel(), 100);
+    });
+    assert.equal(cancelled.code, grpc.status.CANCELLED);
+    await svc.waitForLog((l) => l.msg === "call" && l.code === "Canceled");
+    await svc.waitForLog((l) => l.msg === "call" && l.code === "DeadlineExceeded");
+    const samples = parseExposition(
+      await (await fetch(`http://127.0.0.1:${svc.adminPort}/metrics`)).text(),
+    );
+    const handled = (code: string) =>
+      valueOf(samples, "grpc_server_handled_total", {
+        grpc_type: "unary",
+        grpc_service: "e2e.Test",
+        grpc_method: "Sleep",
+        grpc_code: code,
+      });
+    assert.equal(handled("DeadlineExceeded"), 1);
+    assert.equal(handled("Canceled"), 1);
+    assert.equal(handled("OK") ?? 0, 0);
+    assert.ok(
+      !svc.logs().some((l) =>
+        l.msg === "call" && l.method === "/e2e.Test/Sleep" && l.code === "OK"
+      ),
+    );
+  } finally {
+    client.close();
+  }
+});

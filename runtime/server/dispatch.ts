@@ -50,6 +50,9 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
     let code: number = Status.OK;
     try {
       await chain(ctx);
+      // A handler that ignored its signal may return after the transport ended the
+      // call (deadline, client cancel, shutdown): count and log what the client got.
+      call.signal.throwIfAborted();
       ctx.flushHeaders();
       call.end({ code: Status.OK, message: "", trailers: ctx.trailers }, ctx.response);
     } catch (thrown) {
