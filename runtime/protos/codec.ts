@@ -7,6 +7,7 @@
 import protobuf from "protobufjs";
 import { decodeFixup, encodeFixup } from "./map_keys.ts";
 import { createShapeChecker } from "./shape_check.ts";
+import { strictReader } from "./strict_reader.ts";
 
 /** Encode and decode for one message type. */
 export interface MessageCodec {
@@ -69,12 +70,12 @@ function _compile(type: protobuf.Type, check: (value: unknown) => void): Message
   const options = TO_OBJECT_OPTIONS;
   const decode = afterDecode
     ? function decodeMessage(bytes: Uint8Array): unknown {
-      const object = type.toObject(type.decode(bytes), options);
+      const object = type.toObject(type.decode(strictReader(bytes)), options);
       afterDecode(object);
       return object;
     }
     : function decodeMessage(bytes: Uint8Array): unknown {
-      return type.toObject(type.decode(bytes), options);
+      return type.toObject(type.decode(strictReader(bytes)), options);
     };
   const encode = beforeEncode
     ? function encodeMessage(value: unknown): Uint8Array {
