@@ -9,7 +9,14 @@ import { RpcError, Status } from "../core/errors.ts";
 import type { ServerCall } from "../core/context.ts";
 import { ConcurrencyLimit } from "./concurrency.ts";
 import { type Clock, TokenBucket } from "../util/token_bucket.ts";
-import type { RateLimitName } from "./rate_limiter.ts";
+
+/** The limit that rejected a call, as the `limit` label of the rejection metric. */
+export type RateLimitName =
+  | "global"
+  | "perMethod"
+  | "perKey"
+  | "maxConcurrent.global"
+  | "maxConcurrent.perMethod";
 
 /** A bucket with what a rejection reports about it. */
 export interface LimitBucket {

@@ -17,16 +17,11 @@ import {
   limitCap,
   MethodLimits,
   type MethodPlan,
+  type RateLimitName,
 } from "./_method_limits.ts";
 import { type Clock, monotonicClock, TokenBucket } from "../util/token_bucket.ts";
 
-/** The limit that rejected a call, as the `limit` label of the rejection metric. */
-export type RateLimitName =
-  | "global"
-  | "perMethod"
-  | "perKey"
-  | "maxConcurrent.global"
-  | "maxConcurrent.perMethod";
+export type { RateLimitName };
 
 /** Options for {@link createRateLimiter}. */
 export interface RateLimiterOptions {

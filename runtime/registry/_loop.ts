@@ -16,7 +16,16 @@ import {
 } from "../util/backoff.ts";
 import { createEtcdClient, etcdEndpointIssues } from "../etcd/etcd_client.ts";
 import { type Entry, openSession, type Session } from "./_session.ts";
-import type { RegistrarState, RegistryMetrics } from "./registrar.ts";
+
+/** Where the registrar is: `registering` (first attempt), `registered`, `retrying`, `stopped`. */
+export type RegistrarState = "registering" | "registered" | "retrying" | "stopped";
+
+/** The registry metrics the registrar updates (a subset of the server's `Metrics`). */
+export interface RegistryMetrics {
+  setRegistryRegistered(registered: boolean): void;
+  onRegistryRegistration(): void;
+  onRegistryFailure(): void;
+}
 
 /** What the loop registers and how, as the registrar worked it out. */
 export interface LoopOptions {

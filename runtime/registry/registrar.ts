@@ -10,17 +10,9 @@ import type { Logger } from "../core/logger.ts";
 import { type ListenAddress, resolveAdvertise } from "./advertise.ts";
 import { type BackoffOptions, errorMessage, withDeadline } from "../util/backoff.ts";
 import { servicePrefix } from "../etcd/etcd_client.ts";
-import { RegistrationLoop } from "./_loop.ts";
+import { type RegistrarState, RegistrationLoop, type RegistryMetrics } from "./_loop.ts";
 
-/** Where the registrar is: `registering` (first attempt), `registered`, `retrying`, `stopped`. */
-export type RegistrarState = "registering" | "registered" | "retrying" | "stopped";
-
-/** The registry metrics the registrar updates (a subset of the server's `Metrics`). */
-export interface RegistryMetrics {
-  setRegistryRegistered(registered: boolean): void;
-  onRegistryRegistration(): void;
-  onRegistryFailure(): void;
-}
+export type { RegistrarState, RegistryMetrics };
 
 /** Options for {@link createRegistrar}. */
 export interface RegistrarOptions {

@@ -69,5 +69,5 @@ Deno.test("renderEntry() runs the CLI main with the manifest's sources", () => {
   const text = renderEntry("/p/dist/svc_entry.ts", "/p/dist/svc_manifest.ts");
   assert.match(text, /import \{ main \} from "\.\.\/.*runtime\/cli\/main\.ts";/);
   assert.match(text, /from "\.\/svc_manifest\.ts";/);
-  assert.match(text, /main\(Deno\.args, \{ handlerSources, middlewareSources \}\)/);
+  assert.match(text, /main\(Deno\.args, \{ handlerSources, middlewareSources, readPaths \}\)/);
 });
