@@ -32,6 +32,7 @@ const RSS_BOUND_KIB = 100 * 1024;
 interface Goaway {
   code: number;
   last_stream_id: number;
+  debug?: string;
 }
 interface CallSeen {
   status: string | null;
@@ -202,6 +203,19 @@ Deno.test({
         },
       );
     }
+
+    await step(
+      "C2. SETTINGS frames of 2,730 entries (300 of them) get GOAWAY ENHANCE_YOUR_CALM at the first",
+      async (port) => {
+        const started = performance.now();
+        const seen = await server.underAttack(() => attack(port, ["big_settings", "300", "2730"]));
+        assertGoaway(seen, [ENHANCE_YOUR_CALM]);
+        assert.match(seen.goaway!.debug ?? "", /too many settings \(2730\)/);
+        // Only the handshake's SETTINGS was acknowledged: the first big one ended the connection.
+        assert.ok(Number(seen.settings_acked) <= 1, `cut off at the first: ${show(seen)}`);
+        assert.ok(performance.now() - started < 5_000, `${show(seen)}`);
+      },
+    );
 
     await step("D. HPACK header bomb: blocks decoding to 60 MB each are refused", async (port) => {
       const seen = await server.underAttack(() => attack(port, ["header_bomb", "10", "16000"]));

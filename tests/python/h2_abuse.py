@@ -13,6 +13,7 @@ must act during print {"ready": true} first. Sends that the server stops
 reading give up after a few seconds; every read has a timeout.
 """
 
+import struct
 import sys
 import time
 
@@ -102,6 +103,15 @@ def case_settings_flood(conn, args):
     """N empty SETTINGS without reading the ACKs."""
     conn.handshake()
     sent = flood(conn, settings(), int(args[0]), 1000, read_between=False)
+    return finish(conn, frames_sent=sent)
+
+
+def case_big_settings(conn, args):
+    """N SETTINGS frames of M entries each (HEADER_TABLE_SIZE over and over), unread."""
+    n, m = int(args[0]), int(args[1])
+    conn.handshake()
+    entry = struct.pack(">HI", 0x1, 4096)
+    sent = flood(conn, frame(0x4, 0, 0, entry * m), n, 10, read_between=False)
     return finish(conn, frames_sent=sent)
 
 

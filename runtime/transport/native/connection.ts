@@ -360,7 +360,7 @@ export class Http2Connection implements CallOwner {
       return;
     }
     if ((e - s) % 6 !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS size");
-    this.#flood.controlFrame();
+    this.#flood.settings((e - s) / 6);
     applyPeerSettings(b, s, e, this.#writer, this.#flow);
     this.#writer.settingsAck();
   }

@@ -11,6 +11,12 @@ import type { NativeLimits } from "./limits.ts";
 
 /** Header block fragments accepted before the block counts as a flood. */
 export const MAX_CONTINUATIONS = 64;
+/**
+ * Entries in one SETTINGS frame (nghttp2's default; Go's net/http2 allows
+ * 100). There are seven settings; 2,730 per frame, 300 frames, cost 5 s
+ * of CPU before (issue 19).
+ */
+export const MAX_SETTINGS_ENTRIES = 32;
 
 /** The flood accounting of one connection. */
 export class FloodLimits {
@@ -32,6 +38,14 @@ export class FloodLimits {
     if (!this.#controlFrames.tryTake()) {
       throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many control frames");
     }
+  }
+
+  /** Counts one SETTINGS frame of `entries` entries; throws when it has too many or they come too fast. */
+  settings(entries: number): void {
+    if (entries > MAX_SETTINGS_ENTRIES) {
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, `too many settings (${entries})`);
+    }
+    this.controlFrame();
   }
 
   /** Counts one stream reset; throws once they come too fast. */

@@ -1,7 +1,7 @@
 // Unit tests of the flood limits; the connection-level behaviour is in connection_test.ts.
 import assert from "node:assert/strict";
 import { testLimits } from "./_testing.ts";
-import { FloodLimits, MAX_CONTINUATIONS } from "./flood_limits.ts";
+import { FloodLimits, MAX_CONTINUATIONS, MAX_SETTINGS_ENTRIES } from "./flood_limits.ts";
 import { ConnectionError, ErrorCode } from "./frame.ts";
 
 const calm = (message: string) => (error: unknown) =>
@@ -28,4 +28,10 @@ Deno.test("flood limits: header blocks are capped in bytes and in fragments", ()
   assert.throws(() => flood.headerBlock(10, MAX_CONTINUATIONS), calm("header block too large"));
   // Small lists still allow 64 KiB of compressed block.
   new FloodLimits(testLimits({ maxHeaderListBytes: 100 })).headerBlock(64 * 1024, 1);
+});
+
+Deno.test("flood limits: a SETTINGS frame of more than 32 entries is ENHANCE_YOUR_CALM", () => {
+  const flood = new FloodLimits(testLimits({ controlFrameRate: 100, controlFrameBurst: 100 }));
+  flood.settings(MAX_SETTINGS_ENTRIES);
+  assert.throws(() => flood.settings(2730), calm("too many settings (2730)"));
 });
