@@ -33,7 +33,11 @@ function bidi<T>(client: GrpcTestClient, method: string, requests: unknown[]): P
 for (
   const [label, config, proto] of [
     ["config/svc.yaml (the demo)", "config/svc.yaml", "proto/helloworld.proto"],
-    ["examples/greeter (the demo, own config)", "examples/greeter/svc.yaml", "proto/helloworld.proto"],
+    [
+      "examples/greeter (the demo, own config)",
+      "examples/greeter/svc.yaml",
+      "proto/helloworld.proto",
+    ],
   ]
 ) {
   Deno.test(`${label} serves all four Greeter call kinds`, async (t) => {
