@@ -4,8 +4,9 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { connect } from "node:net";
 import { makeTestCerts } from "./_certs.ts";
-import { grpcClient, ROOT, startSvc, unary } from "./_harness.ts";
+import { grpcClient, ROOT, startSvc, TEST_TRANSPORT, unary } from "./_harness.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
 const factory = () => grpcClient([`${ROOT}/tests/fixtures/e2e/proto/e2e.proto`]);
@@ -87,4 +88,44 @@ Deno.test("server.tls serves TLS and, with clientAuth require, verifies client c
   } finally {
     await Deno.remove(certs.dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "100 TLS clients that connect and never say hello are closed within prefaceTimeout",
+  // The grpc-js fallback's TLS handshake timeout is node:tls's own (see docs/transport.md).
+  ignore: TEST_TRANSPORT !== "native",
+  async fn() {
+    const certs = await makeTestCerts();
+    try {
+      await using svc = await startSvc({
+        config: CONFIG,
+        env: {
+          SVC_SERVER_TLS_CERT: certs.serverCert,
+          SVC_SERVER_TLS_KEY: certs.serverKey,
+          SVC_SERVER_HTTP2_PREFACE_TIMEOUT: "1s",
+        },
+      });
+      // node:net, not Deno.connect: Deno 2.8.3 does not end a pending read on close().
+      const started = performance.now();
+      const sockets = Array.from({ length: 100 }, () => connect(svc.port, "127.0.0.1"));
+      // Bounded: a connection still open after 5 s is destroyed by the test and reported.
+      const giveUp = setTimeout(() => sockets.forEach((socket) => socket.destroy()), 5_000);
+      const closedAfter = await Promise.all(
+        sockets.map((socket) =>
+          new Promise<number>((resolve) => {
+            socket.on("error", () => {});
+            socket.once("close", () => resolve(performance.now() - started));
+          })
+        ),
+      );
+      clearTimeout(giveUp);
+      const last = Math.max(...closedAfter);
+      assert.ok(
+        last < 1_000 + 1_500,
+        `the last silent client was closed after ${Math.round(last)} ms`,
+      );
+    } finally {
+      await Deno.remove(certs.dir, { recursive: true });
+    }
+  },
 });

@@ -114,7 +114,12 @@ async function bind(
       const certificate = requireClientCert ? toPeerCertificate(socket.getPeerCertificate()) : null;
       serve(nodeSocket(socket, certificate));
     });
-    tlsServer.on("tlsClientError", (error) => log.debug("TLS handshake failed", { error }));
+    tlsServer.on("tlsClientError", (error, socket) => {
+      log.debug("TLS handshake failed", { error });
+      // Deno 2.8.3 reports handshakeTimeout here but leaves the socket open:
+      // 100 silent clients were still connected long after it (issue 19).
+      socket.destroy();
+    });
     listener = tlsServer;
   } else {
     listener = createNetServer({ noDelay: true }, (socket) => serve(nodeSocket(socket, null)));
