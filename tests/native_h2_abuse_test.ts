@@ -290,6 +290,34 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "native HTTP/2 abuse: G. messages never finished, on 100 streams, hold at most connectionWindowBytes",
+  ignore: missing !== null,
+  async fn() {
+    // connectionWindowBytes 1 MiB, initialWindowBytes 64 KiB, maxReceiveMessageBytes 4 MiB.
+    await using server = new Server(`${FIXTURES}/svc_many_streams.yaml`);
+    await server.ensure();
+    const window = 1024 * 1024;
+    const seen = await server.underAttack(
+      () =>
+        runProbe<{ sent: number; capped: boolean; statuses: Record<string, number> }>(
+          "partial_messages.py",
+          server.svc.port,
+          ["partial", "100", String(256 * 1024 - 1), String(64 * 1024 * 1024)],
+          { timeoutMs: 40_000 },
+        ),
+      500,
+      // What it may hold, plus the process's own noise.
+      window / 1024 + 48 * 1024,
+    );
+    // Four 256 KiB messages fit the 1 MiB the connection may hold; the other streams' messages
+    // are refused at their first frame, RESOURCE_EXHAUSTED, and their data discarded.
+    assert.ok(!seen.capped, `stopped before 64 MiB: ${show(seen)}`);
+    assert.ok((seen.statuses["8"] ?? 0) >= 90, `refused RESOURCE_EXHAUSTED: ${show(seen)}`);
+  },
+});
+
+Deno.test({
   name: "native HTTP/2 abuse: F2. 20,000 unread unary calls on one connection stay bounded",
   ignore: missing !== null,
   async fn() {

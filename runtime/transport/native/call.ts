@@ -26,10 +26,20 @@ export interface CallOwner {
   sendTrailers(call: NativeCall, fields: readonly HeaderField[]): void;
   /** Request bytes were consumed: the client may send more. */
   release(call: NativeCall): void;
+  /**
+   * Asks to hold `bytes` more for `call` (a message being assembled, or a
+   * request waiting for dispatch); false when the connection already holds
+   * what connectionWindowBytes allows.
+   */
+  reserve(call: NativeCall, bytes: number): boolean;
+  /** Gives back everything `call` reserved. */
+  unreserve(call: NativeCall): void;
   /** Resolves when the call's queued output is low again, or at once if it is. */
   whenWritable(call: NativeCall): Promise<void> | void;
 }
 
+const TOO_MUCH_HELD =
+  "Received a message while this connection holds as much request data as connectionWindowBytes allows";
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 const OK_HEADERS: readonly HeaderField[] = Object.freeze([
   [":status", "200"],
@@ -69,6 +79,10 @@ export class NativeCall implements TransportCall {
   windowCredit = 0;
   /** Wire bytes of the messages queued for the handler. */
   heldBytes = 0;
+  /** The part of `heldBytes` the connection has counted (see FlowControl.release). */
+  heldCounted = 0;
+  /** Bytes reserved for a message being assembled or a request awaiting dispatch. */
+  reservedBytes = 0;
   /** Waiters for `pendingBytes` to fall; see CallOwner.whenWritable. */
   drainWaiters: (() => void)[] | null = null;
 
@@ -192,6 +206,12 @@ export class NativeCall implements TransportCall {
           this.#headerFill = 0;
           continue;
         }
+        // Held across frames: counted against what the connection may hold (issue 19:
+        // prefixes declaring large lengths let one connection make svc hold 579 MiB).
+        if (!this.#owner.reserve(this, length + PREFIX_BYTES)) {
+          this.#fail(Status.RESOURCE_EXHAUSTED, TOO_MUCH_HELD);
+          return;
+        }
         this.#body = new Uint8Array(length);
         this.#bodyFill = 0;
       }
@@ -246,6 +266,11 @@ export class NativeCall implements TransportCall {
       }
     }
     if (this.route.kind === "unary" || this.route.kind === "server_stream") {
+      // Held until END_STREAM dispatches it; a message assembled across frames is reserved already.
+      if (this.reservedBytes === 0 && !this.#owner.reserve(this, wire.length + PREFIX_BYTES)) {
+        this.#fail(Status.RESOURCE_EXHAUSTED, TOO_MUCH_HELD);
+        return;
+      }
       if (this.request !== null) {
         const kind = this.route.kind === "unary" ? "unary" : "server streaming";
         this.#fail(
@@ -258,6 +283,8 @@ export class NativeCall implements TransportCall {
       return;
     }
     const wireBytes = wire.length + PREFIX_BYTES;
+    // From here flow control holds it: the queued bytes are not given back as window.
+    if (this.reservedBytes > 0) this.#owner.unreserve(this);
     (this.#queue ??= []).push(message);
     (this.#queueWire ??= []).push(wireBytes);
     this.heldBytes += wireBytes;
@@ -294,6 +321,7 @@ export class NativeCall implements TransportCall {
   #dispatch(): void {
     if (this.#dispatched) return;
     this.#dispatched = true;
+    if (this.reservedBytes > 0) this.#owner.unreserve(this);
     const onDispatch = this.#onDispatch!;
     this.#onDispatch = null;
     onDispatch(this);

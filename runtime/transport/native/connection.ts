@@ -431,6 +431,16 @@ export class Http2Connection implements CallOwner {
   }
 
   /** CallOwner. */
+  reserve(call: NativeCall, bytes: number): boolean {
+    return this.#flow.reserve(call, bytes);
+  }
+
+  /** CallOwner. */
+  unreserve(call: NativeCall): void {
+    this.#flow.unreserve(call);
+  }
+
+  /** CallOwner. */
   whenWritable(call: NativeCall): Promise<void> | void {
     return this.#writer.whenWritable(call);
   }

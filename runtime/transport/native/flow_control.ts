@@ -46,6 +46,10 @@ export class FlowControl {
   #connRecvWindow: number;
   /** Received bytes consumed but not yet announced in a connection WINDOW_UPDATE. */
   #connUnreleased = 0;
+  /** Wire bytes of messages queued for handlers, over all streams (see release). */
+  #queued = 0;
+  /** Bytes reserved by streams for messages being assembled or awaiting dispatch. */
+  #reserved = 0;
   /** Streams with DATA waiting for the connection window. */
   readonly #blocked = new Set<NativeCall>();
 
@@ -92,6 +96,8 @@ export class FlowControl {
    * stay within the connection window.
    */
   release(call: NativeCall): void {
+    this.#queued += call.heldBytes - call.heldCounted;
+    call.heldCounted = call.heldBytes;
     const amount = call.unreleased - call.heldBytes;
     if (amount <= 0) return;
     call.unreleased -= amount;
@@ -104,6 +110,25 @@ export class FlowControl {
       this.#writer.windowUpdate(call.id, call.windowCredit);
       call.windowCredit = 0;
     }
+  }
+
+  /**
+   * CallOwner.reserve: what one connection makes the server hold (queued
+   * messages plus reservations) stays within connectionWindowBytes, give or
+   * take the frame being read. Refused rather than waited for, so streams
+   * cannot deadlock one another over the connection's share.
+   */
+  reserve(call: NativeCall, bytes: number): boolean {
+    if (this.#reserved + this.#queued + bytes > this.#connectionWindow) return false;
+    this.#reserved += bytes;
+    call.reservedBytes += bytes;
+    return true;
+  }
+
+  /** CallOwner.unreserve. */
+  unreserve(call: NativeCall): void {
+    this.#reserved -= call.reservedBytes;
+    call.reservedBytes = 0;
   }
 
   /** Gives `bytes` back to the connection window, announcing it once enough has gathered. */
@@ -202,7 +227,10 @@ export class FlowControl {
     // Requests still queued for the handler will never be read: give their window back.
     this.releaseConnection(call.unreleased);
     call.unreleased = 0;
+    this.#queued -= call.heldCounted;
     call.heldBytes = 0;
+    call.heldCounted = 0;
+    this.unreserve(call);
     call.pending = [];
     call.pendingBytes = 0;
   }
