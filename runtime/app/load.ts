@@ -54,7 +54,10 @@ export async function loadApp(
   options: LoadAppOptions = {},
 ): Promise<LoadedApp> {
   const config = await loadConfig(configPath, { env: options.env });
-  const protos = await loadProtos(config.protos);
+  const protos = await loadProtos({
+    ...config.protos,
+    maxDecodedMessageBytes: config.server.maxDecodedMessageBytes,
+  });
   const sources = options.handlerSources ?? await discoverSources(config.handlers);
   const handlers = await loadHandlers(sources, protos);
   const middleware = await loadAllMiddleware(

@@ -15,6 +15,7 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
       transport: "native",
       tls: null,
       maxReceiveMessageBytes: 4194304,
+      maxDecodedMessageBytes: 67108864,
       maxSendMessageBytes: 4194304,
       maxConcurrentStreams: 1000,
       maxSessionMemoryMb: 64,

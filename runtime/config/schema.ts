@@ -171,6 +171,12 @@ const server = object({
     default: 4194304,
     min: 1,
   }),
+  maxDecodedMessageBytes: integer({
+    doc:
+      "What one request may cost once decoded into objects, estimated from its wire form before decoding (a 4 MiB request of empty sub-messages would cost 1 GiB); more ends RESOURCE_EXHAUSTED naming the field.",
+    default: 67108864,
+    min: 1048576,
+  }),
   maxSendMessageBytes: integer({
     doc: "Larger responses end RESOURCE_EXHAUSTED.",
     default: 4194304,

@@ -67,6 +67,8 @@ export interface ResolvedServer {
   tls: ResolvedTls | null;
   /** Default 4 MiB (4194304). Larger requests end RESOURCE_EXHAUSTED. */
   maxReceiveMessageBytes: number;
+  /** Estimated bytes one request may cost once decoded. */
+  maxDecodedMessageBytes: number;
   /** Default 4 MiB. Larger responses end RESOURCE_EXHAUSTED. */
   maxSendMessageBytes: number;
   /** Per HTTP/2 connection. Default 1000. */

@@ -8,6 +8,10 @@ import protobuf from "protobufjs";
 import { decodeFixup, encodeFixup } from "./map_keys.ts";
 import { createShapeChecker } from "./shape_check.ts";
 import { strictReader } from "./strict_reader.ts";
+import { decodeBudget, SCAN_FROM_BYTES } from "./decode_cost.ts";
+
+/** What one message may cost decoded, unless the config says otherwise (64 MiB). */
+export const DEFAULT_MAX_DECODED_BYTES = 64 * 2 ** 20;
 
 /** Encode and decode for one message type. */
 export interface MessageCodec {
@@ -41,13 +45,15 @@ export const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = Object.freeze({
  * codec.decode(codec.encode({ message: "hi" })); // { message: "hi" }
  * ```
  */
-export function createCodecs(): (type: protobuf.Type) => MessageCodec {
+export function createCodecs(
+  maxDecodedBytes: number = DEFAULT_MAX_DECODED_BYTES,
+): (type: protobuf.Type) => MessageCodec {
   const codecs = new Map<protobuf.Type, MessageCodec>();
   const compileShapeCheck = createShapeChecker();
   return function codecFor(type) {
     let codec = codecs.get(type);
     if (!codec) {
-      codec = _lazy(() => _compile(type, compileShapeCheck(type)));
+      codec = _lazy(() => _compile(type, compileShapeCheck(type), maxDecodedBytes));
       codecs.set(type, codec);
     }
     return codec;
@@ -63,18 +69,25 @@ function _lazy(compile: () => MessageCodec): MessageCodec {
   };
 }
 
-function _compile(type: protobuf.Type, check: (value: unknown) => void): MessageCodec {
+function _compile(
+  type: protobuf.Type,
+  check: (value: unknown) => void,
+  maxDecodedBytes: number,
+): MessageCodec {
   _setupReachable(type);
   const afterDecode = decodeFixup(type);
   const beforeEncode = encodeFixup(type);
   const options = TO_OBJECT_OPTIONS;
+  const budget = decodeBudget(type, maxDecodedBytes);
   const decode = afterDecode
     ? function decodeMessage(bytes: Uint8Array): unknown {
+      if (bytes.length >= SCAN_FROM_BYTES) budget(bytes);
       const object = type.toObject(type.decode(strictReader(bytes)), options);
       afterDecode(object);
       return object;
     }
     : function decodeMessage(bytes: Uint8Array): unknown {
+      if (bytes.length >= SCAN_FROM_BYTES) budget(bytes);
       return type.toObject(type.decode(strictReader(bytes)), options);
     };
   const encode = beforeEncode

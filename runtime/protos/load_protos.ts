@@ -22,6 +22,8 @@ export interface LoadProtosOptions {
    * if configured; their `path` reads `(built in) <name>`.
    */
   embedded?: readonly { name: string; source: string }[];
+  /** What one message may cost once decoded (estimated); default 64 MiB. */
+  maxDecodedMessageBytes?: number;
 }
 
 /**
@@ -73,7 +75,12 @@ export async function loadProtos(options: LoadProtosOptions): Promise<ProtoSet> 
     }
   }
   const pathOf = (name: string) => sources.get(name)?.path ?? name;
-  const services = describeServices(root, configured, pathOf, createCodecs());
+  const services = describeServices(
+    root,
+    configured,
+    pathOf,
+    createCodecs(options.maxDecodedMessageBytes),
+  );
   return Object.freeze({
     services,
     files: collected.files.map((f) => f.path),

@@ -9,6 +9,7 @@ import type { MethodBinding } from "../handlers/mod.ts";
 import type { Logger } from "../core/logger.ts";
 import { Metadata } from "../core/metadata.ts";
 import type { MethodDescriptor } from "../protos/types.ts";
+import { DecodeBudgetError } from "../protos/decode_cost.ts";
 import type { TransportCall } from "../transport/types.ts";
 import type { ClientsForCalls } from "../core/clients.ts";
 import { ServerCallContext } from "./call_context.ts";
@@ -127,6 +128,9 @@ function decodeRequest(ctx: ServerCallContext, bytes: Uint8Array): unknown {
   try {
     return ctx.descriptor.decodeRequest(bytes);
   } catch (error) {
+    if (error instanceof DecodeBudgetError) {
+      throw new RpcError(Status.RESOURCE_EXHAUSTED, error.message, { cause: error });
+    }
     throw new RequestDecodeError(ctx.descriptor.requestType, error);
   }
 }

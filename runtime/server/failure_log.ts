@@ -11,6 +11,7 @@
 import { RpcError, Status } from "../core/errors.ts";
 import type { ServerCall } from "../core/context.ts";
 import { MessageShapeError } from "../protos/types.ts";
+import { DecodeBudgetError } from "../protos/decode_cost.ts";
 import { TokenBucket } from "../util/token_bucket.ts";
 
 /** Lines per method and reason written at once before the rate applies. */
@@ -68,6 +69,14 @@ function describe(
     return ["decode", "request could not be decoded", {
       type: thrown.message.slice("cannot decode request as ".length),
       error: detail(thrown.cause),
+    }];
+  }
+  if (thrown instanceof RpcError && thrown.cause instanceof DecodeBudgetError) {
+    const { field, count, estimate } = thrown.cause;
+    return ["budget", "request over its decode budget", {
+      field,
+      elements: count,
+      estimateBytes: Math.round(estimate),
     }];
   }
   if (thrown instanceof MessageShapeError) {
