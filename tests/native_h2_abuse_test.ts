@@ -217,6 +217,21 @@ Deno.test({
       },
     );
 
+    await step(
+      "H. handlers still running after their streams were reset count against maxConcurrentStreams",
+      async (port) => {
+        // maxConcurrentStreams is 5: five reset calls whose handlers sleep 1.5 s ignoring ctx.signal.
+        const seen = await attack(port, ["reset_running", "5", "1500"]) as Seen & {
+          during: CallSeen[];
+          after: CallSeen;
+        };
+        for (const call of seen.during) {
+          assert.equal(call.rst, 7, `REFUSED_STREAM while the handlers run: ${show(seen)}`);
+        }
+        assert.equal(seen.after.grpc_status, "0", `served once they returned: ${show(seen)}`);
+      },
+    );
+
     await step("D. HPACK header bomb: blocks decoding to 60 MB each are refused", async (port) => {
       const seen = await server.underAttack(() => attack(port, ["header_bomb", "10", "16000"]));
       if (seen.skipped) throw new Error(`no bomb: ${seen.skipped}`);

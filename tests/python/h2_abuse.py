@@ -21,7 +21,7 @@ sys.dont_write_bytecode = True  # importing h2_probe must not leave __pycache__ 
 
 from h2_probe import (  # noqa: E402
     CANCEL, CONTINUATION, ECHO, PREFACE, Conn, block, data, emit, frame, grpc_message, headers,
-    literal, ping, request_fields, rst_stream, settings,
+    literal, pb_bytes, pb_int, ping, request_fields, rst_stream, settings,
 )
 
 
@@ -70,6 +70,26 @@ def case_rapid_reset(conn, args):
         sent = min(sent + per_batch, n)
         conn.poll()
     return finish(conn, streams_sent=sent, last_stream_sent=2 * sent - 1)
+
+
+def case_reset_running(conn, args):
+    """N Sleep calls whose handlers ignore cancellation, reset at once; then Echo calls at once
+    and again after the handlers returned: what did each get?"""
+    n, ms = int(args[0]), int(args[1])
+    conn.handshake()
+    deaf = pb_int(1, ms) + pb_bytes(2, b"deaf")  # e2e.SleepRequest { ms, tag: "deaf" }
+    for i in range(n):
+        conn.start_call(2 * i + 1, "Sleep", deaf)
+    conn.settle(0.2)
+    conn.send(b"".join(rst_stream(2 * i + 1, CANCEL) for i in range(n)))
+    conn.settle(0.2)
+    during = []
+    for i in range(n, n + 3):
+        during.append(conn.unary(2 * i + 1, timeout=3))
+    conn.settle(ms / 1000 + 0.5)
+    after = conn.unary(2 * (n + 3) + 1, timeout=3)
+    conn.out.pop("streams", None)
+    return conn.result(during=during, after=after)
 
 
 def case_continuation_flood(conn, args):

@@ -34,6 +34,8 @@ export interface CallOwner {
   reserve(call: NativeCall, bytes: number): boolean;
   /** Gives back everything `call` reserved. */
   unreserve(call: NativeCall): void;
+  /** The pipeline ended a call it was given: its handler has returned. */
+  handlerDone(call: NativeCall): void;
   /** Resolves when the call's queued output is low again, or at once if it is. */
   whenWritable(call: NativeCall): Promise<void> | void;
 }
@@ -83,6 +85,10 @@ export class NativeCall implements TransportCall {
   heldCounted = 0;
   /** Bytes reserved for a message being assembled or a request awaiting dispatch. */
   reservedBytes = 0;
+  /** The pipeline has the call and has not ended it: a handler is running. */
+  running = false;
+  /** The stream closed while the handler was still running (it still counts; see connection). */
+  detached = false;
   /** Waiters for `pendingBytes` to fall; see CallOwner.whenWritable. */
   drainWaiters: (() => void)[] | null = null;
 
@@ -322,6 +328,7 @@ export class NativeCall implements TransportCall {
     if (this.#dispatched) return;
     this.#dispatched = true;
     if (this.reservedBytes > 0) this.#owner.unreserve(this);
+    this.running = true;
     const onDispatch = this.#onDispatch!;
     this.#onDispatch = null;
     onDispatch(this);
@@ -345,6 +352,10 @@ export class NativeCall implements TransportCall {
   }
 
   end(status: CallStatus, response?: Uint8Array): void {
+    if (this.running) {
+      this.running = false;
+      this.#owner.handlerDone(this);
+    }
     if (this.#ended) return;
     if (status.code === Status.OK && response !== undefined) {
       if (this.#tooLarge(response)) return;

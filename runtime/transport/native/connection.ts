@@ -62,6 +62,8 @@ export class Http2Connection implements CallOwner {
   readonly #limits: NativeLimits;
   readonly #streams = new Map<number, NativeCall>();
   readonly #history = new StreamHistory();
+  /** Calls whose stream closed while their handler still runs. */
+  #detached = 0;
   #lastStreamId = 0;
   #goawaySent = false;
   #peerGoaway = false;
@@ -288,7 +290,9 @@ export class Http2Connection implements CallOwner {
       return;
     }
     if (badPriority) throw new StreamError(streamId, ErrorCode.PROTOCOL_ERROR, "self-dependency");
-    if (this.#streams.size >= this.#limits.maxConcurrentStreams) {
+    // A handler still running after its stream was reset counts until it returns, as in
+    // grpc-go since 1.58.3: resetting streams must not let a client run unbounded handlers.
+    if (this.#streams.size + this.#detached >= this.#limits.maxConcurrentStreams) {
       throw new StreamError(streamId, ErrorCode.REFUSED_STREAM, "too many concurrent streams");
     }
     const call = this.#admission.admit(streamId, decoded, this.#flow.peerInitialWindow);
@@ -441,6 +445,14 @@ export class Http2Connection implements CallOwner {
   }
 
   /** CallOwner. */
+  handlerDone(call: NativeCall): void {
+    if (call.detached) {
+      call.detached = false;
+      this.#detached--;
+    }
+  }
+
+  /** CallOwner. */
   whenWritable(call: NativeCall): Promise<void> | void {
     return this.#writer.whenWritable(call);
   }
@@ -483,6 +495,10 @@ export class Http2Connection implements CallOwner {
   #closeStream(call: NativeCall): void {
     if (this.#streams.get(call.id) !== call) return;
     this.#streams.delete(call.id);
+    if (call.running && !call.detached) {
+      call.detached = true;
+      this.#detached++;
+    }
     this.#flow.closed(call);
     this.#writer.wake(call);
     if (this.#streams.size > 0) return;
