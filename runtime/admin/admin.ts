@@ -67,6 +67,10 @@ export async function startAdmin(options: AdminOptions): Promise<AdminServer> {
     options.port,
     (method, path) => _route(method, path, options, closing.signal),
     options.headTimeoutMs,
+    (state, error) => {
+      if (state === "accepting") options.log?.info("admin listener accepting again");
+      else options.log?.error(`admin listener ${state}`, { error: error && String(error) });
+    },
   );
   options.log?.info("admin listening", { host: server.host, port: server.port });
   let closed: Promise<void> | undefined;

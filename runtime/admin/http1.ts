@@ -9,6 +9,7 @@
  * @module
  */
 import { createServer, type Server, type Socket } from "node:net";
+import { type ListenerState, watchListener } from "../util/listener_watch.ts";
 
 /** Longest request head (request line and headers) accepted. */
 export const MAX_HEAD_BYTES = 8 * 1024;
@@ -51,41 +52,66 @@ const REASONS: Record<number, string> = {
 };
 
 /** Binds `host:port` and serves `handler`; rejects at once when the address is taken. */
-export function listenHttp1(
+export async function listenHttp1(
   host: string,
   port: number,
   handler: Http1Handler,
   headTimeoutMs: number = HEAD_TIMEOUT_MS,
+  onListenerState: (state: ListenerState, error?: unknown) => void = () => {},
 ): Promise<Http1Server> {
   const connections = new Set<_Connection>();
-  const server = createServer((socket) => {
-    if (connections.size >= MAX_CONNECTIONS) {
-      for (const old of connections) {
-        if (old.idle) {
-          old.destroy();
-          connections.delete(old);
-          break;
+  let accepted = 0;
+  const create = () =>
+    createServer((socket) => {
+      accepted++;
+      if (connections.size >= MAX_CONNECTIONS) {
+        for (const old of connections) {
+          if (old.idle) {
+            old.destroy();
+            connections.delete(old);
+            break;
+          }
         }
       }
-    }
-    const connection = new _Connection(
-      socket,
-      handler,
-      headTimeoutMs,
-      () => connections.delete(connection),
-    );
-    connections.add(connection);
+      const connection = new _Connection(
+        socket,
+        handler,
+        headTimeoutMs,
+        () => connections.delete(connection),
+      );
+      connections.add(connection);
+    });
+  let server = create();
+  const bound = await _listen(server, host, port);
+  // Deno 2.8.3 closes a node:net listener whose accept failed (EMFILE) without a word.
+  const watch = watchListener({
+    host,
+    port: bound.port,
+    accepted: () => accepted,
+    rebind: async () => {
+      server.close();
+      const next = create();
+      await _listen(next, host, bound.port);
+      server = next;
+    },
+    onState: onListenerState,
   });
-  return new Promise((resolve, reject) => {
+  return {
+    host: bound.address,
+    port: bound.port,
+    close: (timeoutMs) => {
+      watch.stop();
+      return _close(server, connections, timeoutMs);
+    },
+  };
+}
+
+function _listen(server: Server, host: string, port: number) {
+  return new Promise<{ address: string; port: number }>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => reject(_denoError(error)));
     server.listen({ host, port }, () => {
-      const address = server.address() as { address: string; port: number };
       server.on("error", () => {}); // after listening, accept errors do not stop the server
-      resolve({
-        host: address.address,
-        port: address.port,
-        close: (timeoutMs) => _close(server, connections, timeoutMs),
-      });
+      resolve(server.address() as { address: string; port: number });
     });
   });
 }

@@ -85,7 +85,10 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   let draining = false;
   let admin: AdminServer | null = null;
   try {
-    admin = metrics ? await startAdminFor(app, metrics, health, () => draining, log) : null;
+    const accepting = () => server!.accepting;
+    admin = metrics
+      ? await startAdminFor(app, metrics, health, () => draining, accepting, log)
+      : null;
   } catch (error) {
     await Promise.all([server.close(), clients.close()]);
     throw error;
@@ -130,6 +133,7 @@ function startAdminFor(
   metrics: Metrics,
   health: HealthState,
   draining: () => boolean,
+  accepting: () => boolean,
   log: Logger,
 ): Promise<AdminServer> {
   const { host, port } = app.config.admin;
@@ -140,6 +144,7 @@ function startAdminFor(
     live: () => true,
     ready: () => {
       if (draining()) return { ready: false, reason: "shutting down" };
+      if (!accepting()) return { ready: false, reason: "cannot accept connections" };
       const status = health.get("");
       return status === "SERVING"
         ? { ready: true, reason: "" }

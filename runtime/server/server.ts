@@ -18,6 +18,8 @@ export interface SvcServer {
   readonly address: BoundAddress;
   /** Calls currently running. */
   readonly inFlight: number;
+  /** False while the transport cannot accept connections (see Transport.accepting). */
+  readonly accepting: boolean;
   /**
    * Stops accepting connections and calls (GOAWAY) and resolves once every
    * in-flight call has ended. Open streams can keep it pending forever:
@@ -73,6 +75,9 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
     address,
     get inFlight() {
       return inFlight;
+    },
+    get accepting() {
+      return transport.accepting ?? true;
     },
     drain: () => transport.drain(),
     close: () => transport.close(),

@@ -85,4 +85,10 @@ export interface Transport {
   drain(): Promise<void>;
   /** Cancels every call (their signals abort) and closes all connections now. */
   close(): Promise<void>;
+  /**
+   * False while the listener cannot accept connections (out of file
+   * descriptors, or bound again after it failed); `/readyz` reports it.
+   * Absent: the transport cannot tell.
+   */
+  readonly accepting?: boolean;
 }

@@ -12,6 +12,7 @@ import { nativeLimits } from "./limits.ts";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { toPeerCertificate } from "../peer_certificate.ts";
 import { type ByteSocket, nodeSocket } from "./socket.ts";
+import { watchListener } from "../../util/listener_watch.ts";
 
 /** How often connections check their timers (preface, keepalive, idle, age). */
 const TICK_MS = 250;
@@ -22,7 +23,7 @@ export function createNativeTransport(server: ResolvedServer, log: Logger): Tran
   const connections = new Set<Http2Connection>();
   let routes: ReadonlyMap<string, Route> = new Map();
   let onCall: (call: TransportCall) => void = () => {};
-  let stopListening: (() => void) | null = null;
+  let bound: Bound | null = null;
   let draining = false;
   let ticker: ReturnType<typeof setInterval> | undefined;
 
@@ -58,24 +59,27 @@ export function createNativeTransport(server: ResolvedServer, log: Logger): Tran
     async listen(routeList, handler) {
       routes = new Map(routeList.map((route) => [route.path, route]));
       onCall = handler;
-      const bound = await bind(server, serve, log);
-      stopListening = bound.stop;
+      bound = await bind(server, serve, log);
       return bound.address;
     },
 
     async drain() {
       draining = true;
-      stopListening?.();
+      bound?.stop();
       await Promise.all([...connections].map((connection) => connection.drain()));
     },
 
     close() {
       draining = true;
-      stopListening?.();
+      bound?.stop();
       for (const connection of [...connections]) connection.close();
       clearInterval(ticker);
       ticker = undefined;
       return Promise.resolve();
+    },
+
+    get accepting() {
+      return bound?.accepting ?? true;
     },
   };
 }
@@ -83,6 +87,8 @@ export function createNativeTransport(server: ResolvedServer, log: Logger): Tran
 interface Bound {
   address: BoundAddress;
   stop: () => void;
+  /** The listener watch's finding; see util/listener_watch.ts. */
+  readonly accepting: boolean;
 }
 
 async function bind(
@@ -90,17 +96,60 @@ async function bind(
   serve: (socket: ByteSocket) => void,
   log: Logger,
 ): Promise<Bound> {
+  let accepted = 0;
+  const create = await listenerFactory(server, (socket) => {
+    accepted++;
+    serve(socket);
+  }, log);
+  let listener = create();
+  const port = await listenOn(listener, server, server.port);
+  // Deno 2.8.3 closes a node:net listener whose accept failed (EMFILE) without a word.
+  const watch = watchListener({
+    host: server.host,
+    port,
+    accepted: () => accepted,
+    rebind: async () => {
+      listener.close();
+      const next = create();
+      await listenOn(next, server, port);
+      listener = next;
+    },
+    onState: (state, error) => {
+      if (state === "accepting") log.info("gRPC listener accepting again", { port });
+      else log.error(`gRPC listener ${state}`, { port, error: error && String(error) });
+    },
+  });
+  return {
+    address: { host: server.host, port },
+    stop: () => {
+      watch.stop();
+      listener.close();
+    },
+    get accepting() {
+      return watch.state === "accepting";
+    },
+  };
+}
+
+/** A function making a new, unbound listener that serves each connection: plain or TLS. */
+async function listenerFactory(
+  server: ResolvedServer,
+  serve: (socket: ByteSocket) => void,
+  log: Logger,
+): Promise<() => NetServer> {
   const tls = server.tls;
-  let listener: NetServer;
-  if (tls) {
-    const requireClientCert = tls.clientAuth === "require";
-    // Loaded only for TLS: node:tls is several ms of every plain-text start.
-    const { createServer: createTlsServer } = await import("node:tls");
-    const [cert, key, ca] = await Promise.all([
-      Deno.readTextFile(tls.cert),
-      Deno.readTextFile(tls.key),
-      tls.ca ? Deno.readTextFile(tls.ca) : undefined,
-    ]);
+  if (!tls) {
+    return () => createNetServer({ noDelay: true }, (socket) => serve(nodeSocket(socket, null)));
+  }
+  const requireClientCert = tls.clientAuth === "require";
+  // Loaded only for TLS: node:tls is several ms of every plain-text start.
+  const { createServer: createTlsServer } = await import("node:tls");
+  const [cert, key, ca] = await Promise.all([
+    Deno.readTextFile(tls.cert),
+    Deno.readTextFile(tls.key),
+    tls.ca ? Deno.readTextFile(tls.ca) : undefined,
+  ]);
+  return () => {
     const tlsServer = createTlsServer({
       cert,
       key,
@@ -120,23 +169,23 @@ async function bind(
       // 100 silent clients were still connected long after it (issue 19).
       socket.destroy();
     });
-    listener = tlsServer;
-  } else {
-    listener = createNetServer({ noDelay: true }, (socket) => serve(nodeSocket(socket, null)));
-  }
-  const port = await new Promise<number>((resolve, reject) => {
+    return tlsServer;
+  };
+}
+
+/** Binds `listener`; resolves with the bound port. */
+function listenOn(listener: NetServer, server: ResolvedServer, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     const failed = (error: Error) => reject(listenError(server, error));
     listener.once("error", failed);
-    listener.listen(server.port, server.host, () => {
+    listener.listen(port, server.host, () => {
       listener.off("error", failed);
-      // From now on, out of file descriptors and the like: keep serving the
-      // connections we have. (Before, a listen error is the caller's to report.)
-      listener.on("error", (error) => log.warn("accepting a connection failed", { error }));
+      // From now on, keep serving the connections we have whatever accept does.
+      listener.on("error", () => {});
       const address = listener.address();
-      resolve(typeof address === "object" && address ? address.port : server.port);
+      resolve(typeof address === "object" && address ? address.port : port);
     });
   });
-  return { address: { host: server.host, port }, stop: () => listener.close() };
 }
 
 function listenError(server: ResolvedServer, error: unknown): Error {
