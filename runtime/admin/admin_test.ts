@@ -29,6 +29,15 @@ async function _get(port: number, path: string, method = "GET") {
   };
 }
 
+/** Closes every connection the server has not closed already. */
+function _closeAll(conns: Deno.Conn[]): void {
+  for (const conn of conns) {
+    try {
+      conn.close();
+    } catch { /* closed by the server already */ }
+  }
+}
+
 function _logger(lines: { msg: string; fields?: LogFields }[]): Logger {
   const log = (msg: string, fields?: LogFields) => lines.push({ msg, fields });
   const logger: Logger = {
@@ -268,11 +277,7 @@ Deno.test("startAdmin() closes 600 connections that send half a request once the
     // The port still answers.
     assert.equal((await _get(admin.port, "/healthz")).status, 200);
   } finally {
-    for (const conn of conns) {
-      try {
-        conn.close();
-      } catch { /* closed by the server already */ }
-    }
+    _closeAll(conns);
     await admin.close();
   }
 });
@@ -312,11 +317,7 @@ Deno.test("startAdmin() serves a probe at once while 300 half requests hold conn
     assert.equal((await _get(admin.port, "/healthz")).status, 200);
     assert.ok(performance.now() - started < 1_000);
   } finally {
-    for (const conn of conns) {
-      try {
-        conn.close();
-      } catch { /* closed by the server already */ }
-    }
+    _closeAll(conns);
     await admin.close();
   }
 });
