@@ -49,6 +49,11 @@ RUN deno run -A runtime/cli/build/rootfs.ts --binary /out/svc --config "${CONFIG
 FROM scratch
 COPY --from=build /rootfs/ /
 USER 65532:65532
+# glibc: keep buffers of 128 KiB and more in their own mappings, so freed
+# messages go back to the OS (the binary has no FFI to set it itself; see
+# runtime/util/malloc_tuning.ts). For the V8 heap in a memory-limited pod,
+# add DENO_V8_FLAGS=--max-old-space-size=<about 75% of the limit, in MiB>.
+ENV MALLOC_MMAP_THRESHOLD_=131072
 # gRPC, and admin (/metrics, /healthz, /readyz). Override with SVC_SERVER_PORT
 # and SVC_ADMIN_PORT, or a config mounted over /etc/svc/config.yaml.
 EXPOSE 50051 9090

@@ -12,10 +12,10 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import protobuf from "protobufjs";
 import { grpcClient, ROOT, startSvc, type SvcProcess, unary } from "./_harness.ts";
+import { rssMiB, watchHealth } from "./_load_watch.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
 const factory = grpcClient([`${ROOT}/tests/fixtures/e2e/proto/e2e.proto`]);
-const health = grpcClient(["/usr/share/grpc-proto/grpc/health/v1/health.proto"]);
 
 const root = await protobuf.load(`${ROOT}/tests/fixtures/e2e/proto/e2e.proto`);
 const BatchRequest = root.lookupType("e2e.BatchRequest");
@@ -27,11 +27,6 @@ const BOMB = BatchRequest.encode(
 const BATCH = BatchRequest.encode(BatchRequest.fromObject({
   items: Array.from({ length: 40_000 }, (_, i) => ({ name: `item-${i}-of-the-batch` })),
 })).finish();
-
-function rssMiB(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
 
 function send(port: number, bytes: Uint8Array) {
   const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
@@ -51,32 +46,6 @@ function send(port: number, bytes: Uint8Array) {
       },
     );
   });
-}
-
-/** Health Checks on their own connection every 100 ms; the slowest answer, in ms. */
-function watchHealth(port: number) {
-  const client = health.makeClient("grpc.health.v1.Health", port);
-  let slowest = 0;
-  let failed = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      try {
-        await unary(client, "check", { service: "" }, { timeoutMs: 1_000 });
-      } catch {
-        failed++;
-      }
-      slowest = Math.max(slowest, performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-    client.close();
-    return { slowest, failed };
-  };
 }
 
 async function bombs(svc: SvcProcess, parallel: number) {

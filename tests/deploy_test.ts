@@ -133,6 +133,8 @@ Deno.test("Dockerfile: scratch final stage from rootfs.ts, non-root, the ports a
     "FROM scratch",
     "COPY --from=build /rootfs/ /",
     `USER ${CONTAINER_UID}:${CONTAINER_UID}`,
+    // Freed large buffers go back to the OS (runtime/util/malloc_tuning.ts).
+    "ENV MALLOC_MMAP_THRESHOLD_=131072",
     "EXPOSE 50051 9090",
     "STOPSIGNAL SIGTERM",
     `ENTRYPOINT ["${CONTAINER_BINARY}", "run", "/etc/svc/config.yaml"]`,

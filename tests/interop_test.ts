@@ -4,7 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { ROOT, startSvc } from "./_harness.ts";
+import { ROOT, startSvc, TEST_TRANSPORT } from "./_harness.ts";
 
 const PYTHON = "/usr/bin/python3";
 const CLIENT = `${ROOT}/tests/interop/interop_client.py`;
@@ -26,6 +26,10 @@ const CASES = [
   "cancel_after_begin",
   "cancel_after_first_response",
   "timeout_on_sleeping_server",
+  "client_compressed_unary",
+  "server_compressed_unary",
+  "client_compressed_streaming",
+  "server_compressed_streaming",
 ];
 
 const missing = [PYTHON, "/usr/bin/protoc", `${PROTO_DIR}/grpc/testing/test.proto`]
@@ -42,19 +46,31 @@ Deno.test({
       config: "examples/interop/svc.yaml",
       env: { SVC_ADMIN_ENABLED: "false", GRPC_PROTO_DIR: PROTO_DIR },
     });
-    const run = await runClient(["--port", String(svc.port)], 180_000);
+    // grpc-js does not tell the pipeline whether a message was compressed, nor lets it
+    // choose per message (docs/transport.md): the compression cases cannot pass there.
+    const skipped = (name: string) => TEST_TRANSPORT !== "native" && name.includes("compressed");
+    const run = await runClient(
+      ["--port", String(svc.port), "--cases", CASES.filter((c) => !skipped(c)).join(",")],
+      180_000,
+    );
     const results = new Map<string, string>();
     for (const line of run.stdout.split("\n")) {
       const m = /^(PASS|FAIL) ([a-z_]+)(?:: (.*))?$/.exec(line);
       if (m) results.set(m[2], m[1] === "PASS" ? "" : m[3] ?? "failed");
     }
     for (const name of CASES) {
-      await t.step(name, () => {
-        assert.ok(
-          results.has(name),
-          `no result for ${name}; client exited ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
-        );
-        assert.equal(results.get(name), "", `${name}: ${results.get(name)}`);
+      const ignore = skipped(name);
+      if (ignore) console.warn(`${name} skipped on grpc-js: no per-message compression`);
+      await t.step({
+        name,
+        ignore,
+        fn: () => {
+          assert.ok(
+            results.has(name),
+            `no result for ${name}; client exited ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
+          );
+          assert.equal(results.get(name), "", `${name}: ${results.get(name)}`);
+        },
       });
     }
     assert.equal(run.code, 0, `client exited ${run.code}\nstderr:\n${run.stderr}`);

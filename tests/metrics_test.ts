@@ -117,3 +117,43 @@ Deno.test("a call the transport ended (deadline, client cancel) counts and logs 
     client.close();
   }
 });
+
+Deno.test({
+  name: "a response over maxSendMessageBytes counts and logs RESOURCE_EXHAUSTED, as the client got",
+  async fn() {
+    await using svc = await startSvc({ config: CONFIG, env: { SVC_ADMIN_ENABLED: "true" } });
+    const client = factory.makeClient("e2e.Test", svc.port);
+    try {
+      // The e2e config allows 64 KiB responses.
+      const big = await unary(client, "big", { size: 100_000 })
+        .catch((e: grpc.ServiceError) => e) as grpc.ServiceError;
+      assert.equal(big.code, grpc.status.RESOURCE_EXHAUSTED);
+      const stream = client.count({ count: 3, size: 100_000 });
+      const streamed = await new Promise<grpc.ServiceError>((resolve) => {
+        stream.on("data", () => {});
+        stream.on("error", resolve);
+      });
+      assert.equal(streamed.code, grpc.status.RESOURCE_EXHAUSTED);
+      await svc.waitForLog((l) => l.msg === "call" && l.method === "/e2e.Test/Count");
+      const samples = parseExposition(
+        await (await fetch(`http://127.0.0.1:${svc.adminPort}/metrics`)).text(),
+      );
+      for (const [method, type] of [["Big", "unary"], ["Count", "server_stream"]]) {
+        const handled = (code: string) =>
+          valueOf(samples, "grpc_server_handled_total", {
+            grpc_type: type,
+            grpc_service: "e2e.Test",
+            grpc_method: method,
+            grpc_code: code,
+          });
+        assert.equal(handled("ResourceExhausted"), 1, method);
+        assert.equal(handled("OK") ?? 0, 0, method);
+        assert.equal(handled("Canceled") ?? 0, 0, method);
+        const line = svc.logs().find((l) => l.msg === "call" && l.method === `/e2e.Test/${method}`);
+        assert.equal(line?.code, "ResourceExhausted", JSON.stringify(line));
+      }
+    } finally {
+      client.close();
+    }
+  },
+});

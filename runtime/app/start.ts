@@ -19,6 +19,9 @@ import type { BoundAddress } from "../transport/mod.ts";
 import { BUILTIN_SERVICES, loadBuiltins } from "./builtins.ts";
 import type { LoadedApp } from "./load.ts";
 import { shutdown } from "./shutdown.ts";
+import { MemoryBudget } from "../util/memory_budget.ts";
+import { fixMmapThreshold } from "../util/malloc_tuning.ts";
+import { chooseMemoryBudget, containerMemoryLimit, heapLimit } from "../util/container_memory.ts";
 
 /** A serving app. */
 export interface RunningApp {
@@ -44,8 +47,9 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
     log,
   );
   const bindings = [...app.handlers.bindings, ...builtins.bindings];
+  const memory = memoryBudget(config.server.memoryBudgetBytes, log);
   const metrics = config.admin.enabled
-    ? createMetrics({ methods: bindings.map((b) => b.method) })
+    ? createMetrics({ methods: bindings.map((b) => b.method), memory })
     : null;
 
   const observers: CallObserver[] = [];
@@ -77,6 +81,7 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
       observers,
       log,
       clients,
+      memory,
     });
   } catch (error) {
     await clients.close();
@@ -126,6 +131,25 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
         },
       }),
   };
+}
+
+/** The process's memory budget: configured, or derived from the container's and V8's limits. */
+function memoryBudget(configured: number, log: Logger): MemoryBudget {
+  const choice = chooseMemoryBudget(configured, containerMemoryLimit(), heapLimit());
+  if (choice.warning) log.warn(choice.warning);
+  log.debug("memory budget", {
+    bytes: choice.bytes,
+    source: choice.source,
+    containerLimit: choice.containerLimit,
+    heapLimit: choice.heapLimit,
+  });
+  const malloc = fixMmapThreshold();
+  if (malloc === "no-ffi" || malloc === "unavailable") {
+    log.debug("freed large buffers may stay resident: set MALLOC_MMAP_THRESHOLD_=131072", {
+      malloc,
+    });
+  }
+  return new MemoryBudget(choice.bytes);
 }
 
 function startAdminFor(

@@ -16,6 +16,7 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
       tls: null,
       maxReceiveMessageBytes: 4194304,
       maxDecodedMessageBytes: 67108864,
+      memoryBudgetBytes: 0,
       maxSendMessageBytes: 4194304,
       maxConcurrentStreams: 1000,
       maxSessionMemoryMb: 64,

@@ -177,6 +177,12 @@ const server = object({
     default: 67108864,
     min: 1048576,
   }),
+  memoryBudgetBytes: integer({
+    doc:
+      "What clients may make the process hold at once: requests being received, inflated and decoded (by their estimated decoded size), responses waiting for a client's flow-control window. What does not fit ends RESOURCE_EXHAUSTED. 0 derives it: half the container's memory limit (cgroup) or half V8's heap limit, whichever is smaller.",
+    default: 0,
+    min: 0,
+  }),
   maxSendMessageBytes: integer({
     doc: "Larger responses end RESOURCE_EXHAUSTED.",
     default: 4194304,

@@ -69,6 +69,8 @@ export interface ResolvedServer {
   maxReceiveMessageBytes: number;
   /** Estimated bytes one request may cost once decoded. */
   maxDecodedMessageBytes: number;
+  /** 0 = derived from the container's and V8's limits (util/container_memory.ts). */
+  memoryBudgetBytes: number;
   /** Default 4 MiB. Larger responses end RESOURCE_EXHAUSTED. */
   maxSendMessageBytes: number;
   /** Per HTTP/2 connection. Default 1000. */

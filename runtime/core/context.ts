@@ -32,6 +32,19 @@ export interface CallContext {
   /** Adds a trailer, sent with the status. */
   setTrailer(key: string, value: MetadataValue): void;
   /**
+   * Whether the request message last received was compressed on the wire
+   * (`grpc-encoding`); null when the transport cannot tell (grpc-js).
+   */
+  readonly requestCompressed: boolean | null;
+  /**
+   * Compresses the following response messages with gzip, when the client
+   * accepts it, or stops compressing them; `server.compression` is the
+   * default. Called before the first message, it also sets the response's
+   * `grpc-encoding`; after, only each message's flag can change. Ignored by
+   * the grpc-js transport.
+   */
+  compressResponses(enabled: boolean): void;
+  /**
    * Clients for the services under `dependencies` in the config:
    * `ctx.clients.get("pkg.Service").method(req)`. Their calls inherit this
    * call's remaining deadline and cancellation.

@@ -3,6 +3,7 @@
  * (so existing Grafana dashboards work), plus svc's own and process metrics.
  * @module
  */
+import type { MemoryBudget } from "../util/memory_budget.ts";
 import { GO_CODE_NAMES, Status } from "../core/errors.ts";
 import type { CallKind } from "../protos/types.ts";
 import type { CallObserver } from "../server/observer.ts";
@@ -32,6 +33,8 @@ export interface MetricsOptions {
   handlingTimeWithCode?: boolean;
   /** Process, V8 heap and event-loop metrics. Default true. */
   defaultMetrics?: boolean;
+  /** The process's memory budget, exported as `svc_memory_*`. */
+  memory?: MemoryBudget;
 }
 
 /** The server's metrics, on a registry of their own. */
@@ -78,6 +81,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     rejections: [],
     registry: { registered: 0, registrations: 0, failures: 0 },
     defaultMetrics: options.defaultMetrics ?? true,
+    memory: options.memory ?? null,
   };
   const onRateLimitReject = _rateLimitRejections(values.rejections);
   let lateMethods = 0;

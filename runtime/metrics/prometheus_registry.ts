@@ -5,6 +5,7 @@
  * that is never scraped never loads prom-client.
  * @module
  */
+import type { MemoryBudget } from "../util/memory_budget.ts";
 import { Registry } from "prom-client";
 import { type GrpcStats, HANDLING_BUCKETS, type MethodStats } from "./grpc_stats.ts";
 import { createProcessMetrics } from "./process.ts";
@@ -26,6 +27,8 @@ export interface MetricValues {
   readonly registry: RegistryCounts;
   /** Process, V8 heap and event-loop metrics. */
   readonly defaultMetrics: boolean;
+  /** The process's memory budget, when the server has one. */
+  readonly memory: MemoryBudget | null;
 }
 
 /** A registry over {@link MetricValues}; `sample()` must run before each render. */
@@ -63,6 +66,7 @@ export function createRegistry(values: MetricValues): RenderedRegistry {
     labelNames: [],
     registry,
   }, () => [{ labels: {}, value: counts.failures }]);
+  if (values.memory) registerMemoryBudget(registry, values.memory);
   const processMetrics = values.defaultMetrics ? createProcessMetrics(registry) : null;
   return { registry, sample: () => processMetrics?.sample() ?? Promise.resolve() };
 }
@@ -122,4 +126,33 @@ function _registerGrpcMetrics(registry: Registry, stats: GrpcStats): void {
     labelNames,
     registry,
   }, perMethod((method) => method.inFlight));
+}
+
+function registerMemoryBudget(registry: Registry, memory: MemoryBudget): void {
+  const gauge = (name: string, help: string, read: () => number) =>
+    new SnapshotGauge({ name, help, labelNames: [], registry }, () => [{
+      labels: {},
+      value: read(),
+    }]);
+  gauge(
+    "svc_memory_budget_bytes",
+    "The memory budget for what clients make the server hold.",
+    () => memory.limit,
+  );
+  gauge(
+    "svc_memory_held_bytes",
+    "Bytes clients make the server hold now: requests buffered, inflated and decoded (estimated), responses parked.",
+    () => memory.used,
+  );
+  gauge(
+    "svc_memory_held_peak_bytes",
+    "The most svc_memory_held_bytes has been.",
+    () => memory.peak,
+  );
+  new SnapshotCounter({
+    name: "svc_memory_budget_refusals_total",
+    help: "Requests for memory the budget refused; each ended a call RESOURCE_EXHAUSTED.",
+    labelNames: [],
+    registry,
+  }, () => [{ labels: {}, value: memory.refused }]);
 }

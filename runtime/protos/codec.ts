@@ -16,10 +16,16 @@ export const DEFAULT_MAX_DECODED_BYTES = 64 * 2 ** 20;
 /** Encode and decode for one message type. */
 export interface MessageCodec {
   /** Bytes to a plain object (see `MethodDescriptor.decodeRequest`). */
-  decode(bytes: Uint8Array): unknown;
+  decode(bytes: Uint8Array, charge?: DecodeCharge): unknown;
   /** Strict shape check, then bytes; throws MessageShapeError. */
   encode(value: unknown): Uint8Array;
 }
+
+/**
+ * Told a large message's estimated decoded size before it is decoded; may
+ * throw to refuse it (the process's memory budget is full).
+ */
+export type DecodeCharge = (estimate: number) => void;
 
 /** The `toObject` options every decoded message is converted with. */
 export const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = Object.freeze({
@@ -64,7 +70,7 @@ export function createCodecs(
 function _lazy(compile: () => MessageCodec): MessageCodec {
   let compiled: MessageCodec | null = null;
   return {
-    decode: (bytes) => (compiled ??= compile()).decode(bytes),
+    decode: (bytes, charge) => (compiled ??= compile()).decode(bytes, charge),
     encode: (value) => (compiled ??= compile()).encode(value),
   };
 }
@@ -79,15 +85,19 @@ function _compile(
   const beforeEncode = encodeFixup(type);
   const options = TO_OBJECT_OPTIONS;
   const budget = decodeBudget(type, maxDecodedBytes);
+  const scan = (bytes: Uint8Array, charge: DecodeCharge | undefined) => {
+    const estimate = budget(bytes);
+    if (charge) charge(estimate);
+  };
   const decode = afterDecode
-    ? function decodeMessage(bytes: Uint8Array): unknown {
-      if (bytes.length >= SCAN_FROM_BYTES) budget(bytes);
+    ? function decodeMessage(bytes: Uint8Array, charge?: DecodeCharge): unknown {
+      if (bytes.length >= SCAN_FROM_BYTES) scan(bytes, charge);
       const object = type.toObject(type.decode(strictReader(bytes)), options);
       afterDecode(object);
       return object;
     }
-    : function decodeMessage(bytes: Uint8Array): unknown {
-      if (bytes.length >= SCAN_FROM_BYTES) budget(bytes);
+    : function decodeMessage(bytes: Uint8Array, charge?: DecodeCharge): unknown {
+      if (bytes.length >= SCAN_FROM_BYTES) scan(bytes, charge);
       return type.toObject(type.decode(strictReader(bytes)), options);
     };
   const encode = beforeEncode

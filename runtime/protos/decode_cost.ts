@@ -99,6 +99,7 @@ interface Tally {
 /**
  * Returns a function that estimates, for a message of `type`, the bytes
  * decoding will allocate, and throws {@link DecodeBudgetError} past `limit`.
+ * It returns the estimate.
  * Callers skip it for messages under {@link SCAN_FROM_BYTES}.
  *
  * @example
@@ -107,7 +108,7 @@ interface Tally {
  * check(bytes); // throws DecodeBudgetError for a bomb
  * ```
  */
-export function decodeBudget(type: protobuf.Type, limit: number): (bytes: Uint8Array) => void {
+export function decodeBudget(type: protobuf.Type, limit: number): (bytes: Uint8Array) => number {
   let model: TypeModel | null = null;
   return function checkDecodeBudget(bytes) {
     model ??= modelOf(type, new Map());
@@ -122,6 +123,7 @@ export function decodeBudget(type: protobuf.Type, limit: number): (bytes: Uint8A
         limit,
       );
     }
+    return estimate;
   };
 }
 

@@ -51,8 +51,10 @@ export interface MethodDescriptor {
    * field naming the set member (members absent unless set). proto3
    * `optional` fields are absent unless set, and then come with protobufjs's
    * synthetic virtual field (`_nick: "nick"`). Throws on malformed bytes.
+   * `charge` is told the estimated decoded size of a large message first
+   * (see decode_cost.ts) and may throw to refuse it.
    */
-  decodeRequest(bytes: Uint8Array): unknown;
+  decodeRequest(bytes: Uint8Array, charge?: (estimate: number) => void): unknown;
   /**
    * Checks a handler's returned value against the response type and encodes
    * it. Accepts: missing, `undefined` or `null` fields (unset); 64-bit

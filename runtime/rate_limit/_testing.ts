@@ -53,6 +53,8 @@ export function fakeCall(method: string, init: FakeCallInit = {}): ServerCall {
     messagesSent: 0,
     setHeader() {},
     setTrailer() {},
+    requestCompressed: false,
+    compressResponses() {},
     clients: {
       get: () => {
         throw new Error("no clients in rate-limit tests");

@@ -28,6 +28,8 @@ export class ServerCallContext implements ServerCall {
   /** The encoded reply of a unary or client-streaming call. */
   response: Uint8Array | undefined = undefined;
   messagesReceived = 0;
+  /** Estimated decoded bytes of the request being handled, held in the memory budget. */
+  decodedBytes = 0;
   messagesSent = 0;
 
   constructor(
@@ -53,6 +55,12 @@ export class ServerCallContext implements ServerCall {
   }
   get deadline(): number {
     return this.call.deadline;
+  }
+  get requestCompressed(): boolean | null {
+    return this.call.requestCompressed ?? null;
+  }
+  compressResponses(enabled: boolean): void {
+    this.call.compressResponses?.(enabled);
   }
   get signal(): AbortSignal {
     return this.call.signal;

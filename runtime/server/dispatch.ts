@@ -9,7 +9,8 @@ import type { MethodBinding } from "../handlers/mod.ts";
 import type { Logger } from "../core/logger.ts";
 import { Metadata } from "../core/metadata.ts";
 import type { MethodDescriptor } from "../protos/types.ts";
-import { DecodeBudgetError } from "../protos/decode_cost.ts";
+import { DecodeBudgetError, SCAN_FROM_BYTES } from "../protos/decode_cost.ts";
+import type { MemoryBudget } from "../util/memory_budget.ts";
 import type { TransportCall } from "../transport/types.ts";
 import type { ClientsForCalls } from "../core/clients.ts";
 import { ServerCallContext } from "./call_context.ts";
@@ -29,13 +30,18 @@ export interface DispatchOptions {
   readonly interceptors: readonly Interceptor[];
   /** Told when each call starts and ends (metrics, access log); outside every interceptor. */
   readonly observer?: CallObserver | null;
+  /** The process's memory budget: large requests take their decoded size from it. */
+  readonly memory?: MemoryBudget;
 }
 
 /** Builds the runner for one method. */
 export function createCallRunner(binding: MethodBinding, options: DispatchOptions): CallRunner {
   const { method } = binding;
   const { log } = options;
-  const body = binding.handler ? createBody(method, binding.handler) : unimplemented(method);
+  const memory = options.memory ?? null;
+  const body = binding.handler
+    ? createBody(method, binding.handler, memory)
+    : unimplemented(method);
   const chain = compose(options.interceptors, body as CallHandler);
 
   const observer = options.observer ?? null;
@@ -55,7 +61,8 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
       // call (deadline, client cancel, shutdown): count and log what the client got.
       call.signal.throwIfAborted();
       ctx.flushHeaders();
-      call.end({ code: Status.OK, message: "", trailers: ctx.trailers }, ctx.response);
+      // The transport may have sent another code (response over the size limit or the memory budget).
+      code = call.end({ code: Status.OK, message: "", trailers: ctx.trailers }, ctx.response);
     } catch (thrown) {
       const error = RpcError.from(thrown, call);
       code = error.code;
@@ -68,8 +75,9 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
         } catch { /* the logger writes what it can; nothing more to do here */ }
       }
       ctx.flushHeaders();
-      call.end({ code, message: error.message, trailers: trailersOf(ctx, error) });
+      code = call.end({ code, message: error.message, trailers: trailersOf(ctx, error) });
     }
+    if (ctx.decodedBytes !== 0) releaseDecoded(ctx, memory!);
     // After end() queued the status, in the same turn: nothing has reached
     // the client yet, so a scrape it makes next already counts this call.
     if (observer) observer.finished(ctx, code, performance.now() - start);
@@ -86,8 +94,14 @@ function unimplemented(method: MethodDescriptor): Body {
   return () => Promise.reject(error);
 }
 
-function createBody(method: MethodDescriptor, handler: (...args: never[]) => unknown): Body {
+function createBody(
+  method: MethodDescriptor,
+  handler: (...args: never[]) => unknown,
+  memory: MemoryBudget | null,
+): Body {
   const fn = handler as (request: unknown, ctx: ServerCallContext) => unknown;
+  const decodeRequest = (ctx: ServerCallContext, bytes: Uint8Array) => decode(ctx, bytes, memory);
+  const decodeStream = (ctx: ServerCallContext) => decodeAll(ctx, memory);
   switch (method.kind) {
     case "unary":
       return async (ctx) => {
@@ -123,11 +137,27 @@ async function sendStream(ctx: ServerCallContext, output: unknown): Promise<void
   call.signal.throwIfAborted();
 }
 
-function decodeRequest(ctx: ServerCallContext, bytes: Uint8Array): unknown {
+function decode(ctx: ServerCallContext, bytes: Uint8Array, memory: MemoryBudget | null): unknown {
   ctx.messagesReceived++;
+  // The previous message of a stream: the handler has moved on from it.
+  if (ctx.decodedBytes !== 0) releaseDecoded(ctx, memory!);
   try {
-    return ctx.descriptor.decodeRequest(bytes);
+    // Small messages cannot amplify much: no estimate, no closure (decode_cost.ts).
+    if (memory === null || bytes.length < SCAN_FROM_BYTES) {
+      return ctx.descriptor.decodeRequest(bytes);
+    }
+    return ctx.descriptor.decodeRequest(bytes, (estimate) => {
+      if (!memory.take(estimate)) {
+        throw new RpcError(
+          Status.RESOURCE_EXHAUSTED,
+          `The server's memory budget has no room to decode this ${ctx.descriptor.requestType} ` +
+            `(about ${Math.ceil(estimate / 2 ** 20)} MiB once decoded) now; try again later`,
+        );
+      }
+      ctx.decodedBytes = estimate;
+    });
   } catch (error) {
+    if (error instanceof RpcError) throw error;
     if (error instanceof DecodeBudgetError) {
       throw new RpcError(Status.RESOURCE_EXHAUSTED, error.message, { cause: error });
     }
@@ -139,12 +169,17 @@ function decodeRequest(ctx: ServerCallContext, bytes: Uint8Array): unknown {
  * The decoded request stream. A plain iterator rather than an async
  * generator: a generator layer costs a resumption and a promise per message.
  */
-function decodeStream(ctx: ServerCallContext): AsyncIterable<unknown> {
+function releaseDecoded(ctx: ServerCallContext, memory: MemoryBudget): void {
+  memory.give(ctx.decodedBytes);
+  ctx.decodedBytes = 0;
+}
+
+function decodeAll(ctx: ServerCallContext, memory: MemoryBudget | null): AsyncIterable<unknown> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<unknown> {
       const source = ctx.call.requests()[Symbol.asyncIterator]();
       const decoded = (result: IteratorResult<Uint8Array>): IteratorResult<unknown> =>
-        result.done ? result : { value: decodeRequest(ctx, result.value), done: false };
+        result.done ? result : { value: decode(ctx, result.value, memory), done: false };
       return {
         next: () => source.next().then(decoded),
         return: (value?: unknown) =>

@@ -11,6 +11,7 @@ import { type BoundAddress, createTransport, type TransportCall } from "../trans
 import { type CallRunner, createCallRunner } from "./dispatch.ts";
 import type { Interceptor } from "../core/interceptor.ts";
 import { type CallObserver, combineObservers } from "./observer.ts";
+import type { MemoryBudget } from "../util/memory_budget.ts";
 
 /** A running server. */
 export interface SvcServer {
@@ -44,18 +45,27 @@ export interface StartServerOptions {
   readonly log: Logger;
   /** What handlers get as `ctx.clients`. */
   readonly clients: ClientsForCalls;
+  /** The process's memory budget (see util/memory_budget.ts); none when absent. */
+  readonly memory?: MemoryBudget;
 }
 
 /** Binds the transport and serves every bound method. */
 export async function startServer(options: StartServerOptions): Promise<SvcServer> {
   const { bindings, interceptors, log } = options;
   const observer = combineObservers(options.observers ?? []);
-  const transport = await createTransport(options.server, log);
+  const { memory } = options;
+  const transport = await createTransport(options.server, log, memory);
   const runners = new Map<string, CallRunner>();
   for (const binding of bindings) {
     runners.set(
       binding.method.path,
-      createCallRunner(binding, { log, interceptors, observer, clients: options.clients }),
+      createCallRunner(binding, {
+        log,
+        interceptors,
+        observer,
+        clients: options.clients,
+        memory,
+      }),
     );
   }
   const routes = bindings.map((b) => ({ path: b.method.path, kind: b.method.kind }));

@@ -6,6 +6,7 @@ import type { ResolvedServer } from "../config/types.ts";
 import type { Logger } from "../core/logger.ts";
 import { createNativeTransport } from "./native/server.ts";
 import type { Transport } from "./types.ts";
+import type { MemoryBudget } from "../util/memory_budget.ts";
 
 export type { BoundAddress, CallStatus, Route, Transport, TransportCall } from "./types.ts";
 
@@ -14,8 +15,12 @@ export type { BoundAddress, CallStatus, Route, Transport, TransportCall } from "
  * chosen: loading it costs tens of milliseconds of start-up. (A literal
  * specifier, so `deno compile` still embeds it.)
  */
-export async function createTransport(server: ResolvedServer, log: Logger): Promise<Transport> {
-  if (server.transport === "native") return createNativeTransport(server, log);
+export async function createTransport(
+  server: ResolvedServer,
+  log: Logger,
+  memory?: MemoryBudget,
+): Promise<Transport> {
+  if (server.transport === "native") return createNativeTransport(server, log, memory);
   const { createGrpcJsTransport } = await import("./grpc_js/server.ts");
   return createGrpcJsTransport(server, log);
 }

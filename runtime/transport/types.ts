@@ -60,9 +60,20 @@ export interface TransportCall {
   write(message: Uint8Array): Promise<void> | void;
   /**
    * Ends the call with `status`. For unary and client-streaming calls that
-   * succeed, `response` is the single reply. Calls after the first are ignored.
+   * succeed, `response` is the single reply. Calls after the first are
+   * ignored. Returns the code the client was sent, which is not `status`
+   * when the transport had already ended the call (deadline, reset,
+   * shutdown) or could not send the response (size limit, memory budget):
+   * metrics and logs count that one.
    */
-  end(status: CallStatus, response?: Uint8Array): void;
+  end(status: CallStatus, response?: Uint8Array): Status;
+  /** Whether the request message last taken was compressed on the wire (native only). */
+  readonly requestCompressed?: boolean;
+  /**
+   * Compresses the following response messages, if the client accepts gzip,
+   * or stops compressing them (native only).
+   */
+  compressResponses?(enabled: boolean): void;
 }
 
 /** Where a transport listens. */

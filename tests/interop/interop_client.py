@@ -31,6 +31,8 @@ import traceback
 
 import grpc
 
+import raw_grpc
+
 CASES = [
     "empty_unary",
     "large_unary",
@@ -46,6 +48,10 @@ CASES = [
     "cancel_after_begin",
     "cancel_after_first_response",
     "timeout_on_sleeping_server",
+    "client_compressed_unary",
+    "server_compressed_unary",
+    "client_compressed_streaming",
+    "server_compressed_streaming",
 ]
 
 REQUEST_SIZES = [27182, 8, 1828, 45904]
@@ -122,7 +128,8 @@ class Pipe:
 
 
 class Cases:
-    def __init__(self, channel, pb, empty_pb, test_grpc):
+    def __init__(self, channel, pb, empty_pb, test_grpc, address):
+        self.address = address
         self.pb = pb
         self.empty_pb = empty_pb
         self.stub = test_grpc.TestServiceStub(channel)
@@ -317,6 +324,76 @@ class Cases:
         check(elapsed < 10, f"a 0.5 s deadline took {elapsed:.1f} s to end the call")
         self._still_serving()
 
+    # --- compression (grpcio for whole calls; raw_grpc for per-message flags)
+
+    def _raw(self, method, messages):
+        host, port = self.address
+        return raw_grpc.call(host, port, f"/grpc.testing.TestService/{method}", messages, CALL_TIMEOUT_S)
+
+    def client_compressed_unary(self):
+        def request(expect):
+            return self.pb.SimpleRequest(
+                expect_compressed=self.pb.BoolValue(value=expect), response_type=self.pb.COMPRESSABLE,
+                response_size=314159, payload=self.payload(271828),
+            )
+        # The probe: a server that cannot tell must refuse an uncompressed request it expected compressed.
+        self.expect_error(
+            lambda: self.stub.UnaryCall(request(True), timeout=CALL_TIMEOUT_S,
+                                        compression=grpc.Compression.NoCompression),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        )
+        response = self.stub.UnaryCall(request(True), timeout=CALL_TIMEOUT_S,
+                                       compression=grpc.Compression.Gzip)
+        self.check_payload(response.payload, 314159)
+        response = self.stub.UnaryCall(request(False), timeout=CALL_TIMEOUT_S,
+                                       compression=grpc.Compression.NoCompression)
+        self.check_payload(response.payload, 314159)
+
+    def server_compressed_unary(self):
+        for compressed in (True, False):
+            request = self.pb.SimpleRequest(
+                response_compressed=self.pb.BoolValue(value=compressed),
+                response_type=self.pb.COMPRESSABLE, response_size=314159, payload=self.payload(271828),
+            )
+            self.check_payload(self.stub.UnaryCall(request, timeout=CALL_TIMEOUT_S).payload, 314159)
+            status, message, replies = self._raw("UnaryCall", [(request.SerializeToString(), False)])
+            check(status == 0, f"status {status} {message!r}, want OK")
+            check(len(replies) == 1, f"got {len(replies)} responses, want 1")
+            check(replies[0][0] == compressed, f"response compressed is {replies[0][0]}, want {compressed}")
+            self.check_payload(self.pb.SimpleResponse.FromString(replies[0][1]).payload, 314159)
+
+    def client_compressed_streaming(self):
+        first = self.pb.StreamingInputCallRequest(
+            expect_compressed=self.pb.BoolValue(value=True), payload=self.payload(27182)
+        ).SerializeToString()
+        second = self.pb.StreamingInputCallRequest(
+            expect_compressed=self.pb.BoolValue(value=False), payload=self.payload(45904)
+        ).SerializeToString()
+        status, message, _ = self._raw("StreamingInputCall", [(first, False)])
+        check(status == grpc.StatusCode.INVALID_ARGUMENT.value[0],
+              f"uncompressed message expected compressed: status {status} {message!r}, want INVALID_ARGUMENT")
+        status, message, replies = self._raw("StreamingInputCall", [(first, True), (second, False)])
+        check(status == 0, f"status {status} {message!r}, want OK")
+        size = self.pb.StreamingInputCallResponse.FromString(replies[0][1]).aggregated_payload_size
+        check(size == 73086, f"aggregated_payload_size is {size}, want 73086")
+
+    def server_compressed_streaming(self):
+        request = self.pb.StreamingOutputCallRequest(
+            response_type=self.pb.COMPRESSABLE,
+            response_parameters=[
+                self.pb.ResponseParameters(compressed=self.pb.BoolValue(value=True), size=31415),
+                self.pb.ResponseParameters(compressed=self.pb.BoolValue(value=False), size=92653),
+            ],
+        )
+        responses = list(self.stub.StreamingOutputCall(request, timeout=CALL_TIMEOUT_S))
+        check([len(r.payload.body) for r in responses] == [31415, 92653], "grpcio: wrong response sizes")
+        status, message, replies = self._raw("StreamingOutputCall", [(request.SerializeToString(), False)])
+        check(status == 0, f"status {status} {message!r}, want OK")
+        check([flag for flag, _ in replies] == [True, False],
+              f"responses compressed {[flag for flag, _ in replies]}, want [True, False]")
+        for (_, body), size in zip(replies, (31415, 92653)):
+            self.check_payload(self.pb.StreamingOutputCallResponse.FromString(body).payload, size)
+
     def _still_serving(self):
         """After a cancelled call the server must still answer."""
         try:
@@ -357,7 +434,7 @@ def main(argv):
             except grpc.FutureTimeoutError:
                 print(f"Cannot connect to {args.host}:{args.port}: not ready after {CALL_TIMEOUT_S} s", file=sys.stderr)
                 return 1
-            cases = Cases(channel, messages_pb2, empty_pb2, test_pb2_grpc)
+            cases = Cases(channel, messages_pb2, empty_pb2, test_pb2_grpc, (args.host, args.port))
             for name in selected:
                 outcome = run_case(cases, name)
                 if outcome is None:

@@ -6,13 +6,14 @@
  * StreamingOutputCall, StreamingInputCall, FullDuplexCall, HalfDuplexCall,
  * Echo Status, Echo Metadata and ResponseParameters.interval_us.
  * `UnimplementedCall` is left out on purpose: the runtime answers
- * UNIMPLEMENTED for it. Compression flags (`response_compressed`,
- * `expect_compressed`) are ignored: response compression is the server's
- * `server.compression` setting, not a per-call choice.
+ * UNIMPLEMENTED for it. Compression: `expect_compressed` is checked with
+ * `ctx.requestCompressed`, and `response_compressed` / `compressed` pick
+ * each response's compression with `ctx.compressResponses()`.
  * @module
  */
 import { type CallContext, defineService, RpcError, Status } from "svc";
 import type {
+  BoolValue,
   EchoStatus,
   PayloadInit,
   PayloadType,
@@ -41,6 +42,22 @@ function echoStatus(status: EchoStatus | null | undefined): void {
   if (!status || !status.code) return;
   const code = status.code in Status ? status.code as Status : Status.UNKNOWN;
   throw new RpcError(code, status.message ?? "");
+}
+
+/**
+ * `expect_compressed`: a request the client was asked to compress must have
+ * been (client_compressed_unary, client_compressed_streaming). Not checkable
+ * on the grpc-js transport (requestCompressed is null there).
+ */
+function expectCompressed(expect: BoolValue | null | undefined, ctx: CallContext): void {
+  if (expect?.value && ctx.requestCompressed === false) {
+    throw new RpcError(Status.INVALID_ARGUMENT, "expected a compressed request message");
+  }
+}
+
+/** `response_compressed` / `compressed`: compress what follows, or not; unset keeps the default. */
+function compressNext(compressed: BoolValue | null | undefined, ctx: CallContext): void {
+  if (compressed) ctx.compressResponses(compressed.value);
 }
 
 /** A payload of `size` zero bytes. */
@@ -80,6 +97,7 @@ async function* respond(req: StreamingOutputCallRequest, ctx: CallContext) {
   for (const params of req.responseParameters ?? []) {
     await sleep((params.intervalUs ?? 0) / 1000, ctx.signal);
     ctx.signal.throwIfAborted();
+    compressNext(params.compressed, ctx);
     yield { payload: payload(req.responseType, params.size ?? 0) };
   }
 }
@@ -95,6 +113,8 @@ export default defineService<Partial<TestServiceHandlers>>("grpc.testing.TestSer
   /** A payload of the requested size, or the requested status. */
   unaryCall(req, ctx) {
     echoMetadata(ctx);
+    expectCompressed(req.expectCompressed, ctx);
+    compressNext(req.responseCompressed, ctx);
     echoStatus(req.responseStatus);
     return {
       payload: payload(req.responseType, req.responseSize ?? 0),
@@ -122,6 +142,7 @@ export default defineService<Partial<TestServiceHandlers>>("grpc.testing.TestSer
     let aggregatedPayloadSize = 0;
     for await (const req of reqs) {
       ctx.signal.throwIfAborted();
+      expectCompressed(req.expectCompressed, ctx);
       aggregatedPayloadSize += req.payload?.body?.length ?? 0;
     }
     return { aggregatedPayloadSize };

@@ -10,6 +10,7 @@ import type {
   ServerWritableStream,
 } from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
+import { Status } from "../../core/errors.ts";
 import { Metadata } from "../../core/metadata.ts";
 import type { PeerCertificate } from "../../core/peer.ts";
 import { toPeerCertificate } from "../peer_certificate.ts";
@@ -43,9 +44,18 @@ export class GrpcJsCall implements TransportCall {
   #http2: BufferedStream | null | undefined;
   #headersSent = false;
   #ended = false;
+  /** The code end() sent; see TransportCall.end. */
+  #sentCode: Status = Status.OK;
+  readonly #maxSend: number;
 
-  constructor(route: Route, call: AnyGrpcCall, callback: sendUnaryData<Buffer> | null) {
+  constructor(
+    route: Route,
+    call: AnyGrpcCall,
+    callback: sendUnaryData<Buffer> | null,
+    maxSendMessageBytes = Infinity,
+  ) {
     this.route = route;
+    this.#maxSend = maxSendMessageBytes;
     this.#call = call;
     this.#callback = callback;
     this.request = "request" in call ? call.request : null;
@@ -88,6 +98,8 @@ export class GrpcJsCall implements TransportCall {
   }
 
   write(message: Uint8Array): Promise<void> | void {
+    if (this.#ended) return;
+    if (this.#tooLarge(message)) return;
     const stream = this.#call as ServerWritableStream<Buffer, Buffer>;
     this.#headersSent = true;
     const accepted = stream.write(toBuffer(message));
@@ -97,20 +109,42 @@ export class GrpcJsCall implements TransportCall {
     return whenDrained(stream, this.signal);
   }
 
-  end(status: CallStatus, response?: Uint8Array): void {
-    if (this.#ended) return;
+  /**
+   * grpc-js would refuse a message over the send limit itself, but not say
+   * so to the pipeline, which would count the handler's code: refused here,
+   * with grpc-js's wording, and the signal aborted so a streaming handler stops.
+   */
+  #tooLarge(message: Uint8Array): boolean {
+    if (message.length <= this.#maxSend) return false;
+    const signal = this.signal; // hooks cancellation before aborting it ourselves
+    this.end({
+      code: Status.RESOURCE_EXHAUSTED,
+      message: `Sent message larger than max (${message.length + 5} vs. ${this.#maxSend})`,
+      trailers: null,
+    });
+    if (!signal.aborted) this.#abort!.abort(new DOMException("call ended", "AbortError"));
+    return true;
+  }
+
+  end(status: CallStatus, response?: Uint8Array): Status {
+    if (this.#ended) return this.#sentCode;
+    if (status.code === Status.OK && response !== undefined && this.#tooLarge(response)) {
+      return this.#sentCode;
+    }
     this.#ended = true;
+    this.#sentCode = status.code;
     const trailers = status.trailers ? toGrpcMetadata(status.trailers) : undefined;
     if (this.#callback) {
       if (status.code === 0) this.#callback(null, response && toBuffer(response), trailers);
       else {
         this.#callback({ code: status.code, details: status.message, metadata: trailers });
       }
-      return;
+      return status.code;
     }
     const stream = this.#call as ServerWritableStream<Buffer, Buffer>;
     if (status.code === 0) stream.end(trailers);
     else stream.emit("error", { code: status.code, details: status.message, metadata: trailers });
+    return status.code;
   }
 }
 

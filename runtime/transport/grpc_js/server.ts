@@ -35,7 +35,9 @@ export function createGrpcJsTransport(server: ResolvedServer, log: Logger): Tran
 
   return {
     async listen(routes, onCall) {
-      for (const route of routes) register(grpcServer, route, onCall);
+      for (const route of routes) {
+        register(grpcServer, route, onCall, server.maxSendMessageBytes);
+      }
       const credentials = await grpcJsCredentials(server);
       const host = server.host.includes(":") ? `[${server.host}]` : server.host;
       const port = await new Promise<number>((resolve, reject) => {
@@ -64,11 +66,16 @@ export function createGrpcJsTransport(server: ResolvedServer, log: Logger): Tran
   };
 }
 
-function register(grpcServer: Server, route: Route, onCall: (call: TransportCall) => void) {
+function register(
+  grpcServer: Server,
+  route: Route,
+  onCall: (call: TransportCall) => void,
+  maxSend: number,
+) {
   const unaryReply = route.kind === "unary" || route.kind === "client_stream";
   const handler = unaryReply
-    ? (call: never, callback: never) => onCall(new GrpcJsCall(route, call, callback))
-    : (call: never) => onCall(new GrpcJsCall(route, call, null));
+    ? (call: never, callback: never) => onCall(new GrpcJsCall(route, call, callback, maxSend))
+    : (call: never) => onCall(new GrpcJsCall(route, call, null, maxSend));
   grpcServer.register<Buffer, Uint8Array>(
     route.path,
     // One adapter covers the four grpc-js handler signatures.

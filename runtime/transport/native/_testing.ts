@@ -2,6 +2,8 @@
 //
 // An in-memory ByteSocket, HTTP/2 frame builders for the client side, and a checker that parses
 // everything the server wrote and asserts it is a well-formed frame sequence.
+import { unlimitedBudget } from "../../util/memory_budget.ts";
+import { InflateGate } from "./compression.ts";
 import assert from "node:assert/strict";
 import { setImmediate } from "node:timers";
 import { createLogger } from "../../log/mod.ts";
@@ -241,6 +243,8 @@ export function startConnection(
     onCall,
     limits,
     log: createLogger({ level: "error", write: (line) => errors.push(line) }),
+    memory: unlimitedBudget(),
+    inflation: new InflateGate(),
     onClose: () => closes++,
   });
   const served = connection.serve().then(

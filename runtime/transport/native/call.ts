@@ -8,7 +8,8 @@ import { Status } from "../../core/errors.ts";
 import type { Metadata } from "../../core/metadata.ts";
 import type { PeerCertificate } from "../../core/peer.ts";
 import type { CallStatus, Route, TransportCall } from "../types.ts";
-import { compress, decompress, type Encoding } from "./compression.ts";
+import { compress, decompress, type Encoding, type InflateGate } from "./compression.ts";
+import type { MemoryBudget } from "../../util/memory_budget.ts";
 import { appendMetadata, encodeStatusMessage, metadataFromFields } from "./grpc_wire.ts";
 import type { HeaderField } from "./hpack/mod.ts";
 
@@ -18,10 +19,17 @@ export interface CallOwner {
   readonly maxSendMessageBytes: number;
   readonly peer: string;
   readonly peerCertificate: PeerCertificate | null;
+  /** The process's memory budget: inflated requests are counted there. */
+  readonly memory: MemoryBudget;
+  /** Paces inflation so that it cannot take the event loop. */
+  readonly inflation: InflateGate;
   /** Queues response HEADERS (or Trailers-Only when `end`). */
   sendHeaders(call: NativeCall, fields: readonly HeaderField[], end: boolean): void;
-  /** Queues one message (flag 1 = compressed) as DATA, within the peer's windows. */
-  sendMessage(call: NativeCall, body: Uint8Array, flag: number): void;
+  /**
+   * Queues one message (flag 1 = compressed) as DATA, within the peer's
+   * windows; false when it cannot be held until they open (memory budget).
+   */
+  sendMessage(call: NativeCall, body: Uint8Array, flag: number): boolean;
   /** Queues trailers after all pending DATA, ending the stream. */
   sendTrailers(call: NativeCall, fields: readonly HeaderField[]): void;
   /** Request bytes were consumed: the client may send more. */
@@ -85,6 +93,8 @@ export class NativeCall implements TransportCall {
   heldCounted = 0;
   /** Bytes reserved for a message being assembled or a request awaiting dispatch. */
   reservedBytes = 0;
+  /** The part of `pendingBytes` counted in the memory budget (see FlowControl.send). */
+  parkedBytes = 0;
   /** The pipeline has the call and has not ended it: a handler is running. */
   running = false;
   /** The stream closed while the handler was still running (it still counts; see connection). */
@@ -95,7 +105,16 @@ export class NativeCall implements TransportCall {
   readonly #owner: CallOwner;
   readonly #fields: readonly HeaderField[];
   readonly #requestEncoding: Encoding;
-  readonly #responseEncoding: Encoding;
+  #responseEncoding: Encoding;
+  readonly #acceptsGzip: boolean;
+  /** Whether messages are compressed when #responseEncoding is not identity. */
+  #compressResponses = true;
+  /** The code the client was sent (or, after a reset, the one it saw: see cancel). */
+  #sentCode: Status = Status.OK;
+  /** Whether the request message last handed over was compressed on the wire. */
+  #lastCompressed = false;
+  /** Bytes of inflated requests counted in the memory budget. */
+  #inflatedBytes = 0;
   #metadata: Metadata | null = null;
   #abort: AbortController | null = null;
   #aborted = false;
@@ -112,9 +131,13 @@ export class NativeCall implements TransportCall {
   #body: Uint8Array | null = null;
   #bodyFill = 0;
   #compressed = false;
-  /** Whole messages not yet taken, with their wire size (for window release). */
+  /** The unary request was compressed: inflated at dispatch. */
+  #requestCompressed = false;
+  /** Whole messages not yet taken, as on the wire, with their wire size (for window release). */
   #queue: Uint8Array[] | null = null;
   #queueWire: number[] | null = null;
+  /** Which of the queued messages are compressed; null while none has been. */
+  #queueCompressed: boolean[] | null = null;
   #waiter: (() => void) | null = null;
 
   constructor(
@@ -128,6 +151,7 @@ export class NativeCall implements TransportCall {
       deadline: number;
       requestEncoding: Encoding;
       responseEncoding: Encoding;
+      acceptsGzip?: boolean;
       onDispatch: (call: NativeCall) => void;
     },
   ) {
@@ -140,6 +164,7 @@ export class NativeCall implements TransportCall {
     this.deadline = options.deadline;
     this.#requestEncoding = options.requestEncoding;
     this.#responseEncoding = options.responseEncoding;
+    this.#acceptsGzip = options.acceptsGzip ?? false;
     this.#onDispatch = options.onDispatch;
   }
 
@@ -175,6 +200,25 @@ export class NativeCall implements TransportCall {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** Whether the request message last handed to the pipeline was compressed on the wire. */
+  get requestCompressed(): boolean {
+    return this.#lastCompressed;
+  }
+
+  /**
+   * Compress the following response messages (if the client accepts gzip)
+   * or not. Before the response headers, this also picks their
+   * grpc-encoding; after, it only sets each message's flag.
+   */
+  compressResponses(enabled: boolean): void {
+    this.#compressResponses = enabled;
+    if (
+      enabled && !this.headersSent && this.#responseEncoding === "identity" && this.#acceptsGzip
+    ) {
+      this.#responseEncoding = "gzip";
+    }
   }
 
   // ------------------------------------------------------------ requests
@@ -255,22 +299,13 @@ export class NativeCall implements TransportCall {
     this.#wake();
   }
 
-  #message(wire: Uint8Array): void {
-    let message = wire;
-    if (this.#compressed) {
-      try {
-        message = decompress(this.#requestEncoding, wire, this.#owner.maxReceiveMessageBytes);
-      } catch (error) {
-        const tooLarge = error instanceof RangeError;
-        this.#fail(
-          tooLarge ? Status.RESOURCE_EXHAUSTED : Status.INTERNAL,
-          tooLarge
-            ? `Received message that decompresses to a size larger than ${this.#owner.maxReceiveMessageBytes}`
-            : "Failed to decompress message",
-        );
-        return;
-      }
-    }
+  /**
+   * A whole message arrived. Compressed ones stay compressed until the
+   * pipeline takes them (issue 19): what waits is then flow-controlled wire
+   * bytes, and inflation is paced by the owner's gate.
+   */
+  #message(message: Uint8Array): void {
+    const wire = message;
     if (this.route.kind === "unary" || this.route.kind === "server_stream") {
       // Held until END_STREAM dispatches it; a message assembled across frames is reserved already.
       if (this.reservedBytes === 0 && !this.#owner.reserve(this, wire.length + PREFIX_BYTES)) {
@@ -286,6 +321,7 @@ export class NativeCall implements TransportCall {
         return;
       }
       this.request = message;
+      this.#requestCompressed = this.#compressed;
       return;
     }
     const wireBytes = wire.length + PREFIX_BYTES;
@@ -293,6 +329,11 @@ export class NativeCall implements TransportCall {
     if (this.reservedBytes > 0) this.#owner.unreserve(this);
     (this.#queue ??= []).push(message);
     (this.#queueWire ??= []).push(wireBytes);
+    if (this.#compressed || this.#queueCompressed !== null) {
+      (this.#queueCompressed ??= new Array(this.#queue.length - 1).fill(false)).push(
+        this.#compressed,
+      );
+    }
     this.heldBytes += wireBytes;
     this.#wake();
   }
@@ -305,10 +346,19 @@ export class NativeCall implements TransportCall {
     const next = async (): Promise<IteratorResult<Uint8Array, undefined>> => {
       while (true) {
         if (this.#queue !== null && this.#queue.length > 0) {
-          const message = this.#queue.shift()!;
+          let message: Uint8Array | null = this.#queue.shift()!;
+          const compressed = this.#queueCompressed?.shift() ?? false;
           this.heldBytes -= this.#queueWire!.shift()!;
           this.#owner.release(this);
-          return { value: message, done: false };
+          // The previous message's inflated bytes: the handler has moved on from it.
+          this.#giveInflated();
+          if (compressed) {
+            const wire = message;
+            message = await this.#owner.inflation.run(() => this.#inflate(wire));
+            if (message === null) this.signal.throwIfAborted();
+          }
+          this.#lastCompressed = compressed;
+          return { value: message!, done: false };
         }
         if (this.#aborted) this.signal.throwIfAborted();
         if (this.remoteClosed || this.#ended) return DONE;
@@ -327,11 +377,62 @@ export class NativeCall implements TransportCall {
   #dispatch(): void {
     if (this.#dispatched) return;
     this.#dispatched = true;
+    const wire = this.request;
+    if (this.#requestCompressed && wire !== null) {
+      // Inflated now, still holding the reservation of its compressed bytes.
+      const inflated = this.#owner.inflation.run(() => this.#inflate(wire));
+      if (inflated instanceof Promise) inflated.then((message) => this.#handOver(message));
+      else this.#handOver(inflated);
+      return;
+    }
+    this.#handOver(wire);
+  }
+
+  /** Gives the call to the pipeline, with its request (null for streaming calls). */
+  #handOver(request: Uint8Array | null): void {
     if (this.reservedBytes > 0) this.#owner.unreserve(this);
+    if (this.#ended) return; // failed while inflating, or cancelled while waiting to
+    this.request = request;
+    this.#lastCompressed = this.#requestCompressed;
     this.running = true;
     const onDispatch = this.#onDispatch!;
     this.#onDispatch = null;
     onDispatch(this);
+  }
+
+  /**
+   * Inflates one request message, counting it in the memory budget until
+   * the call ends or the next message is taken. Null when the call has ended
+   * (here, or while the message waited for the gate).
+   */
+  #inflate(wire: Uint8Array): Uint8Array | null {
+    if (this.#ended) return null;
+    const max = this.#owner.maxReceiveMessageBytes;
+    let message: Uint8Array;
+    try {
+      message = decompress(this.#requestEncoding, wire, max);
+    } catch (error) {
+      const tooLarge = error instanceof RangeError;
+      this.#fail(
+        tooLarge ? Status.RESOURCE_EXHAUSTED : Status.INTERNAL,
+        tooLarge
+          ? `Received message that decompresses to a size larger than ${max}`
+          : "Failed to decompress message",
+      );
+      return null;
+    }
+    if (!this.#owner.memory.take(message.length)) {
+      this.#fail(Status.RESOURCE_EXHAUSTED, memoryFull("request", message.length));
+      return null;
+    }
+    this.#inflatedBytes += message.length;
+    return message;
+  }
+
+  #giveInflated(): void {
+    if (this.#inflatedBytes === 0) return;
+    this.#owner.memory.give(this.#inflatedBytes);
+    this.#inflatedBytes = 0;
   }
 
   // ------------------------------------------------------------ responses
@@ -347,22 +448,24 @@ export class NativeCall implements TransportCall {
     if (this.#ended) return;
     if (this.#tooLarge(message)) return;
     if (!this.headersSent) this.#owner.sendHeaders(this, this.#responseHeaders(), false);
-    this.#send(message);
+    if (!this.#send(message)) return;
     return this.#owner.whenWritable(this);
   }
 
-  end(status: CallStatus, response?: Uint8Array): void {
+  /** Ends the call; returns the code the client was sent, which the transport may have chosen. */
+  end(status: CallStatus, response?: Uint8Array): Status {
     if (this.running) {
       this.running = false;
       this.#owner.handlerDone(this);
     }
-    if (this.#ended) return;
+    if (this.#ended) return this.#sentCode;
     if (status.code === Status.OK && response !== undefined) {
-      if (this.#tooLarge(response)) return;
+      if (this.#tooLarge(response)) return this.#sentCode;
       if (!this.headersSent) this.#owner.sendHeaders(this, this.#responseHeaders(), false);
-      this.#send(response);
+      if (!this.#send(response)) return this.#sentCode;
     }
     this.#finish(status);
+    return status.code;
   }
 
   /** Fails the call if `message` exceeds the send limit; the wording is grpc-js's. */
@@ -381,15 +484,21 @@ export class NativeCall implements TransportCall {
     return this.#responseEncoding === "identity" ? OK_HEADERS : GZIP_HEADERS;
   }
 
-  #send(message: Uint8Array): void {
-    if (this.#responseEncoding === "identity") this.#owner.sendMessage(this, message, 0);
-    else this.#owner.sendMessage(this, compress(this.#responseEncoding, message), 1);
+  /** Sends one message; false (and the call failed) when it cannot be held. */
+  #send(message: Uint8Array): boolean {
+    const sent = this.#responseEncoding === "identity" || !this.#compressResponses
+      ? this.#owner.sendMessage(this, message, 0)
+      : this.#owner.sendMessage(this, compress(this.#responseEncoding, message), 1);
+    if (!sent) this.#fail(Status.RESOURCE_EXHAUSTED, memoryFull("response", message.length));
+    return sent;
   }
 
   /** Ends the call with `status`, as trailers or as Trailers-Only. */
   #finish(status: CallStatus): void {
     this.#ended = true;
+    this.#sentCode = status.code;
     clearTimeout(this.#timer);
+    this.#giveInflated();
     const trailersOnly = !this.headersSent;
     // Most calls end OK with nothing to add: one shared list, no allocation.
     if (!trailersOnly && status.code === Status.OK && !status.message && !status.trailers) {
@@ -413,6 +522,12 @@ export class NativeCall implements TransportCall {
     this.cancel();
   }
 
+  /** The connection is closing: ends the call with `code` in its trailers, then cancels it. */
+  abort(code: Status, message: string): void {
+    this.#fail(code, message);
+    this.cancel();
+  }
+
   #expire(): void {
     this.#timer = undefined;
     this.#fail(Status.DEADLINE_EXCEEDED, "Deadline exceeded");
@@ -423,13 +538,23 @@ export class NativeCall implements TransportCall {
     clearTimeout(this.#timer);
     if (this.#aborted) return;
     this.#aborted = true;
+    // Nothing was sent: the client's own deadline (its timer reset the stream) or a cancel.
+    if (!this.#ended) {
+      this.#sentCode = this.deadline <= Date.now() ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
+    }
     this.#ended = true;
+    this.#giveInflated();
     this.#abort?.abort(cancelled());
     this.#wake();
     const waiters = this.drainWaiters;
     this.drainWaiters = null;
     if (waiters) { for (const waiter of waiters) waiter(); }
   }
+}
+
+function memoryFull(what: string, bytes: number): string {
+  return `The server's memory budget has no room for this ${what} (${bytes} bytes) now; ` +
+    "try again later";
 }
 
 function cancelled(): DOMException {

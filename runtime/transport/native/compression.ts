@@ -45,3 +45,69 @@ export function compress(encoding: Encoding, bytes: Uint8Array): Uint8Array {
   const out = encoding === "gzip" ? zlib().gzipSync(bytes) : zlib().deflateSync(bytes);
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
+
+/** Part of the event loop's time that inflation may take, over any second. */
+const INFLATE_SHARE = 0.5;
+/** Inflation time that may be spent at once before the share applies (ms). */
+const INFLATE_BURST_MS = 50;
+
+/**
+ * Keeps inflation to {@link INFLATE_SHARE} of the event loop (issue 19:
+ * 4 KiB gzip requests that inflate to 4 MiB cost 5 ms each; a flood of them
+ * took the whole loop and health checks failed). A token bucket of
+ * milliseconds: each inflation is timed and paid for afterwards; while the
+ * bucket is empty, inflations wait their turn in order, their compressed
+ * bytes still held within flow control. One per process.
+ */
+export class InflateGate {
+  #tokens = INFLATE_BURST_MS;
+  #last = performance.now();
+  readonly #queue: (() => void)[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Inflations waiting for their turn. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Runs `fn` now if the loop can spare the time, else once it can. */
+  run<T>(fn: () => T): T | Promise<T> {
+    if (this.#queue.length === 0 && this.#refill() > 0) return this.#timed(fn);
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push(() => {
+        try {
+          resolve(this.#timed(fn));
+        } catch (error) {
+          reject(error);
+        }
+      });
+      this.#schedule();
+    });
+  }
+
+  #timed<T>(fn: () => T): T {
+    const start = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.#tokens -= performance.now() - start;
+    }
+  }
+
+  #refill(): number {
+    const now = performance.now();
+    this.#tokens = Math.min(INFLATE_BURST_MS, this.#tokens + (now - this.#last) * INFLATE_SHARE);
+    this.#last = now;
+    return this.#tokens;
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    const wait = this.#tokens > 0 ? 0 : Math.ceil(-this.#tokens / INFLATE_SHARE) + 1;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      while (this.#queue.length > 0 && this.#refill() > 0) this.#queue.shift()!();
+      if (this.#queue.length > 0) this.#schedule();
+    }, wait);
+  }
+}

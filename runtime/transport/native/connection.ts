@@ -14,6 +14,7 @@
  * - settings.ts: SETTINGS, ours and the peer's.
  * @module
  */
+import { Status } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { PeerCertificate } from "../../core/peer.ts";
 import type { Route, TransportCall } from "../types.ts";
@@ -39,6 +40,8 @@ import type { ByteSocket } from "./socket.ts";
 import { applyPeerSettings, sendSettings } from "./settings.ts";
 import { StreamFate, StreamHistory } from "./stream_history.ts";
 import { validateTrailers } from "./request_headers.ts";
+import type { InflateGate } from "./compression.ts";
+import type { MemoryBudget } from "../../util/memory_budget.ts";
 
 /** What a connection needs from its server. */
 export interface ConnectionOptions {
@@ -46,6 +49,10 @@ export interface ConnectionOptions {
   readonly onCall: (call: TransportCall) => void;
   readonly limits: NativeLimits;
   readonly log: Logger;
+  /** The process's memory budget, shared by every connection. */
+  readonly memory: MemoryBudget;
+  /** Paces inflation of compressed requests; one per process. */
+  readonly inflation: InflateGate;
   /** Called once, when the socket is closed. */
   readonly onClose: (connection: Http2Connection) => void;
 }
@@ -56,6 +63,8 @@ export class Http2Connection implements CallOwner {
   readonly peerCertificate: PeerCertificate | null;
   readonly maxReceiveMessageBytes: number;
   readonly maxSendMessageBytes: number;
+  readonly memory: MemoryBudget;
+  readonly inflation: InflateGate;
 
   readonly #socket: ByteSocket;
   readonly #options: ConnectionOptions;
@@ -87,6 +96,8 @@ export class Http2Connection implements CallOwner {
     this.peerCertificate = socket.peerCertificate;
     this.maxReceiveMessageBytes = limits.maxReceiveMessageBytes;
     this.maxSendMessageBytes = limits.maxSendMessageBytes;
+    this.memory = options.memory;
+    this.inflation = options.inflation;
     const writer = this.#writer = new OutputWriter(socket, limits, () => this.#destroy());
     const flood = this.#flood = new FloodLimits(limits);
     this.#reader = new FrameReader(
@@ -95,7 +106,13 @@ export class Http2Connection implements CallOwner {
       (type, flags, streamId, b, s, e) => this.#frame(type, flags, streamId, b, s, e),
       (streamId, end, badPriority, block) => this.#onHeaderBlock(streamId, end, badPriority, block),
     );
-    this.#flow = new FlowControl(limits, writer, this.#streams, (c) => this.#afterLocalClose(c));
+    this.#flow = new FlowControl(
+      limits,
+      writer,
+      this.#streams,
+      (c) => this.#afterLocalClose(c),
+      options.memory,
+    );
     this.#keepalive = new Keepalive(limits, writer);
     this.#admission = new GrpcAdmission(this, options.routes, options.onCall, limits, writer);
     this.#closedPromise = new Promise((resolve) => this.#resolveClosed = resolve);
@@ -136,6 +153,7 @@ export class Http2Connection implements CallOwner {
 
   #onEnd(): void {
     // The peer is gone or half-closed: send what is queued, within a bound, then close.
+    this.#flow.dispose();
     for (const call of this.#streams.values()) call.cancel();
     this.#streams.clear();
     this.#writer.closeAfterFlush(100);
@@ -153,11 +171,19 @@ export class Http2Connection implements CallOwner {
     return this.#closedPromise;
   }
 
-  /** Cancels every stream, sends GOAWAY, and closes within 100 ms. */
+  /**
+   * Sends GOAWAY, ends every open call UNAVAILABLE (what a grpc-go client
+   * reports for a connection the server closed, now said in the call's own
+   * trailers, so metrics and logs count the same code), and closes within
+   * 100 ms. Response data still queued is dropped.
+   */
   close(): void {
     if (this.#writer.closed) return;
     if (!this.#goawaySent) this.#sendGoaway(ErrorCode.NO_ERROR, "server closing");
-    for (const call of this.#streams.values()) call.cancel();
+    this.#flow.dispose();
+    for (const call of [...this.#streams.values()]) {
+      call.abort(Status.UNAVAILABLE, "server closing");
+    }
     this.#streams.clear();
     this.#writer.closeAfterFlush(100);
   }
@@ -417,9 +443,9 @@ export class Http2Connection implements CallOwner {
   }
 
   /** CallOwner: one message, sent as far as the windows allow and queued beyond. */
-  sendMessage(call: NativeCall, body: Uint8Array, flag: number): void {
-    if (call.localClosed || this.#streams.get(call.id) !== call) return;
-    this.#flow.send(call, body, flag);
+  sendMessage(call: NativeCall, body: Uint8Array, flag: number): boolean {
+    if (call.localClosed || this.#streams.get(call.id) !== call) return true;
+    return this.#flow.send(call, body, flag);
   }
 
   /** CallOwner: trailers after everything queued. */
@@ -517,6 +543,7 @@ export class Http2Connection implements CallOwner {
   #connectionError(code: number, message: string): void {
     this.#log(`connection error ${errorName(code)}: ${message}`);
     this.#sendGoaway(code, message);
+    this.#flow.dispose();
     for (const call of this.#streams.values()) call.cancel();
     this.#streams.clear();
     this.#writer.closeAfterFlush(1000);
@@ -526,6 +553,7 @@ export class Http2Connection implements CallOwner {
     const writer = this.#writer;
     if (writer.closed) return;
     writer.stop();
+    this.#flow.dispose();
     for (const call of this.#streams.values()) call.cancel();
     this.#streams.clear();
     writer.dispose();

@@ -22,10 +22,13 @@ import {
 } from "./frame.ts";
 import type { NativeLimits } from "./limits.ts";
 import type { OutputBuffer } from "./output_buffer.ts";
+import { ALWAYS_GRANTED_BYTES, type MemoryBudget } from "../../util/memory_budget.ts";
 import { type OutputWriter, STREAM_HIGH_WATER } from "./output_writer.ts";
 
 /** gRPC's message prefix: a flag byte and a 4-byte length. */
 const PREFIX_BYTES = 5;
+/** One connection may park at most 1/PARKED_SHARE of the memory budget. */
+const PARKED_SHARE = 4;
 
 /** The windows of one connection and the DATA waiting for them. */
 export class FlowControl {
@@ -52,13 +55,22 @@ export class FlowControl {
   #reserved = 0;
   /** Streams with DATA waiting for the connection window. */
   readonly #blocked = new Set<NativeCall>();
+  /** The process's budget: what this connection holds is counted there too. */
+  readonly #memory: MemoryBudget;
+  /** Response bytes parked behind closed windows, over all streams. */
+  #parked = 0;
+  /** What one connection may park: a share of the budget, so one client cannot take all of it. */
+  readonly #maxParked: number;
 
   constructor(
     limits: NativeLimits,
     writer: OutputWriter,
     streams: ReadonlyMap<number, NativeCall>,
     ended: (call: NativeCall) => void,
+    memory: MemoryBudget,
   ) {
+    this.#memory = memory;
+    this.#maxParked = Math.max(limits.connectionWindowBytes, memory.limit / PARKED_SHARE);
     this.#writer = writer;
     this.#out = writer.out;
     this.#streams = streams;
@@ -96,13 +108,20 @@ export class FlowControl {
    * stay within the connection window.
    */
   release(call: NativeCall): void {
-    this.#queued += call.heldBytes - call.heldCounted;
-    call.heldCounted = call.heldBytes;
+    // A closed stream's bytes were given back when it closed (closed, dispose).
+    if (this.#streams.get(call.id) !== call) return;
+    const held = call.heldBytes - call.heldCounted;
+    if (held !== 0) {
+      this.#queued += held;
+      call.heldCounted = call.heldBytes;
+      // Bounded by the windows already: counted in the budget, never refused there.
+      this.#memory.charge(held);
+    }
     const amount = call.unreleased - call.heldBytes;
     if (amount <= 0) return;
     call.unreleased -= amount;
     this.releaseConnection(amount);
-    if (call.remoteClosed || this.#streams.get(call.id) !== call) return;
+    if (call.remoteClosed) return;
     call.windowCredit += amount;
     // Top the stream window up once half of it is used: fewer WINDOW_UPDATE frames.
     if (call.windowCredit >= this.#streamWindow / 2) {
@@ -120,6 +139,7 @@ export class FlowControl {
    */
   reserve(call: NativeCall, bytes: number): boolean {
     if (this.#reserved + this.#queued + bytes > this.#connectionWindow) return false;
+    if (!this.#memory.take(bytes)) return false;
     this.#reserved += bytes;
     call.reservedBytes += bytes;
     return true;
@@ -127,6 +147,8 @@ export class FlowControl {
 
   /** CallOwner.unreserve. */
   unreserve(call: NativeCall): void {
+    if (call.reservedBytes === 0) return;
+    this.#memory.give(call.reservedBytes);
     this.#reserved -= call.reservedBytes;
     call.reservedBytes = 0;
   }
@@ -145,8 +167,13 @@ export class FlowControl {
 
   // ------------------------------------------------------------------ sending
 
-  /** CallOwner.sendMessage: one message, sent as far as the windows allow and queued beyond. */
-  send(call: NativeCall, body: Uint8Array, flag: number): void {
+  /**
+   * CallOwner.sendMessage: one message, sent as far as the windows allow and
+   * queued beyond. False when it would have to wait for window and there is
+   * no room to park it (issue 19: 300 calls of 1 MiB to a client with
+   * INITIAL_WINDOW_SIZE=0 held 604 MiB); the call then fails.
+   */
+  send(call: NativeCall, body: Uint8Array, flag: number): boolean {
     const length = body.length;
     const size = PREFIX_BYTES + length;
     // The common case: nothing queued and room for all of it, straight into
@@ -167,8 +194,12 @@ export class FlowControl {
       call.sendWindow -= size;
       this.#connSendWindow -= size;
       this.#writer.schedule();
-      return;
+      return true;
     }
+    if (this.#parked + size > this.#maxParked && size >= ALWAYS_GRANTED_BYTES) return false;
+    if (!this.#memory.take(size)) return false;
+    this.#parked += size;
+    call.parkedBytes += size;
     const framed = new Uint8Array(size);
     framed[0] = flag;
     framed[1] = length >>> 24;
@@ -179,6 +210,7 @@ export class FlowControl {
     call.pending.push(framed);
     call.pendingBytes += size;
     this.pump(call);
+    return true;
   }
 
   /**
@@ -207,6 +239,9 @@ export class FlowControl {
         call.pendingOffset = 0;
       } else call.pendingOffset = offset + n;
     }
+    if (call.parkedBytes > call.pendingBytes) {
+      this.#unpark(call, call.parkedBytes - call.pendingBytes);
+    }
     if (
       call.drainWaiters !== null && call.pendingBytes <= STREAM_HIGH_WATER / 2 &&
       writer.bytes <= this.#maxOutputBytes
@@ -228,11 +263,36 @@ export class FlowControl {
     this.releaseConnection(call.unreleased);
     call.unreleased = 0;
     this.#queued -= call.heldCounted;
+    this.#memory.give(call.heldCounted);
     call.heldBytes = 0;
     call.heldCounted = 0;
     this.unreserve(call);
     call.pending = [];
     call.pendingBytes = 0;
+    if (call.parkedBytes > 0) this.#unpark(call, call.parkedBytes);
+  }
+
+  /** The connection is gone: what its open streams held goes back to the memory budget. */
+  dispose(): void {
+    for (const call of this.#streams.values()) {
+      this.#memory.give(call.heldCounted + call.reservedBytes + call.parkedBytes);
+      this.#queued -= call.heldCounted;
+      this.#reserved -= call.reservedBytes;
+      this.#parked -= call.parkedBytes;
+      call.heldCounted =
+        call.heldBytes =
+        call.reservedBytes =
+        call.parkedBytes =
+          0;
+      call.pending = [];
+      call.pendingBytes = 0;
+    }
+  }
+
+  #unpark(call: NativeCall, bytes: number): void {
+    call.parkedBytes -= bytes;
+    this.#parked -= bytes;
+    this.#memory.give(bytes);
   }
 
   // ------------------------------------------------------------ peer's windows

@@ -126,14 +126,15 @@ export class GrpcAdmission {
       }
       deadline = Date.now() + ms;
     }
-    const gzip = limits.compression === "gzip" &&
-      (request.acceptEncoding?.includes("gzip") ?? false);
+    const acceptsGzip = request.acceptEncoding?.includes("gzip") ?? false;
+    const gzip = limits.compression === "gzip" && acceptsGzip;
     return new NativeCall(this.#owner, streamId, route, decoded.fields, {
       sendWindow,
       recvWindow: limits.initialWindowBytes,
       deadline,
       requestEncoding,
       responseEncoding: gzip ? "gzip" : "identity",
+      acceptsGzip,
       onDispatch: this.#onCall,
     });
   }

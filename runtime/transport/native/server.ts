@@ -13,13 +13,20 @@ import { createServer as createNetServer, type Server as NetServer } from "node:
 import { toPeerCertificate } from "../peer_certificate.ts";
 import { type ByteSocket, nodeSocket } from "./socket.ts";
 import { watchListener } from "../../util/listener_watch.ts";
+import { type MemoryBudget, unlimitedBudget } from "../../util/memory_budget.ts";
+import { InflateGate } from "./compression.ts";
 
 /** How often connections check their timers (preface, keepalive, idle, age). */
 const TICK_MS = 250;
 
 /** Creates the native transport for `server`. */
-export function createNativeTransport(server: ResolvedServer, log: Logger): Transport {
+export function createNativeTransport(
+  server: ResolvedServer,
+  log: Logger,
+  memory: MemoryBudget = unlimitedBudget(),
+): Transport {
   const limits = nativeLimits(server);
+  const inflation = new InflateGate();
   const connections = new Set<Http2Connection>();
   let routes: ReadonlyMap<string, Route> = new Map();
   let onCall: (call: TransportCall) => void = () => {};
@@ -42,6 +49,8 @@ export function createNativeTransport(server: ResolvedServer, log: Logger): Tran
       onCall,
       limits,
       log,
+      memory,
+      inflation,
       onClose: (closed) => {
         connections.delete(closed);
         if (connections.size === 0 && ticker !== undefined) {
