@@ -157,3 +157,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test("whatever a handler throws (plain object, circular, own cause, throwing getter) ends INTERNAL at once; in-flight back to 0", async () => {
+  await using svc = await startSvc({ config: CONFIG, env: { SVC_ADMIN_ENABLED: "true" } });
+  const client = factory.makeClient("e2e.Test", svc.port);
+  const kinds = ["object", "circular", "own-cause", "getter", "string", "null"];
+  try {
+    for (const kind of kinds) {
+      const started = performance.now();
+      const error = await unary(client, "fail", { kind }, { timeoutMs: 3_000 })
+        .catch((e: grpc.ServiceError) => e) as grpc.ServiceError;
+      assert.equal(error.code, grpc.status.INTERNAL, `${kind}: ${error.code} ${error.details}`);
+      assert.equal(error.details, "internal error", kind);
+      assert.ok(
+        performance.now() - started < 1_000,
+        `${kind} took ${performance.now() - started} ms`,
+      );
+    }
+    const samples = parseExposition(
+      await (await fetch(`http://127.0.0.1:${svc.adminPort}/metrics`)).text(),
+    );
+    assert.equal(valueOf(samples, "svc_server_in_flight_calls"), 0);
+    assert.equal(
+      valueOf(samples, "grpc_server_handled_total", {
+        grpc_type: "unary",
+        grpc_service: "e2e.Test",
+        grpc_method: "Fail",
+        grpc_code: "Internal",
+      }),
+      kinds.length,
+    );
+  } finally {
+    client.close();
+  }
+});
