@@ -15,8 +15,9 @@ export type PartialConfig = _DeepPartial<Omit<ResolvedConfig, "file">>;
 
 /**
  * Reports combinations that are invalid even though each key is: mTLS
- * without a CA, etcd without endpoints, half an etcd client certificate, and
- * admin sharing the gRPC port.
+ * without a CA, etcd without endpoints, half an etcd client certificate,
+ * admin sharing the gRPC port, and a memory budget smaller than a few
+ * requests of the largest size.
  *
  * @example
  * ```ts
@@ -44,6 +45,14 @@ export function checkConfig(config: PartialConfig, root: MapNode, context: Conte
   const etcdTls = registry?.tls;
   if (etcdTls && (etcdTls.cert === null) !== (etcdTls.key === null)) {
     at(["registry", "tls"], `"cert" and "key" must be given together`);
+  }
+  const budget = server?.memoryBudgetBytes, maxReceive = server?.maxReceiveMessageBytes;
+  if (budget && maxReceive !== undefined && budget < 4 * maxReceive) {
+    at(
+      ["server", "memoryBudgetBytes"],
+      `${budget} cannot hold a few requests of server.maxReceiveMessageBytes (${maxReceive}); ` +
+        `use 0 to derive it, or at least ${4 * maxReceive}`,
+    );
   }
   if (
     admin?.enabled && admin.port !== undefined && admin.port !== 0 && admin.port === server?.port

@@ -56,3 +56,24 @@ Deno.test("resolveConfig() rejects admin and gRPC on the same port", async () =>
   const config = resolveConfig("server: {port: 9090}\nadmin: {enabled: false}\n", project.file);
   assert.equal(config.server.port, 9090);
 });
+
+Deno.test("resolveConfig() rejects a memory budget too small for requests of the largest size", async () => {
+  await using project = await makeProject();
+  const issues = issuesOf(() =>
+    resolveConfig(
+      "server:\n  maxReceiveMessageBytes: 4194304\n  memoryBudgetBytes: 1048576\n",
+      project.file,
+    )
+  );
+  assert.deepEqual(issues.map((i) => [i.where, i.line, i.message]), [
+    [
+      "server.memoryBudgetBytes",
+      3,
+      "1048576 cannot hold a few requests of server.maxReceiveMessageBytes (4194304); use 0 to derive it, or at least 16777216",
+    ],
+  ]);
+  const derived = resolveConfig("server: {memoryBudgetBytes: 0}\n", project.file);
+  assert.equal(derived.server.memoryBudgetBytes, 0);
+  const enough = resolveConfig("server: {memoryBudgetBytes: 16777216}\n", project.file);
+  assert.equal(enough.server.memoryBudgetBytes, 16 * 2 ** 20);
+});
