@@ -10,6 +10,7 @@ import {
   data,
   field,
   type Frame,
+  frame,
   grpcMessage,
   grpcMessages,
   type Harness,
@@ -23,6 +24,7 @@ import {
   statelessEncoder,
   testLimits,
   turns,
+  u32,
   until,
   utf8,
   windowUpdate,
@@ -402,6 +404,19 @@ Deno.test("a bad preface: GOAWAY PROTOCOL_ERROR after our SETTINGS, then close",
   const out = checkServerOutput(h.socket.output());
   assert.equal(out.goaways.length, 1);
   assert.equal(out.goaways[0].code, ErrorCode.PROTOCOL_ERROR);
+  await finish(h);
+});
+
+Deno.test("HEADERS whose padding exceeds what follows the priority fields: GOAWAY PROTOCOL_ERROR", async () => {
+  const h = startConnection([UNARY], echo);
+  const block = statelessEncoder().encode(requestFields(UNARY.path));
+  // Pad length 200 in a frame of 1 + 5 + block bytes (RFC 9113 §6.2: PROTOCOL_ERROR).
+  const payload = concat([new Uint8Array([200]), u32(0), new Uint8Array([16]), block]);
+  const flags = Flag.PADDED | Flag.PRIORITY | Flag.END_HEADERS | Flag.END_STREAM;
+  h.socket.push(concat([PREFACE, settings(), frame(FrameType.HEADERS, flags, 1, payload)]));
+  assert.equal(await within(h.served, 3000), "resolved");
+  const out = checkServerOutput(h.socket.output());
+  assert.deepEqual(out.goaways.map((g) => g.code), [ErrorCode.PROTOCOL_ERROR]);
   await finish(h);
 });
 

@@ -205,7 +205,9 @@ export class FrameReader {
       start = s + 1;
     }
     if (flags & Flag.PRIORITY) {
-      if (end - start < 5) {
+      // Too short for the priority fields is a size error; padding that eats into them
+      // is a PROTOCOL_ERROR, caught below (RFC 9113 §6.2).
+      if (e - start < 5) {
         throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "HEADERS too short");
       }
       badPriority = (readU32(b, start) & 0x7fffffff) === streamId;
