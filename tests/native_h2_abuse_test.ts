@@ -309,7 +309,7 @@ Deno.test({
     "native HTTP/2 abuse: G. messages never finished, on 100 streams, hold at most connectionWindowBytes",
   ignore: missing !== null,
   async fn() {
-    // connectionWindowBytes 1 MiB, initialWindowBytes 64 KiB, maxReceiveMessageBytes 4 MiB.
+    // connectionWindowBytes 1 MiB, initialWindowBytes 64 KiB, maxReceiveMessageBytes 1 MiB - 5.
     await using server = new Server(`${FIXTURES}/svc_many_streams.yaml`);
     await server.ensure();
     const window = 1024 * 1024;

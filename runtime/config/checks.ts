@@ -16,8 +16,8 @@ export type PartialConfig = _DeepPartial<Omit<ResolvedConfig, "file">>;
 /**
  * Reports combinations that are invalid even though each key is: mTLS
  * without a CA, etcd without endpoints, half an etcd client certificate,
- * admin sharing the gRPC port, and a memory budget smaller than a few
- * requests of the largest size.
+ * admin sharing the gRPC port, a memory budget smaller than a few requests
+ * of the largest size, and a connection window that cannot hold one.
  *
  * @example
  * ```ts
@@ -52,6 +52,18 @@ export function checkConfig(config: PartialConfig, root: MapNode, context: Conte
       ["server", "memoryBudgetBytes"],
       `${budget} cannot hold a few requests of server.maxReceiveMessageBytes (${maxReceive}); ` +
         `use 0 to derive it, or at least ${4 * maxReceive}`,
+    );
+  }
+  // A message being received is held within the connection window (native transport).
+  const window = server?.http2?.connectionWindowBytes;
+  if (
+    server?.transport !== "grpc-js" && window !== undefined && maxReceive !== undefined &&
+    window < maxReceive + 5
+  ) {
+    at(
+      ["server", "http2", "connectionWindowBytes"],
+      `${window} cannot hold one message of server.maxReceiveMessageBytes (${maxReceive}); ` +
+        `raise it to at least ${maxReceive + 5}`,
     );
   }
   if (

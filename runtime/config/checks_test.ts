@@ -77,3 +77,22 @@ Deno.test("resolveConfig() rejects a memory budget too small for requests of the
   const enough = resolveConfig("server: {memoryBudgetBytes: 16777216}\n", project.file);
   assert.equal(enough.server.memoryBudgetBytes, 16 * 2 ** 20);
 });
+
+Deno.test("resolveConfig() rejects a connection window that cannot hold a message of the largest size", async () => {
+  await using project = await makeProject();
+  const yaml = "server:\n  maxReceiveMessageBytes: 33554432\n";
+  const issues = issuesOf(() => resolveConfig(yaml, project.file));
+  assert.deepEqual(issues.map((i) => [i.where, i.message]), [
+    [
+      "server.http2.connectionWindowBytes",
+      "16777216 cannot hold one message of server.maxReceiveMessageBytes (33554432); raise it to at least 33554437",
+    ],
+  ]);
+  // grpc-js has its own flow control; the native window is not used there.
+  assert.equal(
+    resolveConfig(yaml + "  transport: grpc-js\n", project.file).server.transport,
+    "grpc-js",
+  );
+  const raised = yaml + "  http2: {connectionWindowBytes: 33554437}\n";
+  assert.equal(resolveConfig(raised, project.file).server.http2.connectionWindowBytes, 33554437);
+});
