@@ -1,9 +1,11 @@
 /**
- * What the load and abuse tests watch while they run: the server's RSS,
- * a health Check on its own connection, and the memory-budget metrics.
- * Not a test file.
+ * What the load and abuse tests send and watch while they run: raw request
+ * bytes on a connection of their own, the server's RSS, a health Check on
+ * its own connection, and the memory-budget metrics. Not a test file.
  * @module
  */
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import { grpcClient, unary } from "./_harness.ts";
 
 const health = grpcClient(["/usr/share/grpc-proto/grpc/health/v1/health.proto"]);
@@ -63,4 +65,39 @@ export async function scrape(adminPort: number, names: string[]): Promise<Record
     if (m) out[name] = Number(m[1]);
   }
   return out;
+}
+
+/** How a raw call ended. */
+export interface RawOutcome {
+  code: number;
+  details: string;
+}
+
+/**
+ * One unary call of already-encoded `bytes` to `path`, on a connection of
+ * its own (grpc-js, sending up to 8 MiB), within `timeoutMs`.
+ */
+export function sendRaw(
+  port: number,
+  path: string,
+  bytes: Uint8Array,
+  timeoutMs = 20_000,
+): Promise<RawOutcome> {
+  const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    "grpc.max_send_message_length": 8 * 2 ** 20,
+  });
+  return new Promise((resolve) => {
+    raw.makeUnaryRequest(
+      path,
+      (x: Uint8Array) => Buffer.from(x),
+      (b: Uint8Array) => b,
+      bytes,
+      new grpc.Metadata(),
+      { deadline: Date.now() + timeoutMs },
+      (error) => {
+        raw.close();
+        resolve(error ? { code: error.code, details: error.details } : { code: 0, details: "" });
+      },
+    );
+  });
 }

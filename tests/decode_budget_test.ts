@@ -9,10 +9,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import protobuf from "protobufjs";
 import { grpcClient, ROOT, startSvc, type SvcProcess, unary } from "./_harness.ts";
-import { rssMiB, watchHealth } from "./_load_watch.ts";
+import { rssMiB, sendRaw, watchHealth } from "./_load_watch.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
 const factory = grpcClient([`${ROOT}/tests/fixtures/e2e/proto/e2e.proto`]);
@@ -29,23 +28,7 @@ const BATCH = BatchRequest.encode(BatchRequest.fromObject({
 })).finish();
 
 function send(port: number, bytes: Uint8Array) {
-  const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-    "grpc.max_send_message_length": 8 * 2 ** 20,
-  });
-  return new Promise<{ code: number; details: string }>((resolve) => {
-    raw.makeUnaryRequest(
-      "/e2e.Test/Batch",
-      (x: Uint8Array) => Buffer.from(x),
-      (b: Uint8Array) => b,
-      bytes,
-      new grpc.Metadata(),
-      { deadline: Date.now() + 20_000 },
-      (error) => {
-        raw.close();
-        resolve(error ? { code: error.code, details: error.details } : { code: 0, details: "" });
-      },
-    );
-  });
+  return sendRaw(port, "/e2e.Test/Batch", bytes);
 }
 
 async function bombs(svc: SvcProcess, parallel: number) {

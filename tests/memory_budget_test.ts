@@ -17,7 +17,7 @@ import { Buffer } from "node:buffer";
 import protobuf from "protobufjs";
 import { grpcClient, ROOT, startSvc, TEST_TRANSPORT, unary } from "./_harness.ts";
 import { runProbe } from "./_h2_probe.ts";
-import { rssMiB, scrape, watchHealth, watchRss } from "./_load_watch.ts";
+import { rssMiB, scrape, sendRaw, watchHealth, watchRss } from "./_load_watch.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
 const factory = grpcClient([`${ROOT}/tests/fixtures/e2e/proto/e2e.proto`]);
@@ -108,23 +108,9 @@ function batches(port: number, parallel: number, items: number, holdMs: number) 
   const t = root.lookupType("e2e.BatchRequest");
   const bytes = t.encode(t.fromObject({ items: Array.from({ length: items }, () => ({})), holdMs }))
     .finish();
-  return Promise.all(Array.from({ length: parallel }, () => {
-    const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    return new Promise<{ code: number; details: string }>((resolve) => {
-      raw.makeUnaryRequest(
-        "/e2e.Test/Batch",
-        (x: Uint8Array) => Buffer.from(x),
-        (b: Uint8Array) => b,
-        bytes,
-        new grpc.Metadata(),
-        { deadline: Date.now() + 30_000 },
-        (error) => {
-          raw.close();
-          resolve(error ? { code: error.code, details: error.details } : { code: 0, details: "" });
-        },
-      );
-    });
-  }));
+  return Promise.all(
+    Array.from({ length: parallel }, () => sendRaw(port, "/e2e.Test/Batch", bytes, 30_000)),
+  );
 }
 
 Deno.test({
