@@ -251,7 +251,7 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
           this.giveInflated();
           if (compressed) {
             const wire = message;
-            message = await this.owner.inflation.run(() => this.#inflate(wire));
+            message = await this.owner.inflation.run(() => this.#inflate(wire), this.owner);
             if (message === null) this.signal.throwIfAborted();
           }
           this.#lastCompressed = compressed;
@@ -277,7 +277,7 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
     const wire = this.request;
     if (this.#requestCompressed && wire !== null) {
       // Inflated now, still holding the reservation of its compressed bytes.
-      const inflated = this.owner.inflation.run(() => this.#inflate(wire));
+      const inflated = this.owner.inflation.run(() => this.#inflate(wire), this.owner);
       if (inflated instanceof Promise) inflated.then((message) => this.#handOver(message));
       else this.#handOver(inflated);
       return;

@@ -56,33 +56,52 @@ const INFLATE_BURST_MS = 50;
  * 4 KiB gzip requests that inflate to 4 MiB cost 5 ms each; a flood of them
  * took the whole loop and health checks failed). A token bucket of
  * milliseconds: each inflation is timed and paid for afterwards; while the
- * bucket is empty, inflations wait their turn in order, their compressed
- * bytes still held within flow control. One per process.
+ * bucket is empty, inflations wait their turn, their compressed bytes still
+ * held within flow control. Turns go round the connections (the `from`
+ * key), first come first served within each, so one connection's flood
+ * delays other clients' compressed calls by one inflation per turn, not by
+ * its whole queue. One per process.
  */
 export class InflateGate {
   #tokens = INFLATE_BURST_MS;
   #last = performance.now();
-  readonly #queue: (() => void)[] = [];
+  /** Waiting inflations by connection; a Map keeps the order in which turns go round. */
+  readonly #queues = new Map<object, (() => void)[]>();
+  #waiting = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /** Inflations waiting for their turn. */
   get waiting(): number {
-    return this.#queue.length;
+    return this.#waiting;
   }
 
-  /** Runs `fn` now if the loop can spare the time, else once it can. */
-  run<T>(fn: () => T): T | Promise<T> {
-    if (this.#queue.length === 0 && this.#refill() > 0) return this.#timed(fn);
+  /** Runs `fn` now if the loop can spare the time, else in `from`'s next turn. */
+  run<T>(fn: () => T, from: object = this): T | Promise<T> {
+    if (this.#waiting === 0 && this.#refill() > 0) return this.#timed(fn);
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push(() => {
+      const job = () => {
         try {
           resolve(this.#timed(fn));
         } catch (error) {
           reject(error);
         }
-      });
+      };
+      const queue = this.#queues.get(from);
+      if (queue) queue.push(job);
+      else this.#queues.set(from, [job]);
+      this.#waiting++;
       this.#schedule();
     });
+  }
+
+  /** Runs the first job of the connection whose turn it is; it goes to the back of the round. */
+  #runNext(): void {
+    const [from, queue] = this.#queues.entries().next().value!;
+    this.#queues.delete(from);
+    const job = queue.shift()!;
+    if (queue.length > 0) this.#queues.set(from, queue);
+    this.#waiting--;
+    job();
   }
 
   #timed<T>(fn: () => T): T {
@@ -106,8 +125,8 @@ export class InflateGate {
     const wait = this.#tokens > 0 ? 0 : Math.ceil(-this.#tokens / INFLATE_SHARE) + 1;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      while (this.#queue.length > 0 && this.#refill() > 0) this.#queue.shift()!();
-      if (this.#queue.length > 0) this.#schedule();
+      while (this.#waiting > 0 && this.#refill() > 0) this.#runNext();
+      if (this.#waiting > 0) this.#schedule();
     }, wait);
   }
 }

@@ -31,3 +31,23 @@ Deno.test("InflateGate runs at once while the loop has time to spare, and passes
       throw new Error("bad");
     }), /bad/);
 });
+
+Deno.test("InflateGate takes turns between connections: one flooding cannot hold another back", async () => {
+  const gate = new InflateGate();
+  const flood = {}, other = {};
+  const order: string[] = [];
+  // Runs at once and overdraws the bucket (time refills it while it runs): the rest wait.
+  gate.run(() => busy(200));
+  const runs = Array.from(
+    { length: 10 },
+    (_, i) => gate.run(() => (busy(5), order.push(`f${i}`)), flood),
+  );
+  const late = gate.run(() => order.push("other"), other);
+  await Promise.all([...runs, late]);
+  // The other connection's one inflation ran in the second turn, not after the flood's ten.
+  assert.ok(order.indexOf("other") <= 1, order.join(" "));
+  assert.deepEqual(
+    order.filter((o) => o !== "other"),
+    Array.from({ length: 10 }, (_, i) => `f${i}`),
+  );
+});
