@@ -76,8 +76,8 @@ export class NativeCall extends CallRequests<CallOwner> implements TransportCall
   readonly #acceptsGzip: boolean;
   /** Whether messages are compressed when #responseEncoding is not identity. */
   #compressResponses = true;
-  /** The code the client was sent (or, after a reset, the one it saw: see cancel). */
-  #sentCode: Status = Status.OK;
+  /** The code the client was sent; null when the stream was reset before any (see #codeSent). */
+  #sentCode: Status | null = Status.OK;
   #metadata: Metadata | null = null;
   #abort: AbortController | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -174,11 +174,11 @@ export class NativeCall extends CallRequests<CallOwner> implements TransportCall
       this.running = false;
       this.owner.handlerDone(this);
     }
-    if (this.finished) return this.#sentCode;
+    if (this.finished) return this.#codeSent();
     if (status.code === Status.OK && response !== undefined) {
-      if (this.#tooLarge(response)) return this.#sentCode;
+      if (this.#tooLarge(response)) return this.#codeSent();
       if (!this.headersSent) this.owner.sendHeaders(this, this.#responseHeaders(), false);
-      if (!this.#send(response)) return this.#sentCode;
+      if (!this.#send(response)) return this.#codeSent();
     }
     this.#finish(status);
     return status.code;
@@ -238,6 +238,18 @@ export class NativeCall extends CallRequests<CallOwner> implements TransportCall
     this.cancel();
   }
 
+  /**
+   * The code to count. A stream reset before any status was sent ended the
+   * client's way: its own deadline (its timer resets the stream) or a
+   * cancel. Told apart when the handler returns, not at the reset: the
+   * client's deadline runs slightly ahead of ours, which starts when the
+   * request arrives.
+   */
+  #codeSent(): Status {
+    if (this.#sentCode !== null) return this.#sentCode;
+    return this.deadline <= Date.now() ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
+  }
+
   /** The connection is closing: ends the call with `code` in its trailers, then cancels it. */
   abort(code: Status, message: string): void {
     this.fail(code, message);
@@ -254,10 +266,7 @@ export class NativeCall extends CallRequests<CallOwner> implements TransportCall
     clearTimeout(this.#timer);
     if (this.aborted) return;
     this.aborted = true;
-    // Nothing was sent: the client's own deadline (its timer reset the stream) or a cancel.
-    if (!this.finished) {
-      this.#sentCode = this.deadline <= Date.now() ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
-    }
+    if (!this.finished) this.#sentCode = null;
     this.finished = true;
     this.giveInflated();
     this.#abort?.abort(cancelled());
