@@ -24,10 +24,8 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import v8 from "node:v8";
 import type { Registry } from "prom-client";
-import { type SeriesValue, SnapshotCounter, SnapshotGauge } from "./snapshot.ts";
+import { SnapshotGauge, unlabelledCounters, unlabelledGauges } from "./snapshot.ts";
 import { processStartTime, type ProcReadings, sampleProc } from "./_proc.ts";
-
-const _NONE = Object.freeze({});
 
 /**
  * Readings taken once per scrape, so related metrics agree with each other.
@@ -110,8 +108,8 @@ export class ProcessMetrics {
   #registerProcess(registry: Registry): void {
     const s = this.#s;
     const startTime = processStartTime();
-    const counter = _counter(registry);
-    const gauge = _gauge(registry);
+    const counter = unlabelledCounters(registry);
+    const gauge = unlabelledGauges(registry);
     counter(
       "process_cpu_user_seconds_total",
       "Total user CPU time spent in seconds.",
@@ -143,7 +141,7 @@ export class ProcessMetrics {
 
   #registerNodejs(registry: Registry): void {
     const s = this.#s;
-    const gauge = _gauge(registry);
+    const gauge = unlabelledGauges(registry);
     gauge("nodejs_eventloop_lag_seconds", "Lag of event loop in seconds.", () => s.eventLoopLag);
     gauge(
       "nodejs_heap_size_total_bytes",
@@ -181,23 +179,6 @@ export class ProcessMetrics {
         }));
     }
   }
-}
-
-/** A one-series value, or none when the reading is missing (NaN). */
-function _one(value: number): SeriesValue[] {
-  return Number.isFinite(value) ? [{ labels: _NONE, value }] : [];
-}
-
-/** Registers unlabelled counters on `registry`. */
-function _counter(registry: Registry) {
-  return (name: string, help: string, read: () => number) =>
-    new SnapshotCounter({ name, help, labelNames: [], registry }, () => _one(read()));
-}
-
-/** Registers unlabelled gauges on `registry`. */
-function _gauge(registry: Registry) {
-  return (name: string, help: string, read: () => number) =>
-    new SnapshotGauge({ name, help, labelNames: [], registry }, () => _one(read()));
 }
 
 /** How long a callback queued now waits for the event loop. */

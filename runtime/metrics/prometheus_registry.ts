@@ -9,7 +9,14 @@ import type { MemoryBudget } from "../util/memory_budget.ts";
 import { Registry } from "prom-client";
 import { type GrpcStats, HANDLING_BUCKETS, type MethodStats } from "./grpc_stats.ts";
 import { createProcessMetrics } from "./process.ts";
-import { type SeriesValue, SnapshotCounter, SnapshotGauge, SnapshotHistogram } from "./snapshot.ts";
+import {
+  type SeriesValue,
+  SnapshotCounter,
+  SnapshotGauge,
+  SnapshotHistogram,
+  unlabelledCounters,
+  unlabelledGauges,
+} from "./snapshot.ts";
 
 /** Registry events, counted by metrics.ts. */
 export interface RegistryCounts {
@@ -129,11 +136,7 @@ function _registerGrpcMetrics(registry: Registry, stats: GrpcStats): void {
 }
 
 function registerMemoryBudget(registry: Registry, memory: MemoryBudget): void {
-  const gauge = (name: string, help: string, read: () => number) =>
-    new SnapshotGauge({ name, help, labelNames: [], registry }, () => [{
-      labels: {},
-      value: read(),
-    }]);
+  const gauge = unlabelledGauges(registry);
   gauge(
     "svc_memory_budget_bytes",
     "The memory budget for what clients make the server hold.",
@@ -149,10 +152,9 @@ function registerMemoryBudget(registry: Registry, memory: MemoryBudget): void {
     "The most svc_memory_held_bytes has been.",
     () => memory.peak,
   );
-  new SnapshotCounter({
-    name: "svc_memory_budget_refusals_total",
-    help: "Requests for memory the budget refused; each ended a call RESOURCE_EXHAUSTED.",
-    labelNames: [],
-    registry,
-  }, () => [{ labels: {}, value: memory.refused }]);
+  unlabelledCounters(registry)(
+    "svc_memory_budget_refusals_total",
+    "Requests for memory the budget refused; each ended a call RESOURCE_EXHAUSTED.",
+    () => memory.refused,
+  );
 }

@@ -119,3 +119,22 @@ function _value(
 ): _HistogramValue {
   return { labels, sharedLabels, value, metricName };
 }
+
+const NO_LABELS: Labels = Object.freeze({});
+
+/** A one-series value, or none when the reading is missing (NaN). */
+function one(value: number): SeriesValue[] {
+  return Number.isFinite(value) ? [{ labels: NO_LABELS, value }] : [];
+}
+
+/** Registers unlabelled counters on `registry`, each read at scrape time. */
+export function unlabelledCounters(registry: Registry) {
+  return (name: string, help: string, read: () => number) =>
+    new SnapshotCounter({ name, help, labelNames: [], registry }, () => one(read()));
+}
+
+/** Registers unlabelled gauges on `registry`, each read at scrape time. */
+export function unlabelledGauges(registry: Registry) {
+  return (name: string, help: string, read: () => number) =>
+    new SnapshotGauge({ name, help, labelNames: [], registry }, () => one(read()));
+}
