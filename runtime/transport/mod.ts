@@ -10,6 +10,17 @@ import type { MemoryBudget } from "../util/memory_budget.ts";
 
 export type { BoundAddress, CallStatus, Route, Transport, TransportCall } from "./types.ts";
 
+/** What a transport may be given besides the `server` config. */
+export interface TransportOptions {
+  /** The process's memory budget (native only). */
+  readonly memory?: MemoryBudget;
+  /**
+   * Stamp each socket read with the time, so calls carry `receivedAt`
+   * (native only): one clock read per read, so only when someone needs it.
+   */
+  readonly timeReads?: boolean;
+}
+
 /**
  * The transport `server.transport` names. grpc-js is imported only when
  * chosen: loading it costs tens of milliseconds of start-up. (A literal
@@ -18,9 +29,9 @@ export type { BoundAddress, CallStatus, Route, Transport, TransportCall } from "
 export async function createTransport(
   server: ResolvedServer,
   log: Logger,
-  memory?: MemoryBudget,
+  options: TransportOptions = {},
 ): Promise<Transport> {
-  if (server.transport === "native") return createNativeTransport(server, log, memory);
+  if (server.transport === "native") return createNativeTransport(server, log, options);
   const { createGrpcJsTransport } = await import("./grpc_js/server.ts");
   return createGrpcJsTransport(server, log);
 }

@@ -67,6 +67,14 @@ export interface TransportCall {
    * metrics and logs count that one.
    */
   end(status: CallStatus, response?: Uint8Array): Status;
+  /**
+   * `performance.now()` when the transport read the bytes that let the call
+   * start (the request of a unary or server-streaming call, the headers of
+   * the others); 0 or absent when it was not asked to time reads (see
+   * TransportOptions.timeReads). How long the call waited in this process
+   * before the pipeline got it is the time since.
+   */
+  readonly receivedAt?: number;
   /** Whether the request message last taken was compressed on the wire (native only). */
   readonly requestCompressed?: boolean;
   /**

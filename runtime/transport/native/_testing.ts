@@ -245,6 +245,7 @@ export function startConnection(
     log: createLogger({ level: "error", write: (line) => errors.push(line) }),
     memory: unlimitedBudget(),
     inflation: new InflateGate(),
+    timeReads: true,
     onClose: () => closes++,
   });
   const served = connection.serve().then(

@@ -18,6 +18,8 @@ export interface RequestOwner {
   readonly memory: MemoryBudget;
   /** Paces inflation so that it cannot take the event loop. */
   readonly inflation: InflateGate;
+  /** `performance.now()` at the connection's last socket read; 0 when reads are not timed. */
+  readonly lastReadAt: number;
   /** Request bytes were consumed: the client may send more. */
   release(call: CallRequests): void;
   /**
@@ -58,6 +60,8 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
   reservedBytes = 0;
   /** The pipeline has the call and has not ended it: a handler is running. */
   running = false;
+  /** The connection's read that let the call start (see TransportCall.receivedAt). */
+  receivedAt = 0;
 
   protected readonly owner: O;
   /** The call has its status (sent, or the stream is gone): nothing more is read or sent. */
@@ -274,6 +278,8 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
   protected dispatch(): void {
     if (this.#dispatched) return;
     this.#dispatched = true;
+    // Now, in the turn that read the bytes: an inflation wait below counts as waiting.
+    this.receivedAt = this.owner.lastReadAt;
     const wire = this.request;
     if (this.#requestCompressed && wire !== null) {
       // Inflated now, still holding the reservation of its compressed bytes.

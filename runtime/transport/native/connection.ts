@@ -53,6 +53,8 @@ export interface ConnectionOptions {
   readonly memory: MemoryBudget;
   /** Paces inflation of compressed requests; one per process. */
   readonly inflation: InflateGate;
+  /** Stamp each read with the time (`lastReadAt`), for calls' `receivedAt`. */
+  readonly timeReads: boolean;
   /** Called once, when the socket is closed. */
   readonly onClose: (connection: Http2Connection) => void;
 }
@@ -65,6 +67,8 @@ export class Http2Connection implements CallOwner {
   readonly maxSendMessageBytes: number;
   readonly memory: MemoryBudget;
   readonly inflation: InflateGate;
+  /** `performance.now()` at the last socket read; 0 unless the server times reads. */
+  lastReadAt = 0;
 
   readonly #socket: ByteSocket;
   readonly #options: ConnectionOptions;
@@ -138,6 +142,7 @@ export class Http2Connection implements CallOwner {
   #onInput(chunk: Uint8Array): void {
     if (this.#writer.closing) return;
     this.#keepalive.readSinceTick = true;
+    if (this.#options.timeReads) this.lastReadAt = performance.now();
     try {
       this.#reader.read(chunk);
     } catch (error) {

@@ -23,8 +23,10 @@ const TICK_MS = 250;
 export function createNativeTransport(
   server: ResolvedServer,
   log: Logger,
-  memory: MemoryBudget = unlimitedBudget(),
+  options: { readonly memory?: MemoryBudget; readonly timeReads?: boolean } = {},
 ): Transport {
+  const memory = options.memory ?? unlimitedBudget();
+  const timeReads = options.timeReads ?? false;
   const limits = nativeLimits(server);
   const inflation = new InflateGate();
   const connections = new Set<Http2Connection>();
@@ -51,6 +53,7 @@ export function createNativeTransport(
       log,
       memory,
       inflation,
+      timeReads,
       onClose: (closed) => {
         connections.delete(closed);
         if (connections.size === 0 && ticker !== undefined) {
