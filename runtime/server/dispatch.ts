@@ -17,6 +17,7 @@ import { ServerCallContext } from "./call_context.ts";
 import { type CallHandler, compose, type Interceptor } from "../core/interceptor.ts";
 import { FailureLog, HandlerContractError, RequestDecodeError } from "./failure_log.ts";
 import type { CallObserver } from "./observer.ts";
+import type { CallAdmission } from "./admission.ts";
 
 /** Runs one call to completion; never rejects. */
 export type CallRunner = (call: TransportCall) => Promise<void>;
@@ -32,6 +33,8 @@ export interface DispatchOptions {
   readonly observer?: CallObserver | null;
   /** The process's memory budget: large requests take their decoded size from it. */
   readonly memory?: MemoryBudget;
+  /** Asked before anything else whether the call may run (the overload limiter); null: always. */
+  readonly admission?: CallAdmission | null;
 }
 
 /** Builds the runner for one method. */
@@ -45,6 +48,7 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
   const chain = compose(options.interceptors, body as CallHandler);
 
   const observer = options.observer ?? null;
+  const admission = options.admission ?? null;
   const failures = new FailureLog();
 
   return async function runCall(call) {
@@ -55,7 +59,10 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
       observer.started(ctx);
     }
     let code: number = Status.OK;
+    let ticket = -1;
     try {
+      // Before the interceptors and the decode: a refusal costs only its status.
+      if (admission !== null) ticket = admission.admit(call);
       await chain(ctx);
       // A handler that ignored its signal may return after the transport ended the
       // call (deadline, client cancel, shutdown): count and log what the client got.
@@ -78,6 +85,7 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
       code = call.end({ code, message: error.message, trailers: trailersOf(ctx, error) });
     }
     if (ctx.decodedBytes !== 0) releaseDecoded(ctx, memory!);
+    if (ticket >= 0) admission!.release(ticket);
     // After end() queued the status, in the same turn: nothing has reached
     // the client yet, so a scrape it makes next already counts this call.
     if (observer) observer.finished(ctx, code, performance.now() - start);

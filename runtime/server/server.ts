@@ -12,6 +12,7 @@ import { type CallRunner, createCallRunner } from "./dispatch.ts";
 import type { Interceptor } from "../core/interceptor.ts";
 import { type CallObserver, combineObservers } from "./observer.ts";
 import type { MemoryBudget } from "../util/memory_budget.ts";
+import type { AdmissionFor } from "./admission.ts";
 
 /** A running server. */
 export interface SvcServer {
@@ -47,14 +48,20 @@ export interface StartServerOptions {
   readonly clients: ClientsForCalls;
   /** The process's memory budget (see util/memory_budget.ts); none when absent. */
   readonly memory?: MemoryBudget;
+  /** Each method's admission gate (the overload limiter); none when absent. */
+  readonly admissionFor?: AdmissionFor;
 }
 
 /** Binds the transport and serves every bound method. */
 export async function startServer(options: StartServerOptions): Promise<SvcServer> {
   const { bindings, interceptors, log } = options;
   const observer = combineObservers(options.observers ?? []);
-  const { memory } = options;
-  const transport = await createTransport(options.server, log, memory);
+  const { memory, admissionFor } = options;
+  // Calls carry their read time only for a gate that measures how long they waited.
+  const transport = await createTransport(options.server, log, {
+    memory,
+    timeReads: admissionFor !== undefined,
+  });
   const runners = new Map<string, CallRunner>();
   for (const binding of bindings) {
     runners.set(
@@ -65,6 +72,7 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
         observer,
         clients: options.clients,
         memory,
+        admission: admissionFor?.(binding.method) ?? null,
       }),
     );
   }
