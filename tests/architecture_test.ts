@@ -27,7 +27,17 @@ const FLOORS: readonly (readonly string[])[] = [
   // The call pipeline; the public API handler files import as "svc".
   ["server", "runtime/mod.ts"],
   // Built-ins, calling other services, and registering this one.
-  ["interceptors", "metrics", "rate_limit", "health", "reflection", "admin", "client", "registry"],
+  [
+    "interceptors",
+    "metrics",
+    "rate_limit",
+    "overload",
+    "health",
+    "reflection",
+    "admin",
+    "client",
+    "registry",
+  ],
   // The one composition root.
   ["app"],
   // The svc command (svc build lives in cli/build/: it loads the app to check it).

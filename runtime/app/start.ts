@@ -48,8 +48,16 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   );
   const bindings = [...app.handlers.bindings, ...builtins.bindings];
   const memory = memoryBudget(config.server.memoryBudgetBytes, log);
+  // Loaded only when enabled: a disabled built-in costs no module and no work per call.
+  const overload = config.overload.enabled
+    ? new (await import("../overload/mod.ts")).OverloadLimiter(config.overload)
+    : null;
   const metrics = config.admin.enabled
-    ? createMetrics({ methods: bindings.map((b) => b.method), memory })
+    ? createMetrics({
+      methods: bindings.map((b) => b.method),
+      memory,
+      overload: overload ?? undefined,
+    })
     : null;
 
   const observers: CallObserver[] = [];
@@ -82,8 +90,10 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
       log,
       clients,
       memory,
+      admissionFor: overload?.admissionFor((service) => BUILTIN_SERVICES.has(service)),
     });
   } catch (error) {
+    overload?.stop();
     await clients.close();
     throw error;
   }
@@ -95,6 +105,7 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
       ? await startAdminFor(app, metrics, health, () => draining, accepting, log)
       : null;
   } catch (error) {
+    overload?.stop();
     await Promise.all([server.close(), clients.close()]);
     throw error;
   }
@@ -127,6 +138,7 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
         markDraining: () => draining = true,
         deregister: () => registrar?.deregister() ?? Promise.resolve(),
         closeRest: async () => {
+          overload?.stop();
           await Promise.all([admin?.close(), registrar?.close(), clients.close()]);
         },
       }),

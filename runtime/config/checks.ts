@@ -16,7 +16,7 @@ export type PartialConfig = _DeepPartial<Omit<ResolvedConfig, "file">>;
 /**
  * Reports combinations that are invalid even though each key is: mTLS
  * without a CA, etcd without endpoints, half an etcd client certificate,
- * admin sharing the gRPC port, a memory budget smaller than a few requests
+ * admin sharing the gRPC port, an overload interval not above its target, a memory budget smaller than a few requests
  * of the largest size, and a connection window that cannot hold one.
  *
  * @example
@@ -64,6 +64,16 @@ export function checkConfig(config: PartialConfig, root: MapNode, context: Conte
       ["server", "http2", "connectionWindowBytes"],
       `${window} cannot hold one message of server.maxReceiveMessageBytes (${maxReceive}); ` +
         `raise it to at least ${maxReceive + 5}`,
+    );
+  }
+  const overload = config.overload;
+  if (
+    overload?.targetDelay !== undefined && overload.interval !== undefined &&
+    overload.interval <= overload.targetDelay
+  ) {
+    at(
+      ["overload", "interval"],
+      `${overload.interval}ms must be longer than overload.targetDelay (${overload.targetDelay}ms)`,
     );
   }
   if (

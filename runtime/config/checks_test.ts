@@ -96,3 +96,14 @@ Deno.test("resolveConfig() rejects a connection window that cannot hold a messag
   const raised = yaml + "  http2: {connectionWindowBytes: 33554437}\n";
   assert.equal(resolveConfig(raised, project.file).server.http2.connectionWindowBytes, 33554437);
 });
+
+Deno.test("resolveConfig() rejects an overload interval not longer than its target", async () => {
+  await using project = await makeProject();
+  const yaml = "overload:\n  enabled: true\n  targetDelay: 50ms\n  interval: 50ms\n";
+  const issues = issuesOf(() => resolveConfig(yaml, project.file));
+  assert.deepEqual(issues.map((i) => [i.where, i.message]), [
+    ["overload.interval", "50ms must be longer than overload.targetDelay (50ms)"],
+  ]);
+  const fine = resolveConfig(yaml.replace("interval: 50ms", "interval: 200ms"), project.file);
+  assert.deepEqual(fine.overload, { enabled: true, targetDelay: 50, interval: 200 });
+});

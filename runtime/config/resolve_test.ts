@@ -64,6 +64,7 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
       perKey: null,
       maxConcurrent: { global: 0, perMethod: {} },
     },
+    overload: { enabled: false, targetDelay: 10, interval: 100 },
     shutdown: { drainDelay: 5000, gracePeriod: 20_000 },
     logging: { level: "info", format: "json", accessLog: true },
   });

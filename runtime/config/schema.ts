@@ -307,6 +307,24 @@ const rateLimit = object({
   }, { doc: "Concurrency limits." }),
 }, { doc: "Rate limits; over-limit calls end RESOURCE_EXHAUSTED." });
 
+const overload = object({
+  enabled: boolean({
+    doc: "Shed calls the process cannot serve in time (docs/overload.md).",
+    default: false,
+  }),
+  targetDelay: duration({
+    doc: "Queueing delay a call may see while the process is overloaded.",
+    default: "10ms",
+    min: 1,
+  }),
+  interval: duration({
+    doc:
+      "How long delay must stay above targetDelay to count as overload; also the most a call waits otherwise.",
+    default: "100ms",
+    min: 1,
+  }),
+}, { doc: "Adaptive overload protection; shed calls end UNAVAILABLE." });
+
 const shutdown = object({
   drainDelay: duration({
     doc: "Time between NOT_SERVING and closing the listener.",
@@ -347,6 +365,7 @@ export const configSchema = object({
   registry,
   dependencies,
   rateLimit,
+  overload,
   shutdown,
   logging,
 }, { doc: "The config file." });

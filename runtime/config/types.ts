@@ -175,6 +175,16 @@ export interface ResolvedRateLimit {
   };
 }
 
+/** `overload`, durations in ms. */
+export interface ResolvedOverload {
+  /** Default false. */
+  enabled: boolean;
+  /** Queueing delay a call may see while the process is overloaded. Default 10ms. */
+  targetDelay: number;
+  /** How long delay must stay above targetDelay to count as overload. Default 100ms. */
+  interval: number;
+}
+
 /** `shutdown`, in ms. */
 export interface ResolvedShutdown {
   /** Time between NOT_SERVING and closing the listener. Default 5s. */
@@ -211,6 +221,7 @@ export interface ResolvedConfig {
   /** By fully-qualified service name. Default `{}`. */
   dependencies: Record<string, ResolvedDependency>;
   rateLimit: ResolvedRateLimit;
+  overload: ResolvedOverload;
   shutdown: ResolvedShutdown;
   logging: ResolvedLogging;
 }

@@ -15,7 +15,7 @@ import {
   HANDLING_BUCKETS,
   type MethodStats,
 } from "./grpc_stats.ts";
-import type { MetricValues, RenderedRegistry } from "./prometheus_registry.ts";
+import type { MetricValues, OverloadReadings, RenderedRegistry } from "./prometheus_registry.ts";
 import { type Labels, observe, type SeriesValue } from "./snapshot_values.ts";
 
 /** A method to pre-initialise series for (a `MethodDescriptor` fits). */
@@ -35,6 +35,8 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** The process's memory budget, exported as `svc_memory_*`. */
   memory?: MemoryBudget;
+  /** The overload limiter, exported as `svc_overload_*`. */
+  overload?: OverloadReadings;
 }
 
 /** The server's metrics, on a registry of their own. */
@@ -82,6 +84,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registry: { registered: 0, registrations: 0, failures: 0 },
     defaultMetrics: options.defaultMetrics ?? true,
     memory: options.memory ?? null,
+    overload: options.overload ?? null,
   };
   const onRateLimitReject = _rateLimitRejections(values.rejections);
   let lateMethods = 0;

@@ -18,6 +18,18 @@ import {
   unlabelledGauges,
 } from "./snapshot.ts";
 
+/** What the overload limiter shows (overload/limiter.ts fits), read at scrape time. */
+export interface OverloadReadings {
+  readonly overloaded: boolean;
+  /** Unary calls in flight allowed while overloaded; Infinity until measured. */
+  readonly limit: number;
+  readonly inFlight: number;
+  /** Milliseconds. */
+  readonly loopDelay: number;
+  /** Shed calls by reason. */
+  readonly rejections: Readonly<Record<string, number>>;
+}
+
 /** Registry events, counted by metrics.ts. */
 export interface RegistryCounts {
   /** 1 while registered, else 0. */
@@ -36,6 +48,8 @@ export interface MetricValues {
   readonly defaultMetrics: boolean;
   /** The process's memory budget, when the server has one. */
   readonly memory: MemoryBudget | null;
+  /** The overload limiter, when `overload` is enabled. */
+  readonly overload: OverloadReadings | null;
 }
 
 /** A registry over {@link MetricValues}; `sample()` must run before each render. */
@@ -74,6 +88,7 @@ export function createRegistry(values: MetricValues): RenderedRegistry {
     registry,
   }, () => [{ labels: {}, value: counts.failures }]);
   if (values.memory) registerMemoryBudget(registry, values.memory);
+  if (values.overload) registerOverload(registry, values.overload);
   const processMetrics = values.defaultMetrics ? createProcessMetrics(registry) : null;
   return { registry, sample: () => processMetrics?.sample() ?? Promise.resolve() };
 }
@@ -156,5 +171,41 @@ function registerMemoryBudget(registry: Registry, memory: MemoryBudget): void {
     "svc_memory_budget_refusals_total",
     "Requests for memory the budget refused; each ended a call RESOURCE_EXHAUSTED.",
     () => memory.refused,
+  );
+}
+
+function registerOverload(registry: Registry, overload: OverloadReadings): void {
+  new SnapshotCounter({
+    name: "svc_overload_rejections_total",
+    help: "Total number of calls the overload limiter shed with Unavailable, by reason.",
+    labelNames: ["reason"],
+    registry,
+  }, () =>
+    Object.entries(overload.rejections).map(([reason, value]) => ({
+      labels: { reason },
+      value,
+    })));
+  const gauge = unlabelledGauges(registry);
+  gauge(
+    "svc_overload_active",
+    "1 while the overload limiter holds calls to overload.targetDelay and its limit, else 0.",
+    () => overload.overloaded ? 1 : 0,
+  );
+  new SnapshotGauge({
+    name: "svc_overload_limit",
+    help:
+      "Unary calls in flight the overload limiter allows while overloaded (peak rate x (min latency + targetDelay)); +Inf until measured.",
+    labelNames: [],
+    registry,
+  }, () => [{ labels: {}, value: overload.limit }]);
+  gauge(
+    "svc_overload_in_flight_calls",
+    "Unary calls the overload limiter counts in flight.",
+    () => overload.inFlight,
+  );
+  gauge(
+    "svc_overload_loop_delay_seconds",
+    "How late the event loop ran the overload limiter's last 10 ms probe.",
+    () => overload.loopDelay / 1e3,
   );
 }
