@@ -39,6 +39,7 @@ function svcContender(
   deno: DenoBinary,
   transport: "grpc-js" | "native" = "grpc-js",
   checkout: string | null = null,
+  extraEnv: Record<string, string> = {},
 ): Contender {
   // Another checkout of svc (a baseline) runs with its own deno.json and bench configs.
   const main = checkout ? [`--config=${join(checkout, "deno.json")}`, join(checkout, "main.ts")] : [
@@ -55,6 +56,7 @@ function svcContender(
         SVC_SERVER_PORT: String(port),
         SVC_ADMIN_PORT: String(adminPort),
         SVC_SERVER_TRANSPORT: transport,
+        ...extraEnv,
       },
     }),
   };
@@ -81,7 +83,8 @@ export interface Baseline {
 
 /**
  * Every contender: per Deno binary svc-native and svc-native-builtins (the
- * default and all-built-ins configs on the default, native transport),
+ * default and all-built-ins configs on the default, native transport), and
+ * for the first svc-native-overload (the default config with `overload` on),
  * svc-grpcjs and svc-grpcjs-builtins (the same on grpc-js) and
  * grpcjs-deno (named `@version` after the first binary), then grpcjs-node
  * and, when it built, grpc-go. With `tuning`, grpcjs-deno-tuned and
@@ -117,6 +120,12 @@ export function createContenders(
     out.push(svcContender(`svc-native${suffix}`, "default", deno, "native"));
     out.push(svcContender(`svc-native-builtins${suffix}`, "builtins", deno, "native"));
     if (i === 0) {
+      // The default config with the overload limiter on: its cost when not overloaded.
+      out.push(
+        svcContender("svc-native-overload", "default", deno, "native", null, {
+          SVC_OVERLOAD_ENABLED: "true",
+        }),
+      );
       for (const base of baselines) {
         out.push(svcContender(`svc-native@${base.name}`, "default", deno, "native", base.dir));
         out.push(
