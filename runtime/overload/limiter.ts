@@ -28,7 +28,9 @@
  * The process counts as overloaded while the loop has not run a timer
  * within `targetDelay` of its time for a whole `interval` (the standing
  * queue CoDel looks for), or for a second after the last shed call
- * (Kratos's cool-down, which keeps the limiter from flapping).
+ * (Kratos's cool-down, which keeps the limiter from flapping). The probe
+ * timer (loop_delay.ts) runs only while calls come: an idle process is
+ * not woken, and the first call after a quiet spell restarts it.
  *
  * When not overloaded, one call in {@link SAMPLE_EVERY} reads the clock;
  * the others cost two counter updates.
@@ -38,7 +40,7 @@ import { RpcError, Status } from "../core/errors.ts";
 import type { TransportCall } from "../transport/types.ts";
 import type { AdmissionFor, CallAdmission } from "../server/admission.ts";
 import { PassWindow } from "./pass_window.ts";
-import { type LoopDelayProbe, PROBE_MS, probeLoopDelay } from "./loop_delay.ts";
+import { LoopDelayProbe, PROBE_MS } from "./loop_delay.ts";
 
 /** Calls between clock reads while not overloaded (and latency samples always). */
 export const SAMPLE_EVERY = 8;
@@ -84,6 +86,10 @@ export class OverloadLimiter {
   #lastShedAt = -Infinity;
   #countdown = SAMPLE_EVERY;
   #limit = Infinity;
+  /** The probe is running (or, in tests, ticked by hand): no need to wake it. */
+  #probing: boolean;
+  /** A call was admitted since the last tick: keep probing. */
+  #busy = false;
 
   constructor(settings: OverloadSettings, test: OverloadTestOptions = {}) {
     this.#target = settings.targetDelay;
@@ -100,14 +106,20 @@ export class OverloadLimiter {
       Status.UNAVAILABLE,
       `The server is overloaded: it has as many calls in flight as it can finish in time; ${hint}`,
     );
+    this.#probing = test.probe === false;
     this.#probe = test.probe === false
       ? null
-      : probeLoopDelay((delay, now) => this.tick(delay, now));
+      : new LoopDelayProbe((delay, now) => this.tick(delay, now));
   }
 
   /** Whether calls are being held to targetDelay and the concurrency limit. */
   get overloaded(): boolean {
     return this.#overloaded;
+  }
+
+  /** Whether the loop-delay probe is running (it stops while no call comes). */
+  get probing(): boolean {
+    return this.#probe?.running ?? false;
   }
 
   /** The concurrency limit for unary calls while overloaded; Infinity until measured. */
@@ -132,23 +144,34 @@ export class OverloadLimiter {
     return (method) => exempt(method.service) ? null : method.kind === "unary" ? unary : stream;
   }
 
-  /** One probe reading: how late the loop ran a timer, at `now`. */
-  tick(delayMs: number, now: number): void {
+  /**
+   * One probe reading: how late the loop ran a timer, at `now`. Returns
+   * whether to keep probing: not once a tick finds no call admitted since
+   * the last, none in flight and no overload (the next call restarts it).
+   */
+  tick(delayMs: number, now: number): boolean {
     this.loopDelay = delayMs;
     this.#lastTickAt = now;
     if (delayMs < this.#target) this.#lastBelowAt = now;
     this.#overloaded = now - this.#lastBelowAt >= this.#interval ||
       now - this.#lastShedAt < COOL_DOWN_MS;
     if (this.#window.roll(now)) this.#limit = this.#window.inFlightLimit(this.#target);
+    const keep = this.#busy || this.inFlight > 0 || this.#overloaded;
+    this.#busy = false;
+    if (!keep && this.#probe !== null) this.#probing = false;
+    return keep;
   }
 
-  /** Stops the probe. */
+  /** Stops the probe for good. */
   stop(): void {
+    this.#probing = true; // never restarted
     this.#probe?.stop();
   }
 
   /** A ticket: 0, or the admission time of a latency sample. Throws the shed error. */
   #admit(call: TransportCall, counted: boolean): number {
+    this.#busy = true;
+    if (!this.#probing) this.#wake();
     const sample = --this.#countdown === 0;
     if (!sample && !this.#overloaded) {
       if (counted) this.inFlight++;
@@ -174,6 +197,15 @@ export class OverloadLimiter {
     if (!counted) return 0;
     this.inFlight++;
     return sample ? now : 0;
+  }
+
+  /** The first call after a quiet spell: the loop was idle, so it starts with no queue. */
+  #wake(): void {
+    const now = this.#clock();
+    this.#lastTickAt = this.#lastBelowAt = now;
+    this.#overloaded = now - this.#lastShedAt < COOL_DOWN_MS;
+    this.#probing = true;
+    this.#probe!.start(now);
   }
 
   #release(ticket: number): void {

@@ -3,7 +3,7 @@ import { RpcError, Status } from "../core/errors.ts";
 import type { TransportCall } from "../transport/types.ts";
 import type { CallAdmission } from "../server/admission.ts";
 import { COOL_DOWN_MS, OverloadLimiter, SAMPLE_EVERY } from "./limiter.ts";
-import { PROBE_MS } from "./loop_delay.ts";
+import { LoopDelayProbe, PROBE_MS } from "./loop_delay.ts";
 import { BUCKET_MS, PassWindow } from "./pass_window.ts";
 
 const SETTINGS = { targetDelay: 10, interval: 100 };
@@ -182,4 +182,42 @@ Deno.test("pass window: max rate and min latency are taken over the window's buc
   bucket(10, 20);
   // 1,000/s x (4 + 10) ms
   assert.equal(window.inFlightLimit(10), 14);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("loop delay probe: ticks while its callback says so, and can start again", async () => {
+  let ticks = 0;
+  const probe = new LoopDelayProbe((delay) => {
+    assert.ok(delay >= 0);
+    return ++ticks < 3;
+  });
+  probe.start(performance.now());
+  assert.equal(probe.running, true);
+  await sleep(PROBE_MS * 8);
+  assert.equal(ticks, 3);
+  assert.equal(probe.running, false);
+  probe.start(performance.now());
+  await sleep(PROBE_MS * 3);
+  assert.equal(ticks, 4);
+  probe.stop();
+});
+
+Deno.test("overload: the probe stops while no call comes; the first call after is not shed", async () => {
+  const overload = new OverloadLimiter(SETTINGS);
+  const gate = overload.admissionFor(() => false)({ service: "pkg.Work", kind: "unary" })!;
+  try {
+    assert.equal(overload.probing, false, "no call yet, no timer");
+    gate.release(gate.admit(call(performance.now())));
+    assert.equal(overload.probing, true);
+    await sleep(PROBE_MS * 6);
+    assert.equal(overload.probing, false, "idle: stopped");
+    await sleep(300);
+    // 300 ms without a tick would look like a stalled loop, had the first call not reset it.
+    for (let i = 0; i < 2 * SAMPLE_EVERY; i++) gate.release(gate.admit(call(performance.now())));
+    assert.deepEqual(overload.rejections, { queue_delay: 0, concurrency: 0 });
+    assert.equal(overload.probing, true);
+  } finally {
+    overload.stop();
+  }
 });

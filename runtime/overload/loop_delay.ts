@@ -8,25 +8,49 @@
  * @module
  */
 
-/** How often the probe looks. A tick costs a few microseconds: 0.05% of a core. */
+/** How often the probe looks while it runs. A tick costs a few microseconds. */
 export const PROBE_MS = 10;
 
-/** A running probe; `stop()` clears its timer. */
-export interface LoopDelayProbe {
-  stop(): void;
-}
-
 /**
- * Calls `onTick(delayMs, now)` about every {@link PROBE_MS} with how late
- * the tick ran. The timer is unref'd: the probe never keeps a process alive.
+ * A timer that calls `onTick(delayMs, now)` about every {@link PROBE_MS}
+ * with how late it ran, for as long as `onTick` returns true; `start()`
+ * runs it again. It only runs while someone needs it, so an idle process
+ * is not woken 100 times a second, and it never keeps a process alive.
  */
-export function probeLoopDelay(onTick: (delayMs: number, now: number) => void): LoopDelayProbe {
-  let last = performance.now();
-  const timer = setInterval(() => {
+export class LoopDelayProbe {
+  readonly #onTick: (delayMs: number, now: number) => boolean;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #due = 0;
+
+  constructor(onTick: (delayMs: number, now: number) => boolean) {
+    this.#onTick = onTick;
+  }
+
+  /** Whether a tick is scheduled. */
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Schedules the next tick PROBE_MS after `now`, unless one is scheduled. */
+  start(now: number): void {
+    if (this.#timer === undefined) this.#schedule(now);
+  }
+
+  /** Cancels the next tick. */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(now: number): void {
+    this.#due = now + PROBE_MS;
+    this.#timer = setTimeout(this.#tick, PROBE_MS);
+    Deno.unrefTimer(this.#timer);
+  }
+
+  readonly #tick = () => {
+    this.#timer = undefined;
     const now = performance.now();
-    onTick(Math.max(0, now - last - PROBE_MS), now);
-    last = now;
-  }, PROBE_MS);
-  Deno.unrefTimer(timer);
-  return { stop: () => clearInterval(timer) };
+    if (this.#onTick(Math.max(0, now - this.#due), now)) this.#schedule(now);
+  };
 }

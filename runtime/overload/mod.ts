@@ -10,5 +10,5 @@ export {
   SAMPLE_EVERY,
   type ShedReason,
 } from "./limiter.ts";
-export { PROBE_MS } from "./loop_delay.ts";
+export { LoopDelayProbe, PROBE_MS } from "./loop_delay.ts";
 export { BUCKET_MS, PassWindow, WINDOW_BUCKETS } from "./pass_window.ts";
