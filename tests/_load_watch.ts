@@ -56,6 +56,37 @@ export function watchHealth(port: number): () => Promise<{ slowest: number; fail
   };
 }
 
+/** GET `path` on the admin port every 250 ms; the stop function returns the slowest (ms) and the failures. */
+export function watchAdmin(
+  adminPort: number,
+  path = "/readyz",
+): () => Promise<{ slowest: number; failed: number }> {
+  let slowest = 0;
+  let failed = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      try {
+        const response = await fetch(`http://127.0.0.1:${adminPort}${path}`, {
+          signal: AbortSignal.timeout(2_000),
+        });
+        await response.body?.cancel();
+        if (!response.ok) failed++;
+      } catch {
+        failed++;
+      }
+      slowest = Math.max(slowest, performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return { slowest, failed };
+  };
+}
+
 /** Reads unlabelled samples from the admin port's /metrics. */
 export async function scrape(adminPort: number, names: string[]): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();

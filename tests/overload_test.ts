@@ -77,3 +77,40 @@ Deno.test("overload on: a burst of 800 ms of CPU is cut with UNAVAILABLE; health
     probe.close();
   }
 });
+
+Deno.test("overload on: rate limits and concurrency caps still apply beside it", async () => {
+  await using svc = await startSvc({
+    config: CONFIG,
+    env: {
+      ...ON,
+      SVC_RATE_LIMIT_GLOBAL: JSON.stringify({ rate: 1, burst: 5 }),
+      SVC_RATE_LIMIT_MAX_CONCURRENT_PER_METHOD: JSON.stringify({ "load.Work": 1 }),
+    },
+  });
+  const client = work.makeClient("load.Work", svc.port);
+  try {
+    // Two at once: the cap of 1 in flight refuses the second before the bucket is touched.
+    const pair = await Promise.all([
+      unary(client, "burn", { cpuUs: 10, awaitMs: 50 }).then(() => "ok", (e) => e),
+      unary(client, "burn", { cpuUs: 10, awaitMs: 50 }).then(() => "ok", (e) => e),
+    ]);
+    const capped = pair.filter((r): r is grpc.ServiceError => r !== "ok");
+    assert.equal(capped.length, 1);
+    assert.equal(capped[0].code, grpc.status.RESOURCE_EXHAUSTED);
+    const results = [];
+    for (let i = 0; i < 8; i++) {
+      results.push(await unary(client, "burn", { cpuUs: 10 }).then(() => "ok", (e) => e));
+    }
+    const limited = results.filter((r): r is grpc.ServiceError => r !== "ok");
+    assert.ok(limited.length >= 3, `${limited.length} of 8 over a burst of 5 were limited`);
+    for (const error of limited) {
+      assert.equal(error.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.match(error.details, /rate limit "global" exceeded/);
+    }
+  } finally {
+    client.close();
+  }
+  const samples = parseExposition(await metricsOf(svc.adminPort));
+  assert.equal(valueOf(samples, "svc_overload_rejections_total", { reason: "queue_delay" }), 0);
+  assert.equal(valueOf(samples, "svc_overload_rejections_total", { reason: "concurrency" }), 0);
+});

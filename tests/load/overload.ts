@@ -15,7 +15,8 @@
  * 3. With `overload` (a new process): 3 × capacity for 6 s, then 0.5 ×
  *    capacity for 5 s. Goodput (calls answered OK within their deadline,
  *    per second) ≥ 80% of capacity; p99 of the admitted calls under the
- *    deadline; every health Check answered within 1 s; no call shed in the
+ *    deadline; every health Check, and every GET /readyz on the admin port,
+ *    answered within 1 s; no call shed in the
  *    last 3 s at half capacity; /metrics counts the shed calls and passes
  *    promtool.
  * 4. The same with a handler that awaits 5 ms before it computes (the
@@ -24,6 +25,7 @@
 import assert from "node:assert/strict";
 import { buildGo, goMissing } from "../_go.ts";
 import { startSvc } from "../_harness.ts";
+import { watchAdmin } from "../_load_watch.ts";
 import { parseExposition, promtoolCheck, valueOf } from "../../runtime/metrics/_exposition.ts";
 
 const CONFIG = "tests/fixtures/overload/svc.yaml";
@@ -104,9 +106,17 @@ async function withoutOverload(binary: string, extra: string[], callers: number)
 async function withOverload(binary: string, capacity: number, extra: string[]) {
   await using svc = await startSvc({ config: CONFIG, env: { SVC_OVERLOAD_ENABLED: "true" } });
   const heavy = Math.round(capacity * 3), light = Math.round(capacity / 2);
+  const stopAdmin = watchAdmin(svc.adminPort!);
   const run = await load(binary, svc.port, ["-phases", `${heavy}:6s,${light}:5s`, ...extra], 11);
+  const admin = await stopAdmin();
   const text = await (await fetch(`http://127.0.0.1:${svc.adminPort}/metrics`)).text();
-  return { flood: run.phases[0], recovery: run.phases[1], health: run.health, metrics: text };
+  return {
+    flood: run.phases[0],
+    recovery: run.phases[1],
+    health: run.health,
+    admin,
+    metrics: text,
+  };
 }
 
 /** Runs both processes with the handler `extra` asks for; `callers` measure capacity. */
@@ -125,7 +135,10 @@ async function judge(label: string, extra: string[], callers: number) {
     describe("with overload, 0.5x", after.recovery),
     `  shed per second at 0.5x: ${after.recovery.unavailableBySecond.join(" ")}`,
     `  health: slowest ${after.health.maxMs.toFixed(0)} ms of ${after.health.checks}, ` +
-    `${after.health.failures} failed`,
+    `${after.health.failures} failed; admin /readyz slowest ${
+      after.admin.slowest.toFixed(0)
+    } ms, ` +
+    `${after.admin.failed} failed`,
   ].join("\n"));
 
   assert.ok(
@@ -136,6 +149,8 @@ async function judge(label: string, extra: string[], callers: number) {
   assert.ok((after.flood.codes.Unavailable ?? 0) > 0, "calls were shed");
   assert.equal(after.health.failures, 0, after.health.lastError);
   assert.ok(after.health.maxMs < 1000, `a health Check took ${after.health.maxMs} ms`);
+  assert.equal(after.admin.failed, 0, "admin /readyz failed");
+  assert.ok(after.admin.slowest < 1000, `admin /readyz took ${after.admin.slowest} ms`);
   // Rejections stop within a few seconds of the load dropping to half.
   const tail = after.recovery.unavailableBySecond.slice(2);
   assert.deepEqual(tail, tail.map(() => 0), "still shedding 2 s after the load dropped");

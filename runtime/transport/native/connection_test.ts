@@ -132,6 +132,24 @@ Deno.test("unary echo split into 1-byte reads answers the same frames", async ()
   assert.deepEqual(framesOf(parseFrames(split.socket.output()).frames), expected);
 });
 
+Deno.test("receivedAt is the time of the read that completed the request", async () => {
+  let receivedAt = -1, dispatchedAt = -1;
+  const h = startConnection([UNARY], (call) => {
+    dispatchedAt = performance.now();
+    receivedAt = call.receivedAt ?? -1;
+    echo(call);
+  });
+  const input = unaryRequest(statelessEncoder(), utf8("waited for its last byte"));
+  h.socket.push(input.subarray(0, input.length - 1));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const lastRead = performance.now();
+  h.socket.push(input.subarray(input.length - 1));
+  await until(streamDone(h, 1), "the response");
+  assert.ok(receivedAt >= lastRead, `received ${receivedAt}, last byte pushed ${lastRead}`);
+  assert.ok(receivedAt <= dispatchedAt);
+  await finish(h);
+});
+
 Deno.test("a stateful client encoder: three calls share the HPACK dynamic table", async () => {
   const h = startConnection([UNARY], echo);
   const encoder = new HpackEncoder();
