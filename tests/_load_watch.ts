@@ -30,9 +30,11 @@ export function watchRss(pid: number): () => number {
   };
 }
 
-/** Health Checks on their own connection every 100 ms; the stop function returns the slowest (ms) and the failures. */
-export function watchHealth(port: number): () => Promise<{ slowest: number; failed: number }> {
-  const client = health.makeClient("grpc.health.v1.Health", port);
+/** Slowest probe and failures of a polling loop, once it is stopped. */
+type StopWatch = () => Promise<{ slowest: number; failed: number }>;
+
+/** Runs `probe` every `everyMs` until stopped; a probe that throws counts as failed. */
+function poll(everyMs: number, probe: () => Promise<unknown>, cleanup = () => {}): StopWatch {
   let slowest = 0;
   let failed = 0;
   let running = true;
@@ -40,51 +42,41 @@ export function watchHealth(port: number): () => Promise<{ slowest: number; fail
     while (running) {
       const started = performance.now();
       try {
-        await unary(client, "check", { service: "" }, { timeoutMs: 1_000 });
+        await probe();
       } catch {
         failed++;
       }
       slowest = Math.max(slowest, performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   })();
   return async () => {
     running = false;
     await loop;
-    client.close();
+    cleanup();
     return { slowest, failed };
   };
 }
 
+/** Health Checks on their own connection every 100 ms; the stop function returns the slowest (ms) and the failures. */
+export function watchHealth(port: number): StopWatch {
+  const client = health.makeClient("grpc.health.v1.Health", port);
+  return poll(
+    100,
+    () => unary(client, "check", { service: "" }, { timeoutMs: 1_000 }),
+    () => client.close(),
+  );
+}
+
 /** GET `path` on the admin port every 250 ms; the stop function returns the slowest (ms) and the failures. */
-export function watchAdmin(
-  adminPort: number,
-  path = "/readyz",
-): () => Promise<{ slowest: number; failed: number }> {
-  let slowest = 0;
-  let failed = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      try {
-        const response = await fetch(`http://127.0.0.1:${adminPort}${path}`, {
-          signal: AbortSignal.timeout(2_000),
-        });
-        await response.body?.cancel();
-        if (!response.ok) failed++;
-      } catch {
-        failed++;
-      }
-      slowest = Math.max(slowest, performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-    return { slowest, failed };
-  };
+export function watchAdmin(adminPort: number, path = "/readyz"): StopWatch {
+  return poll(250, async () => {
+    const response = await fetch(`http://127.0.0.1:${adminPort}${path}`, {
+      signal: AbortSignal.timeout(2_000),
+    });
+    await response.body?.cancel();
+    if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+  });
 }
 
 /** Reads unlabelled samples from the admin port's /metrics. */
