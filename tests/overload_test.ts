@@ -7,11 +7,21 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { parseExposition, promtoolCheck, valueOf } from "../runtime/metrics/_exposition.ts";
-import { grpcClient, ROOT, startSvc, unary } from "./_harness.ts";
+import { grpcClient, type GrpcTestClient, readAll, ROOT, startSvc, unary } from "./_harness.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/overload/svc.yaml`;
 const work = grpcClient([`${ROOT}/tests/fixtures/overload/proto/load.proto`]);
 const health = grpcClient(["/usr/share/grpc-proto/grpc/health/v1/health.proto"]);
+const reflection = grpcClient(["/usr/share/grpc-proto/grpc/reflection/v1/reflection.proto"]);
+
+/** The services reflection lists, over one ServerReflectionInfo stream. */
+async function listServices(client: GrpcTestClient): Promise<string[]> {
+  const call = client.serverReflectionInfo();
+  call.write({ listServices: "*" });
+  call.end();
+  const [answer] = await readAll<{ listServicesResponse: { service: { name: string }[] } }>(call);
+  return answer.listServicesResponse.service.map((s) => s.name);
+}
 const ON = { SVC_OVERLOAD_ENABLED: "true" };
 
 async function metricsOf(adminPort: number | null): Promise<string> {
@@ -41,20 +51,25 @@ Deno.test("overload off: no svc_overload_ series; on and at rest: nothing shed, 
   assert.equal(check.code, 0, check.output);
 });
 
-Deno.test("overload on: a burst of 800 ms of CPU is cut with UNAVAILABLE; health is never shed", async () => {
+Deno.test("overload on: a burst of 800 ms of CPU is cut with UNAVAILABLE; health and reflection are never shed", async () => {
   await using svc = await startSvc({ config: CONFIG, env: ON });
   const client = work.makeClient("load.Work", svc.port);
   const probe = health.makeClient("grpc.health.v1.Health", svc.port);
+  const reflect = reflection.makeClient("grpc.reflection.v1.ServerReflection", svc.port);
   try {
-    await unary(client, "burn", { cpuUs: 10 }); // connected before the burst
+    // Connected before the burst.
+    await unary(client, "burn", { cpuUs: 10 });
     await unary(probe, "check", { service: "" });
+    await listServices(reflect);
     const outcomes = Array.from(
       { length: 40 },
       () => unary(client, "burn", { cpuUs: 20_000 }).then(() => "ok", (e) => e),
     );
     const checked = unary<{ status: string }>(probe, "check", { service: "" });
+    const listed = listServices(reflect);
     const results = await Promise.all(outcomes);
     assert.equal((await checked).status, "SERVING");
+    assert.ok((await listed).includes("load.Work"));
 
     const ok = results.filter((r) => r === "ok").length;
     const shed = results.filter((r): r is grpc.ServiceError => r !== "ok");
@@ -75,6 +90,7 @@ Deno.test("overload on: a burst of 800 ms of CPU is cut with UNAVAILABLE; health
   } finally {
     client.close();
     probe.close();
+    reflect.close();
   }
 });
 
