@@ -5,21 +5,16 @@
 import type { ResolvedServer } from "../config/types.ts";
 import type { Logger } from "../core/logger.ts";
 import { createNativeTransport } from "./native/server.ts";
-import type { Transport } from "./types.ts";
-import type { MemoryBudget } from "../util/memory_budget.ts";
+import type { Transport, TransportOptions } from "./types.ts";
 
-export type { BoundAddress, CallStatus, Route, Transport, TransportCall } from "./types.ts";
-
-/** What a transport may be given besides the `server` config. */
-export interface TransportOptions {
-  /** The process's memory budget (native only). */
-  readonly memory?: MemoryBudget;
-  /**
-   * Stamp each socket read with the time, so calls carry `receivedAt`
-   * (native only): one clock read per read, so only when someone needs it.
-   */
-  readonly timeReads?: boolean;
-}
+export type {
+  BoundAddress,
+  CallStatus,
+  Route,
+  Transport,
+  TransportCall,
+  TransportOptions,
+} from "./types.ts";
 
 /**
  * The transport `server.transport` names. grpc-js is imported only when

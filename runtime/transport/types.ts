@@ -9,6 +9,7 @@ import type { Status } from "../core/errors.ts";
 import type { Metadata } from "../core/metadata.ts";
 import type { CallKind } from "../core/context.ts";
 import type { PeerCertificate } from "../core/peer.ts";
+import type { MemoryBudget } from "../util/memory_budget.ts";
 
 /** A method path the transport routes, and how many messages flow each way. */
 export interface Route {
@@ -82,6 +83,17 @@ export interface TransportCall {
    * or stops compressing them (native only).
    */
   compressResponses?(enabled: boolean): void;
+}
+
+/** What a transport may be given besides the `server` config. */
+export interface TransportOptions {
+  /** The process's memory budget (native only). */
+  readonly memory?: MemoryBudget;
+  /**
+   * Stamp each socket read with the time, so calls carry `receivedAt`
+   * (native only): one clock read per read, so only when someone needs it.
+   */
+  readonly timeReads?: boolean;
 }
 
 /** Where a transport listens. */

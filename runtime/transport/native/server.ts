@@ -6,14 +6,14 @@
  */
 import type { ResolvedServer } from "../../config/types.ts";
 import type { Logger } from "../../core/logger.ts";
-import type { BoundAddress, Route, Transport, TransportCall } from "../types.ts";
+import type { BoundAddress, Route, Transport, TransportCall, TransportOptions } from "../types.ts";
 import { Http2Connection } from "./connection.ts";
 import { nativeLimits } from "./limits.ts";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { toPeerCertificate } from "../peer_certificate.ts";
 import { type ByteSocket, nodeSocket } from "./socket.ts";
 import { watchListener } from "../../util/listener_watch.ts";
-import { type MemoryBudget, unlimitedBudget } from "../../util/memory_budget.ts";
+import { unlimitedBudget } from "../../util/memory_budget.ts";
 import { InflateGate } from "./compression.ts";
 
 /** How often connections check their timers (preface, keepalive, idle, age). */
@@ -23,7 +23,7 @@ const TICK_MS = 250;
 export function createNativeTransport(
   server: ResolvedServer,
   log: Logger,
-  options: { readonly memory?: MemoryBudget; readonly timeReads?: boolean } = {},
+  options: TransportOptions = {},
 ): Transport {
   const memory = options.memory ?? unlimitedBudget();
   const timeReads = options.timeReads ?? false;
