@@ -4,11 +4,11 @@
  * within its deadline. See docs/overload.md for the measurements.
  *
  * A Deno process has one event loop, so the queue a busy server builds is
- * not (only) calls in flight, as in Go, where each call is a goroutine: a
- * handler that computes for 1 ms runs start to finish before the next call
- * is even parsed, and in-flight never passes 1 however overloaded the
- * process is. The work waits in the loop instead. So the limiter measures
- * the loop and applies two rules:
+ * mostly not calls in flight, as it is in Go, where each call is a
+ * goroutine: a handler that computes runs as soon as its request is parsed,
+ * and the backlog waits as unread bytes, other connections' reads and the
+ * rest of the current read, none of which an in-flight count sees. So the
+ * limiter measures the loop and applies two rules:
  *
  * - **Queueing delay** (CoDel, Nichols and Jacobson 2012, as Facebook
  *   applies it to RPC queues in "Fail at Scale", 2015): a call waited from
