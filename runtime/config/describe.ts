@@ -26,7 +26,9 @@ export function expectedText(field: Field): string {
           ? `an integer >= ${field.min}`
           : `an integer ${field.min}-${field.max}`);
     case "number":
-      return `a number > ${field.above}`;
+      return field.above !== undefined
+        ? `a number > ${field.above}`
+        : `a number ${field.min}-${field.max}`;
     case "boolean":
       return "true or false";
     case "enum":
@@ -63,7 +65,9 @@ export function typeLabel(field: Field): string {
         ? `integer >= ${field.min}`
         : `integer ${field.min}-${field.max}`;
     case "number":
-      return `number > ${field.above}`;
+      return field.above !== undefined
+        ? `number > ${field.above}`
+        : `number ${field.min}-${field.max}`;
     case "boolean":
       return "boolean";
     case "enum":

@@ -61,7 +61,9 @@ export function resolveLeaf(
       const ok = field.kind === "integer"
         ? Number.isInteger(number) && number >= field.min &&
           (field.max === undefined || number <= field.max)
-        : Number.isFinite(number) && number > field.above;
+        : Number.isFinite(number) && (field.above === undefined || number > field.above) &&
+          (field.min === undefined || number >= field.min) &&
+          (field.max === undefined || number <= field.max);
       return ok ? number : fail();
     }
     case "boolean": {

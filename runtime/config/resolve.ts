@@ -1,6 +1,6 @@
 /**
  * Turns config text into a {@link ResolvedConfig}: parse, expand `${VAR}`,
- * apply `SVC_*` overrides, validate, fill defaults, check, freeze.
+ * apply `OTEL_*` then `SVC_*` overrides, validate, fill defaults, check, freeze.
  * @module
  */
 
@@ -12,6 +12,7 @@ import { type Context, report } from "./context.ts";
 import { describeValue } from "./describe.ts";
 import { listEntries } from "./entries.ts";
 import { applyEnvOverrides } from "./env.ts";
+import { applyOtelEnv } from "./otel_env.ts";
 import { deepFreeze } from "./freeze.ts";
 import { emptyMap, fromYaml, type MapNode } from "./raw.ts";
 import { configSchema } from "./schema.ts";
@@ -59,6 +60,7 @@ export function resolveConfig(
     );
   }
   const root = _root(doc.contents, doc, lineCounter, env, context);
+  applyOtelEnv(root, env, context);
   applyEnvOverrides(root, _entries, env, context);
   const value = resolveField(configSchema, root, [], context) as PartialConfig;
   checkConfig(value, root, context);

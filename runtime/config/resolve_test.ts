@@ -65,6 +65,20 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
       maxConcurrent: { global: 0, perMethod: {} },
     },
     overload: { enabled: false, targetDelay: 10, interval: 100 },
+    tracing: {
+      enabled: false,
+      exporter: {
+        protocol: "http/protobuf",
+        endpoint: "http://localhost:4318",
+        headers: {},
+        timeout: 10_000,
+      },
+      sampler: "parentbased_traceidratio",
+      ratio: 1,
+      resource: {},
+      batch: { maxQueueSize: 2048, maxExportBatchSize: 512, scheduleDelay: 5000 },
+      builtins: false,
+    },
     shutdown: { drainDelay: 5000, gracePeriod: 20_000 },
     logging: { level: "info", format: "json", accessLog: true },
   });

@@ -39,10 +39,12 @@ export interface IntegerField extends FieldBase {
   expected?: string;
 }
 
-/** A finite number greater than `above`. */
+/** A finite number greater than `above`, or within `min`-`max` (inclusive). */
 export interface NumberField extends FieldBase {
   kind: "number";
-  above: number;
+  above?: number;
+  min?: number;
+  max?: number;
 }
 
 /** `true` or `false`. */
@@ -138,7 +140,9 @@ export function port(options: Options<number>): Typed<IntegerField, number> {
 }
 
 /** A number key. */
-export function number(options: Options<number> & { above: number }): Typed<NumberField, number> {
+export function number(
+  options: Options<number> & ({ above: number } | { min: number; max: number }),
+): Typed<NumberField, number> {
   return { kind: "number", ...options };
 }
 

@@ -185,6 +185,47 @@ export interface ResolvedOverload {
   interval: number;
 }
 
+/** The `tracing.sampler` names, as `OTEL_TRACES_SAMPLER` spells them. */
+export type SamplerName =
+  | "parentbased_traceidratio"
+  | "parentbased_always_on"
+  | "parentbased_always_off"
+  | "traceidratio"
+  | "always_on"
+  | "always_off";
+
+/** `tracing`, durations in ms. */
+export interface ResolvedTracing {
+  /** Default false. */
+  enabled: boolean;
+  exporter: {
+    /** Default `http/protobuf`. */
+    protocol: "http/protobuf";
+    /** Collector base URL; `/v1/traces` is appended. Default `http://localhost:4318`. */
+    endpoint: string;
+    /** Default `{}`. */
+    headers: Record<string, string>;
+    /** Bound on one export request. Default 10s. */
+    timeout: number;
+  };
+  /** Default `parentbased_traceidratio`. */
+  sampler: SamplerName;
+  /** 0-1. Default 1. */
+  ratio: number;
+  /** Extra resource attributes. Default `{}`. */
+  resource: Record<string, string>;
+  batch: {
+    /** Default 2048. */
+    maxQueueSize: number;
+    /** Default 512. */
+    maxExportBatchSize: number;
+    /** Default 5s. */
+    scheduleDelay: number;
+  };
+  /** Trace health and reflection calls too. Default false. */
+  builtins: boolean;
+}
+
 /** `shutdown`, in ms. */
 export interface ResolvedShutdown {
   /** Time between NOT_SERVING and closing the listener. Default 5s. */
@@ -222,6 +263,7 @@ export interface ResolvedConfig {
   dependencies: Record<string, ResolvedDependency>;
   rateLimit: ResolvedRateLimit;
   overload: ResolvedOverload;
+  tracing: ResolvedTracing;
   shutdown: ResolvedShutdown;
   logging: ResolvedLogging;
 }
