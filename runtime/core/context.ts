@@ -7,6 +7,7 @@ import type { Logger } from "./logger.ts";
 import type { Metadata } from "./metadata.ts";
 import type { CallClients } from "./clients.ts";
 import type { PeerCertificate } from "./peer.ts";
+import type { Span } from "@opentelemetry/api";
 
 /** The four gRPC call kinds, spelled as go-grpc-prometheus's `grpc_type` label. */
 export type CallKind = "unary" | "client_stream" | "server_stream" | "bidi_stream";
@@ -50,6 +51,13 @@ export interface CallContext {
    * call's remaining deadline and cancellation.
    */
   readonly clients: CallClients;
+  /**
+   * The call's OpenTelemetry span, for attributes and events
+   * (`ctx.span.setAttribute("user.id", id)`). With tracing off, or on a call
+   * that is not traced, a span that records nothing. Code using
+   * `@opentelemetry/api` directly finds it as the active span.
+   */
+  readonly span: Span;
 }
 
 /** What interceptors see: the handler's context plus facts about the call. */

@@ -6,6 +6,7 @@ import type { ResolvedRateLimit } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { Metadata } from "../core/metadata.ts";
 import type { ServerCall } from "../core/context.ts";
+import { NOOP_SPAN } from "../core/noop_span.ts";
 
 /** A clock tests move by hand. */
 export class FakeClock {
@@ -55,6 +56,7 @@ export function fakeCall(method: string, init: FakeCallInit = {}): ServerCall {
     setTrailer() {},
     requestCompressed: false,
     compressResponses() {},
+    span: NOOP_SPAN,
     clients: {
       get: () => {
         throw new Error("no clients in rate-limit tests");

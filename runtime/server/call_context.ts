@@ -11,6 +11,8 @@ import type { TransportCall } from "../transport/types.ts";
 import type { CallClients, ClientsForCalls } from "../core/clients.ts";
 import type { CallKind, ServerCall } from "../core/context.ts";
 import type { PeerCertificate } from "../core/peer.ts";
+import type { Span } from "@opentelemetry/api";
+import { NOOP_SPAN } from "../core/noop_span.ts";
 
 /** A call's context plus what the pipeline collects while it runs. */
 export class ServerCallContext implements ServerCall {
@@ -31,6 +33,8 @@ export class ServerCallContext implements ServerCall {
   /** Estimated decoded bytes of the request being handled, held in the memory budget. */
   decodedBytes = 0;
   messagesSent = 0;
+  /** The call's span when it is traced (set by the call tracer), else null. */
+  callSpan: Span | null = null;
 
   constructor(
     call: TransportCall,
@@ -77,9 +81,24 @@ export class ServerCallContext implements ServerCall {
   get kind(): CallKind {
     return this.descriptor.kind;
   }
+  get span(): Span {
+    return this.callSpan ?? NOOP_SPAN;
+  }
   // Built on first use: most calls never log.
   get log(): Logger {
-    return this.#log ??= this.#baseLog.child({ method: this.method, peer: this.peer });
+    if (this.#log) return this.#log;
+    const span = this.callSpan;
+    if (span === null) {
+      return this.#log = this.#baseLog.child({ method: this.method, peer: this.peer });
+    }
+    // Traced: every line joins the call's trace in the logging backend.
+    const { traceId, spanId } = span.spanContext();
+    return this.#log = this.#baseLog.child({
+      method: this.method,
+      peer: this.peer,
+      trace_id: traceId,
+      span_id: spanId,
+    });
   }
 
   // Built on first use: most calls never call out.

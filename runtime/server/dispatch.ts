@@ -18,6 +18,7 @@ import { type CallHandler, compose, type Interceptor } from "../core/interceptor
 import { FailureLog, HandlerContractError, RequestDecodeError } from "./failure_log.ts";
 import type { CallObserver } from "./observer.ts";
 import type { CallAdmission } from "./admission.ts";
+import type { CallTracer } from "./call_tracer.ts";
 
 /** Runs one call to completion; never rejects. */
 export type CallRunner = (call: TransportCall) => Promise<void>;
@@ -35,6 +36,8 @@ export interface DispatchOptions {
   readonly memory?: MemoryBudget;
   /** Asked before anything else whether the call may run (the overload limiter); null: always. */
   readonly admission?: CallAdmission | null;
+  /** Opens a span around the call, outside everything else; null: not traced. */
+  readonly tracer?: CallTracer | null;
 }
 
 /** Builds the runner for one method. */
@@ -49,21 +52,26 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
 
   const observer = options.observer ?? null;
   const admission = options.admission ?? null;
+  const tracer = options.tracer ?? null;
   const failures = new FailureLog();
 
   return async function runCall(call) {
     const ctx = new ServerCallContext(call, method, log, options.clients);
+    // First: a call refused below still gets its span, with the code it ended with.
+    if (tracer !== null) tracer.start(ctx);
     let start = 0;
     if (observer) {
       start = performance.now();
       observer.started(ctx);
     }
     let code: number = Status.OK;
+    let message = "";
+    let bug: unknown = undefined;
     let ticket = -1;
     try {
       // Before the interceptors and the decode: a refusal costs only its status.
       if (admission !== null) ticket = admission.admit(call);
-      await chain(ctx);
+      await (tracer === null ? chain(ctx) : tracer.run(ctx, chain));
       // A handler that ignored its signal may return after the transport ended the
       // call (deadline, client cancel, shutdown): count and log what the client got.
       call.signal.throwIfAborted();
@@ -73,22 +81,25 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
     } catch (thrown) {
       const error = RpcError.from(thrown, call);
       code = error.code;
+      message = error.message;
       // A deliberate RpcError is an answer, not a failure; log only what
       // the handler did not mean to send, and RpcErrors wrapping a cause.
       if (error !== thrown || error.cause !== undefined) {
         // The call must still end, whatever the thrown value does to the logger.
+        if (error !== thrown) bug = thrown;
         try {
           failures.write(ctx, thrown, code);
         } catch { /* the logger writes what it can; nothing more to do here */ }
       }
       ctx.flushHeaders();
-      code = call.end({ code, message: error.message, trailers: trailersOf(ctx, error) });
+      code = call.end({ code, message, trailers: trailersOf(ctx, error) });
     }
     if (ctx.decodedBytes !== 0) releaseDecoded(ctx, memory!);
     if (ticket >= 0) admission!.release(ticket);
     // After end() queued the status, in the same turn: nothing has reached
     // the client yet, so a scrape it makes next already counts this call.
     if (observer) observer.finished(ctx, code, performance.now() - start);
+    if (tracer !== null) tracer.finish(ctx, code, message, bug);
   };
 }
 

@@ -13,6 +13,7 @@ import type { Interceptor } from "../core/interceptor.ts";
 import { type CallObserver, combineObservers } from "./observer.ts";
 import type { MemoryBudget } from "../util/memory_budget.ts";
 import type { AdmissionFor } from "./admission.ts";
+import type { TracerFor } from "./call_tracer.ts";
 
 /** A running server. */
 export interface SvcServer {
@@ -50,6 +51,8 @@ export interface StartServerOptions {
   readonly memory?: MemoryBudget;
   /** Each method's admission gate (the overload limiter); none when absent. */
   readonly admissionFor?: AdmissionFor;
+  /** Each method's call tracer (the tracing built-in); none when absent. */
+  readonly tracerFor?: TracerFor;
 }
 
 /** Binds the transport and serves every bound method. */
@@ -73,6 +76,7 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
         clients: options.clients,
         memory,
         admission: admissionFor?.(binding.method) ?? null,
+        tracer: options.tracerFor?.(binding.method) ?? null,
       }),
     );
   }

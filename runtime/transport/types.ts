@@ -31,6 +31,12 @@ export interface TransportCall {
   readonly route: Route;
   /** Request headers, without HTTP/2 pseudo-headers and transport-reserved keys. */
   readonly metadata: Metadata;
+  /**
+   * The first value of one text request header (`name` in lower case), or
+   * undefined when absent. Unlike `metadata`, builds nothing: for code that
+   * reads a header on every call (tracing's `traceparent`).
+   */
+  header(name: string): string | undefined;
   /** Remote address, `ip:port`. */
   readonly peer: string;
   /** The verified client certificate on mTLS connections, else null. */

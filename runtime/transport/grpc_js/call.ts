@@ -66,6 +66,11 @@ export class GrpcJsCall implements TransportCall {
     return this.#metadata ??= fromGrpcMetadata(this.#call.metadata);
   }
 
+  header(name: string): string | undefined {
+    const value = this.#call.metadata.get(name)[0];
+    return typeof value === "string" ? value : undefined;
+  }
+
   get peerCertificate(): PeerCertificate | null {
     return toPeerCertificate(this.#call.getAuthContext().sslPeerCertificate);
   }

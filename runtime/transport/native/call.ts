@@ -11,7 +11,12 @@ import type { PeerCertificate } from "../../core/peer.ts";
 import type { CallStatus, Route, TransportCall } from "../types.ts";
 import { compress, type Encoding } from "./compression.ts";
 import { CallRequests, memoryFull, PREFIX_BYTES, type RequestOwner } from "./call_requests.ts";
-import { appendMetadata, encodeStatusMessage, metadataFromFields } from "./grpc_wire.ts";
+import {
+  appendMetadata,
+  encodeStatusMessage,
+  fromLatin1,
+  metadataFromFields,
+} from "./grpc_wire.ts";
 import type { HeaderField } from "./hpack/mod.ts";
 
 /** What a call needs from its connection. */
@@ -127,6 +132,16 @@ export class NativeCall extends CallRequests<CallOwner> implements TransportCall
 
   get metadata(): Metadata {
     return this.#metadata ??= metadataFromFields(this.#fields);
+  }
+
+  header(name: string): string | undefined {
+    if (this.#metadata) {
+      const value = this.#metadata.get(name);
+      return typeof value === "string" ? value : undefined;
+    }
+    // The fields as received: a few, scanned without building Metadata.
+    for (const [field, value] of this.#fields) if (field === name) return fromLatin1(value);
+    return undefined;
   }
 
   get signal(): AbortSignal {

@@ -109,7 +109,7 @@ export function encodeStatusMessage(message: string): string {
 }
 
 /** A header value (one char per byte) as text: UTF-8 when it has bytes above 0x7f. */
-function fromLatin1(value: string): string {
+export function fromLatin1(value: string): string {
   for (let i = 0; i < value.length; i++) {
     if (value.charCodeAt(i) > 0x7f) {
       const bytes = new Uint8Array(value.length);
