@@ -32,6 +32,7 @@ const FLOORS: readonly (readonly string[])[] = [
     "metrics",
     "rate_limit",
     "overload",
+    "tracing",
     "health",
     "reflection",
     "admin",
@@ -235,4 +236,46 @@ Deno.test("architecture: the rules catch a transport file importing the call pip
     ]).length,
     1,
   );
+});
+
+/**
+ * Modules `main.ts` loads at start-up: its graph followed through static
+ * imports of code only (type imports are erased; dynamic imports wait
+ * until a built-in is switched on).
+ */
+async function staticallyLoaded(): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", `--config=${join(ROOT, "deno.json")}`, join(ROOT, "main.ts")],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, `deno info failed: ${new TextDecoder().decode(out.stderr)}`);
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    modules: (InfoModule & { dependencies?: { isDynamic?: boolean }[] })[];
+    redirects: Record<string, string>;
+  };
+  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const queue = [...info.roots];
+  while (queue.length > 0) {
+    const specifier = queue.pop()!;
+    const resolved = info.redirects[specifier] ?? specifier;
+    if (seen.has(resolved)) continue;
+    seen.add(resolved);
+    for (const dep of bySpecifier.get(resolved)?.dependencies ?? []) {
+      const code = (dep as { code?: { specifier?: string } }).code?.specifier;
+      if (code && !(dep as { isDynamic?: boolean }).isDynamic) queue.push(code);
+    }
+  }
+  return seen;
+}
+
+Deno.test("architecture: with tracing off, no OpenTelemetry module and nothing of runtime/tracing/ is loaded", async () => {
+  const loaded = [...await staticallyLoaded()];
+  assert.ok(loaded.some((s) => s.endsWith("/runtime/server/dispatch.ts")), "graph not read");
+  const leaks = loaded.filter((s) =>
+    s.includes("@opentelemetry") || s.includes("/runtime/tracing/")
+  );
+  assert.deepEqual(leaks, [], "loaded at start-up, though tracing is off by default");
 });

@@ -1,7 +1,7 @@
 /**
  * Graceful shutdown, in the contract's order, every step bounded:
  * NOT_SERVING → deregister → drain delay → stop accepting → grace period →
- * cancel the rest → close admin and the rest.
+ * cancel the rest → flush queued spans and close admin and the rest.
  * @module
  */
 import type { ResolvedShutdown } from "../config/types.ts";
@@ -20,9 +20,16 @@ const CANCEL_SETTLE_MS = 500;
 /** How long closing admin, the etcd clients and the dependency clients may take. */
 const CLOSE_REST_TIMEOUT_MS = 1_000;
 /**
+ * How long the spans still queued get to reach the collector once the last
+ * call has ended (tracing on), beside closing the rest: a local collector
+ * takes milliseconds for a full queue; one that hangs costs this much.
+ */
+export const TELEMETRY_FLUSH_TIMEOUT_MS = CLOSE_REST_TIMEOUT_MS;
+/**
  * The most the sequence takes beyond `drainDelay + gracePeriod`, whatever
- * etcd and the handlers do: deregistration outlasting a short drain delay,
- * cancelled calls settling, closing the rest. 3 s.
+ * etcd, the collector and the handlers do: deregistration outlasting a
+ * short drain delay, cancelled calls settling, flushing spans while closing
+ * the rest. 3 s.
  */
 export const SHUTDOWN_SLACK_MS = DEREGISTER_TIMEOUT_MS + CANCEL_SETTLE_MS + CLOSE_REST_TIMEOUT_MS;
 
@@ -36,6 +43,12 @@ export interface ShutdownParts {
   markDraining(): void;
   /** Removes the registry key; bounded here by {@link DEREGISTER_TIMEOUT_MS}. */
   deregister(): Promise<void>;
+  /**
+   * Sends what telemetry is still queued (the spans of the last calls);
+   * given its bound, {@link TELEMETRY_FLUSH_TIMEOUT_MS}, and bounded here too.
+   * Absent when tracing is off.
+   */
+  flushTelemetry?(boundMs: number): Promise<void>;
   /** Closes the admin server, registry client and the rest; bounded too. */
   closeRest(): Promise<void>;
 }
@@ -71,6 +84,14 @@ export async function shutdown(parts: ShutdownParts): Promise<void> {
   await server.idle(CANCEL_SETTLE_MS);
   step("server closed", { inFlight: server.inFlight });
 
-  await withTimeout(parts.closeRest().catch(() => {}), CLOSE_REST_TIMEOUT_MS);
+  // After the last call ended, so its span is queued; beside closing the rest, within its bound.
+  const flushing = parts.flushTelemetry?.(TELEMETRY_FLUSH_TIMEOUT_MS).then(
+    () => step("spans flushed"),
+    () => {},
+  );
+  await withTimeout(
+    Promise.all([flushing, parts.closeRest().catch(() => {})]),
+    CLOSE_REST_TIMEOUT_MS,
+  );
   step("complete");
 }

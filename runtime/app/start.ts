@@ -52,11 +52,20 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   const overload = config.overload.enabled
     ? new (await import("../overload/mod.ts")).OverloadLimiter(config.overload)
     : null;
+  const tracing = config.tracing.enabled
+    ? (await import("../tracing/mod.ts")).createTracing({
+      config: config.tracing,
+      service: config.service,
+      log,
+      isBuiltin: (service) => BUILTIN_SERVICES.has(service),
+    })
+    : null;
   const metrics = config.admin.enabled
     ? createMetrics({
       methods: bindings.map((b) => b.method),
       memory,
       overload: overload ?? undefined,
+      tracing: tracing?.readings,
     })
     : null;
 
@@ -78,6 +87,7 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
       registry: config.registry,
       dependencies: app.dependencies,
       log,
+      tracer: tracing?.outgoing,
     })
     : noClients();
   let server;
@@ -91,12 +101,14 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
       clients,
       memory,
       admissionFor: overload?.admissionFor((service) => BUILTIN_SERVICES.has(service)),
+      tracerFor: tracing?.tracerFor,
     });
   } catch (error) {
     overload?.stop();
     await clients.close();
     throw error;
   }
+  tracing?.setServerAddress(server.address);
   let draining = false;
   let admin: AdminServer | null = null;
   try {
@@ -137,6 +149,7 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
         log,
         markDraining: () => draining = true,
         deregister: () => registrar?.deregister() ?? Promise.resolve(),
+        flushTelemetry: tracing ? (boundMs) => tracing.shutdown(boundMs) : undefined,
         closeRest: async () => {
           overload?.stop();
           await Promise.all([admin?.close(), registrar?.close(), clients.close()]);

@@ -1,5 +1,6 @@
 /** Help texts for `svc` and each command. */
-export const VERSION = "0.1.0";
+import { VERSION } from "../core/version.ts";
+export { VERSION };
 
 export const USAGE =
   `svc ${VERSION}: a gRPC runtime for .proto files, a YAML config and handler files

@@ -13,7 +13,12 @@ import type { MethodDescriptor } from "../protos/types.ts";
 import { errorMessage } from "../util/backoff.ts";
 import type { Instance, InstancePool } from "./balancer.ts";
 import type { Resolver } from "./resolver.ts";
-import type { CallParent, ClientCallOptions } from "../core/clients.ts";
+import type {
+  CallParent,
+  ClientCallOptions,
+  OutgoingSpan,
+  OutgoingTracer,
+} from "../core/clients.ts";
 
 /** What the method functions need about their service. */
 export interface Connection {
@@ -21,6 +26,8 @@ export interface Connection {
   readonly pool: InstancePool;
   readonly resolver: Resolver;
   readonly log: Logger;
+  /** Traces each call (tracing on), else null. */
+  readonly tracer: OutgoingTracer | null;
 }
 
 /** One call's effective settings. */
@@ -29,6 +36,8 @@ export interface Call {
   deadline: number;
   signal: AbortSignal | undefined;
   metadata: grpc.Metadata;
+  /** The call's CLIENT span, told which instance was picked; null when not traced. */
+  span: OutgoingSpan | null;
 }
 
 /** Request streams: async or sync iterables. */
@@ -54,7 +63,11 @@ const CLIENT_TRANSPORT_ERROR =
  * cancels. {@link pickInstance} then fails a cancelled or expired call
  * before it starts.
  */
-export function prepareCall(parent?: CallParent, o?: ClientCallOptions): Call {
+export function prepareCall(
+  parent?: CallParent,
+  o?: ClientCallOptions,
+  span: OutgoingSpan | null = null,
+): Call {
   const deadline = Math.min(
     parent?.deadline ?? Infinity,
     o?.deadline ?? Infinity,
@@ -66,7 +79,9 @@ export function prepareCall(parent?: CallParent, o?: ClientCallOptions): Call {
   for (const [key, value] of Object.entries(o?.metadata ?? {})) {
     for (const v of Array.isArray(value) ? value : [value]) metadata.add(key, v);
   }
-  return { deadline, signal, metadata };
+  // The trace context replaces any the caller set by hand: it names this call's span.
+  if (span) { for (const [key, value] of span.headers) metadata.set(key, value); }
+  return { deadline, signal, metadata, span };
 }
 
 /**
@@ -80,6 +95,7 @@ export function startCall<T extends { cancel(): void; on(event: "error", f: () =
   make: (onEnd: (error: StatusLike | null) => void) => T,
 ): T {
   conn.pool.acquire(instance);
+  call.span?.setPeer(instance.address);
   let done = false;
   let stream: T | null = null;
   const onAbort = () => stream?.cancel();

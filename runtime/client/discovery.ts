@@ -14,7 +14,7 @@ import type { MethodDescriptor } from "../protos/types.ts";
 import { type Balancing, InstancePool } from "./balancer.ts";
 import { createEtcdClient, etcdEndpointIssues, servicePrefix } from "../etcd/etcd_client.ts";
 import { createEtcdResolver, createStaticResolver, type Resolver } from "./resolver.ts";
-import type { ServiceClient } from "../core/clients.ts";
+import type { OutgoingTracer, ServiceClient } from "../core/clients.ts";
 import { type Clients, undeclaredDependency } from "./clients.ts";
 import { type Connection, createServiceClient } from "./service_client.ts";
 
@@ -53,6 +53,8 @@ export interface ClientsOptions {
   log: Logger;
   /** Reads TLS files. Default `Deno.readFileSync`. */
   readFile?: (path: string) => Uint8Array;
+  /** Traces every call (tracing on). Default none. */
+  tracer?: OutgoingTracer | null;
 }
 
 /**
@@ -95,7 +97,14 @@ export function createClients(options: ClientsOptions): Clients {
       const dir = servicePrefix(registry.prefix, service);
       resolver = createEtcdResolver({ etcd, dir, log, onChange });
     }
-    connections.set(service, { service, pool, resolver, log, methods: dep.methods });
+    connections.set(service, {
+      service,
+      pool,
+      resolver,
+      log,
+      methods: dep.methods,
+      tracer: options.tracer ?? null,
+    });
   }
 
   const unbound = new Map<string, ServiceClient>();

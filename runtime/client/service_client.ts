@@ -7,7 +7,13 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { Buffer } from "node:buffer";
-import type { CallParent, ClientCallOptions, ServiceClient } from "../core/clients.ts";
+import type {
+  CallParent,
+  ClientCallOptions,
+  OutgoingTracer,
+  ServiceClient,
+} from "../core/clients.ts";
+import { tracedResponse, tracedStream } from "./traced_calls.ts";
 import type { MethodDescriptor } from "../protos/types.ts";
 import type { Instance } from "./balancer.ts";
 import {
@@ -46,6 +52,8 @@ export function createServiceClient(
 // --- private helpers ---------------------------------------------------------
 
 function _methodFunction(conn: Connection, method: MethodDescriptor, parent?: CallParent) {
+  const tracer = conn.tracer;
+  if (tracer) return _tracedMethodFunction(conn, method, tracer, parent);
   switch (method.kind) {
     case "unary":
       return (req: unknown, o?: ClientCallOptions) =>
@@ -59,6 +67,46 @@ function _methodFunction(conn: Connection, method: MethodDescriptor, parent?: Ca
     case "bidi_stream":
       return (reqs: Requests, o?: ClientCallOptions) =>
         _bidiStream(conn, method, () => prepareCall(parent, o), reqs);
+  }
+}
+
+function _tracedMethodFunction(
+  conn: Connection,
+  method: MethodDescriptor,
+  tracer: OutgoingTracer,
+  parent?: CallParent,
+) {
+  const start = () => tracer.start(method, parent);
+  switch (method.kind) {
+    case "unary":
+      return (req: unknown, o?: ClientCallOptions) => {
+        const span = start();
+        return tracedResponse(span, () => _unary(conn, method, prepareCall(parent, o, span), req));
+      };
+    case "server_stream":
+      return (req: unknown, o?: ClientCallOptions) => {
+        const span = start();
+        return tracedStream(
+          span,
+          _serverStream(conn, method, () => prepareCall(parent, o, span), req),
+        );
+      };
+    case "client_stream":
+      return (reqs: Requests, o?: ClientCallOptions) => {
+        const span = start();
+        return tracedResponse(
+          span,
+          () => _clientStream(conn, method, prepareCall(parent, o, span), reqs),
+        );
+      };
+    case "bidi_stream":
+      return (reqs: Requests, o?: ClientCallOptions) => {
+        const span = start();
+        return tracedStream(
+          span,
+          _bidiStream(conn, method, () => prepareCall(parent, o, span), reqs),
+        );
+      };
   }
 }
 

@@ -4,6 +4,7 @@
  * clients are made (runtime/client/ implements them on grpc-js channels).
  * @module
  */
+import type { Span } from "@opentelemetry/api";
 
 /** Per-call options of a client method. */
 export interface ClientCallOptions {
@@ -22,6 +23,36 @@ export interface CallParent {
   signal?: AbortSignal;
   /** Absolute deadline (epoch ms); Infinity or undefined for none. */
   deadline?: number;
+  /** The calling span: outgoing calls are its children (tracing). */
+  readonly span?: Span;
+  /** The incoming call's metadata: its `baggage` is passed on (tracing). */
+  readonly metadata?: { get(key: string): unknown };
+}
+
+/**
+ * Traces outgoing calls (the tracing built-in implements it): a CLIENT span
+ * per call and the headers that carry its context to the next service.
+ */
+export interface OutgoingTracer {
+  start(method: OutgoingMethod, parent: CallParent | undefined): OutgoingSpan;
+}
+
+/** The method an outgoing call is for. */
+export interface OutgoingMethod {
+  /** `pkg.Service`. */
+  readonly service: string;
+  /** `Method`. */
+  readonly name: string;
+}
+
+/** One outgoing call's span. */
+export interface OutgoingSpan {
+  /** Request metadata to send: `traceparent`, `tracestate`, `baggage`. */
+  readonly headers: readonly (readonly [string, string])[];
+  /** The instance picked, `host:port` (`server.address`, `server.port`). */
+  setPeer(address: string): void;
+  /** Ends the span with the call's status code. */
+  end(code: number, message: string): void;
 }
 
 /** A unary method: one request, one response. */

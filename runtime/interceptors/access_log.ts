@@ -8,6 +8,7 @@ import { textBytes } from "../log/stderr_writer.ts";
 import type { Logger } from "../core/logger.ts";
 import type { CallKind } from "../protos/types.ts";
 import type { CallObserver } from "../server/observer.ts";
+import { NOOP_SPAN } from "../core/noop_span.ts";
 
 // The line's constant pieces, encoded once.
 const METHOD = textBytes(`,"method":`);
@@ -15,6 +16,8 @@ const DURATION = textBytes(`,"durationMs":`);
 const PEER = textBytes(`,"peer":`);
 const RECEIVED = textBytes(`,"received":`);
 const SENT = textBytes(`,"sent":`);
+const TRACE_ID = textBytes(`,"trace_id":`);
+const SPAN_ID = textBytes(`,"span_id":`);
 const CODES = GO_CODE_NAMES.map((name) => textBytes(`,"code":"${name}"`));
 const NO_CODE = new Uint8Array(0);
 const KINDS: Record<CallKind, Uint8Array> = {
@@ -43,10 +46,16 @@ export function accessLog(log: Logger): CallObserver {
         line.bytes(KINDS[call.kind]);
         line.number(RECEIVED, call.messagesReceived);
         line.number(SENT, call.messagesSent);
+        // Traced: the line joins the call's trace in the logging backend.
+        if (call.span !== NOOP_SPAN) {
+          const { traceId, spanId } = call.span.spanContext();
+          line.string(TRACE_ID, traceId);
+          line.string(SPAN_ID, spanId);
+        }
         line.end("info");
         return;
       }
-      log.info("call", {
+      const fields: Record<string, unknown> = {
         method: call.method,
         code: GO_CODE_NAMES[code],
         durationMs,
@@ -54,7 +63,13 @@ export function accessLog(log: Logger): CallObserver {
         kind: call.kind,
         received: call.messagesReceived,
         sent: call.messagesSent,
-      });
+      };
+      if (call.span !== NOOP_SPAN) {
+        const { traceId, spanId } = call.span.spanContext();
+        fields.trace_id = traceId;
+        fields.span_id = spanId;
+      }
+      log.info("call", fields);
     },
   };
 }

@@ -15,7 +15,12 @@ import {
   HANDLING_BUCKETS,
   type MethodStats,
 } from "./grpc_stats.ts";
-import type { MetricValues, OverloadReadings, RenderedRegistry } from "./prometheus_registry.ts";
+import type {
+  MetricValues,
+  OverloadReadings,
+  RenderedRegistry,
+  TracingReadings,
+} from "./prometheus_registry.ts";
 import { type Labels, observe, type SeriesValue } from "./snapshot_values.ts";
 
 /** A method to pre-initialise series for (a `MethodDescriptor` fits). */
@@ -37,6 +42,8 @@ export interface MetricsOptions {
   memory?: MemoryBudget;
   /** The overload limiter, exported as `svc_overload_*`. */
   overload?: OverloadReadings;
+  /** The span exporter, exported as `svc_tracing_*`. */
+  tracing?: TracingReadings;
 }
 
 /** The server's metrics, on a registry of their own. */
@@ -85,6 +92,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     defaultMetrics: options.defaultMetrics ?? true,
     memory: options.memory ?? null,
     overload: options.overload ?? null,
+    tracing: options.tracing ?? null,
   };
   const onRateLimitReject = _rateLimitRejections(values.rejections);
   let lateMethods = 0;

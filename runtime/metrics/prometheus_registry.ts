@@ -30,6 +30,15 @@ export interface OverloadReadings {
   readonly rejections: Readonly<Record<string, number>>;
 }
 
+/** What the span exporter counts (tracing/exporter.ts fits), read at scrape time. */
+export interface TracingReadings {
+  /** Spans dropped, by reason. */
+  readonly dropped: Readonly<Record<string, number>>;
+  readonly exportFailures: number;
+  readonly exported: number;
+  readonly queued: number;
+}
+
 /** Registry events, counted by metrics.ts. */
 export interface RegistryCounts {
   /** 1 while registered, else 0. */
@@ -50,6 +59,8 @@ export interface MetricValues {
   readonly memory: MemoryBudget | null;
   /** The overload limiter, when `overload` is enabled. */
   readonly overload: OverloadReadings | null;
+  /** The span exporter, when `tracing` is enabled. */
+  readonly tracing: TracingReadings | null;
 }
 
 /** A registry over {@link MetricValues}; `sample()` must run before each render. */
@@ -89,6 +100,7 @@ export function createRegistry(values: MetricValues): RenderedRegistry {
   }, () => [{ labels: {}, value: counts.failures }]);
   if (values.memory) registerMemoryBudget(registry, values.memory);
   if (values.overload) registerOverload(registry, values.overload);
+  if (values.tracing) registerTracing(registry, values.tracing);
   const processMetrics = values.defaultMetrics ? createProcessMetrics(registry) : null;
   return { registry, sample: () => processMetrics?.sample() ?? Promise.resolve() };
 }
@@ -207,5 +219,34 @@ function registerOverload(registry: Registry, overload: OverloadReadings): void 
     "svc_overload_loop_delay_seconds",
     "How late the event loop ran the overload limiter's last 10 ms probe.",
     () => overload.loopDelay / 1e3,
+  );
+}
+
+function registerTracing(registry: Registry, tracing: TracingReadings): void {
+  new SnapshotCounter({
+    name: "svc_tracing_spans_dropped_total",
+    help: "Total number of spans dropped, by reason: queue_full or export_failed.",
+    labelNames: ["reason"],
+    registry,
+  }, () =>
+    Object.entries(tracing.dropped).map(([reason, value]) => ({
+      labels: { reason },
+      value,
+    })));
+  const counter = unlabelledCounters(registry);
+  counter(
+    "svc_tracing_export_failures_total",
+    "Total number of span export requests that failed (network error, timeout or an error status).",
+    () => tracing.exportFailures,
+  );
+  counter(
+    "svc_tracing_spans_exported_total",
+    "Total number of spans the collector accepted.",
+    () => tracing.exported,
+  );
+  unlabelledGauges(registry)(
+    "svc_tracing_queued_spans",
+    "Ended spans waiting in the export queue.",
+    () => tracing.queued,
   );
 }

@@ -1,0 +1,65 @@
+/**
+ * The OpenTelemetry API's context for svc: an `AsyncLocalStorage`-backed
+ * context manager, so code in a handler that uses `@opentelemetry/api`
+ * finds the call's span as the active one without being passed anything.
+ *
+ * Entering a context costs about 0.5 µs on Deno 2.8 (measured: a call with
+ * one await, 0.14 → 0.6 µs), a tenth of a small call. So svc enters one only
+ * for calls that record a span or carry baggage. Everywhere else the active
+ * context is {@link NOT_SAMPLED}: it holds no span but says "the caller was
+ * not sampled", so a span handler code starts there is not sampled either,
+ * as under a parent-based sampler it would not be, instead of starting a
+ * stray trace of its own.
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  type Context,
+  type ContextManager,
+  createContextKey,
+  ROOT_CONTEXT,
+} from "@opentelemetry/api";
+
+/** Marks a context whose (absent) span was not sampled. */
+export const NOT_SAMPLED_KEY: symbol = createContextKey("svc: caller not sampled");
+
+/** The context outside every recorded call. */
+export const NOT_SAMPLED: Context = ROOT_CONTEXT.setValue(NOT_SAMPLED_KEY, true);
+
+/** A context manager over one `AsyncLocalStorage`. */
+export class CallContextManager implements ContextManager {
+  readonly #storage = new AsyncLocalStorage<Context>();
+
+  active(): Context {
+    return this.#storage.getStore() ?? NOT_SAMPLED;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    context: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    const run = thisArg === undefined ? fn : fn.bind(thisArg);
+    return this.#storage.run(context, run, ...args);
+  }
+
+  bind<T>(context: Context, target: T): T {
+    if (typeof target !== "function") return target;
+    const fn = target as unknown as (...args: unknown[]) => unknown;
+    // deno-lint-ignore no-this-alias
+    const manager = this;
+    return function (this: unknown, ...args: unknown[]) {
+      return manager.with(context, () => fn.apply(this, args));
+    } as unknown as T;
+  }
+
+  enable(): this {
+    return this;
+  }
+
+  disable(): this {
+    this.#storage.disable();
+    return this;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The batch exporter: ended spans wait in a bounded queue and leave in
+ * batches, one OTLP/HTTP request at a time, each bounded by
+ * `tracing.exporter.timeout`. Nothing here ever makes a call wait: a full
+ * queue drops the span and counts it, a failed export drops its batch and
+ * counts it, and the warning about either is logged at most once a minute.
+ * @module
+ */
+import type { Logger } from "../core/logger.ts";
+import type { SpanData } from "./span_data.ts";
+import type { SpanSink } from "./span.ts";
+
+/** What the exporter counts, read at scrape time (`svc_tracing_*`). */
+export interface TracingReadings {
+  /** Spans dropped, by reason: `queue_full` or `export_failed`. */
+  readonly dropped: Readonly<Record<"queue_full" | "export_failed", number>>;
+  /** Export requests that failed (network error, timeout, non-2xx). */
+  readonly exportFailures: number;
+  /** Spans the collector accepted. */
+  readonly exported: number;
+  /** Spans waiting in the queue now. */
+  readonly queued: number;
+}
+
+/** Encodes a batch into an OTLP request body. */
+export type BatchEncoder = (spans: readonly SpanData[]) => Uint8Array;
+
+/** Options for {@link BatchExporter}. */
+export interface BatchExporterOptions {
+  /** The OTLP/HTTP traces URL. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Bound on one export request, ms. */
+  readonly timeoutMs: number;
+  readonly maxQueueSize: number;
+  readonly maxExportBatchSize: number;
+  /** Longest a span waits for its batch, ms. */
+  readonly scheduleDelayMs: number;
+  readonly encode: BatchEncoder;
+  readonly log: Logger;
+  /** For tests; default `fetch`. */
+  readonly fetch?: typeof fetch;
+}
+
+const WARN_EVERY_MS = 60_000;
+
+/** Queues ended spans and exports them in batches. */
+export class BatchExporter implements SpanSink, TracingReadings {
+  readonly dropped = { queue_full: 0, export_failed: 0 };
+  exportFailures = 0;
+  exported = 0;
+  #queue: SpanData[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #exporting: Promise<void> | null = null;
+  #inFlight: AbortController | null = null;
+  #stopped = false;
+  /** The last export failed: the next waits a whole delay. */
+  #failing = false;
+  /** Per reason, so a full queue does not hide for a minute why it filled. */
+  readonly #warnings = {
+    queue_full: { last: -Infinity, unreported: 0 },
+    export_failed: { last: -Infinity, unreported: 0 },
+  };
+  readonly #options: BatchExporterOptions;
+  readonly #headers: Record<string, string>;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: BatchExporterOptions) {
+    this.#options = options;
+    this.#headers = { ...options.headers, "content-type": "application/x-protobuf" };
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** An ended span; called on the call path, so O(1) and never blocking. */
+  add(span: SpanData): void {
+    const queue = this.#queue;
+    if (queue.length >= this.#options.maxQueueSize || this.#stopped) {
+      this.dropped.queue_full++;
+      this.#warn("queue_full", "the span queue is full (tracing.batch.maxQueueSize)", 1);
+      return;
+    }
+    queue.push(span);
+    if (this.#exporting !== null) return;
+    if (queue.length >= this.#options.maxExportBatchSize && !this.#failing) this.#schedule(0);
+    else if (this.#timer === null) this.#schedule(this.#options.scheduleDelayMs);
+  }
+
+  /**
+   * Exports everything queued, batch after batch, giving up after
+   * `boundMs`; then stops taking spans. For shutdown, after the last call.
+   */
+  async flush(boundMs: number): Promise<void> {
+    const deadline = performance.now() + boundMs;
+    this.#clearTimer();
+    const overdue = setTimeout(() => this.#inFlight?.abort(), boundMs);
+    try {
+      while (performance.now() < deadline) {
+        await this.#exporting;
+        if (this.#queue.length === 0) break;
+        await this.#exportBatch(deadline);
+      }
+    } finally {
+      clearTimeout(overdue);
+      this.#stopped = true;
+      const left = this.#queue.length;
+      if (left > 0) {
+        this.dropped.export_failed += left;
+        this.#queue = [];
+        this.#options.log.warn("tracing: spans not exported before exit", { spans: left });
+      }
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    this.#clearTimer();
+    const timer = setTimeout(() => {
+      this.#timer = null;
+      this.#exportBatch(Infinity);
+    }, delayMs);
+    // Waiting spans must not keep a process alive that has nothing else to do.
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** Sends one batch; never rejects. */
+  #exportBatch(deadline: number): Promise<void> {
+    if (this.#exporting !== null || this.#queue.length === 0) {
+      return this.#exporting ?? Promise.resolve();
+    }
+    const batch = this.#queue.splice(0, this.#options.maxExportBatchSize);
+    const exporting = this.#send(batch, deadline).then((ok) => {
+      this.#exporting = null;
+      this.#failing = !ok;
+      if (this.#stopped || this.#queue.length === 0) return;
+      // After a failure, wait a whole delay: a collector that is down is not
+      // asked again hundreds of times a second while spans pour in.
+      const full = this.#queue.length >= this.#options.maxExportBatchSize;
+      this.#schedule(ok && full ? 0 : this.#options.scheduleDelayMs);
+    });
+    return this.#exporting = exporting;
+  }
+
+  /** Resolves whether the collector took the batch. */
+  async #send(batch: SpanData[], deadline: number): Promise<boolean> {
+    const { url, timeoutMs, encode } = this.#options;
+    const controller = new AbortController();
+    this.#inFlight = controller;
+    const limit = Math.max(0, Math.min(timeoutMs, deadline - performance.now()));
+    const timer = setTimeout(() => controller.abort(), limit);
+    try {
+      const response = await this.#fetch(url, {
+        method: "POST",
+        headers: this.#headers,
+        body: encode(batch) as Uint8Array<ArrayBuffer>,
+        signal: controller.signal,
+      });
+      // Read to the end, so the connection can be reused and nothing is left open.
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
+      this.exported += batch.length;
+      return true;
+    } catch (error) {
+      this.exportFailures++;
+      this.dropped.export_failed += batch.length;
+      const reason = controller.signal.aborted
+        ? `no answer within ${Math.round(limit)} ms`
+        : (error as Error)?.message ?? String(error);
+      this.#warn("export_failed", `export to ${url} failed: ${reason}`, batch.length);
+      return false;
+    } finally {
+      clearTimeout(timer);
+      this.#inFlight = null;
+    }
+  }
+
+  /**
+   * Logs at most once a minute per reason, with the spans dropped for it
+   * since its last warning.
+   */
+  #warn(reason: "queue_full" | "export_failed", message: string, dropped: number): void {
+    const state = this.#warnings[reason];
+    state.unreported += dropped;
+    const now = performance.now();
+    if (now - state.last < WARN_EVERY_MS) return;
+    state.last = now;
+    this.#options.log.warn(`tracing: ${message}; spans are dropped`, {
+      droppedSpans: state.unreported,
+    });
+    state.unreported = 0;
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * OTLP/protobuf encoding of finished spans: an `ExportTraceServiceRequest`
+ * as the OTLP/HTTP exporter POSTs it. Written by hand over one reused
+ * buffer ({@link ProtoWriter}) rather than through generated message
+ * objects, because the exporter encodes every span the server traces and
+ * the object-per-field route costs more than the spans themselves.
+ *
+ * Field numbers are opentelemetry-proto 1.x's (checked against the
+ * descriptors of PyPI's opentelemetry-proto 1.45); only fields that differ
+ * from their default are written, in field-number order, as protobuf's own
+ * serializers do. Oneof members (AnyValue's) are always written: for them
+ * presence is the value.
+ * @module
+ */
+import type { Attributes, AttributeValue, SpanData } from "./span_data.ts";
+import { EncodingCache, ProtoWriter, varintSize, WireType } from "./proto_writer.ts";
+
+const { VARINT, I64, LEN, I32 } = WireType;
+
+/** Span.flags bit 8: the flags say whether the parent is remote. */
+const HAS_IS_REMOTE = 0x100;
+/** Span.flags bit 9: the parent is remote. */
+const IS_REMOTE = 0x200;
+
+/** A buffer that grew past this for one huge batch is dropped afterwards. */
+const RETAIN_MAX = 4 * 1024 * 1024;
+
+// Spans are mostly 128 bytes to 16 KiB long; their parts (attributes,
+// events, status) mostly under 128. Reserving that many length bytes means
+// the bodies almost never have to move once written.
+const SPAN_RESERVE = 2;
+const PART_RESERVE = 1;
+/** A batch of spans is kilobytes to a few megabytes long: a 3-byte length covers up to 2 MiB. */
+const BATCH_RESERVE = 3;
+
+/** Writes `attrs` as `KeyValue` entries of `field`, skipping null and undefined values. */
+function writeAttributes(w: ProtoWriter, attrs: Attributes, field: number): void {
+  for (const key in attrs) {
+    const value = attrs[key];
+    if (value === null || value === undefined) continue;
+    w.tag(field, LEN);
+    const kv = w.beginLength(PART_RESERVE);
+    if (key !== "") {
+      w.tag(1, LEN); // KeyValue.key
+      w.string(key);
+    }
+    w.tag(2, LEN); // KeyValue.value
+    const any = w.beginLength(PART_RESERVE);
+    writeAnyValue(w, value);
+    w.endLength(any, PART_RESERVE);
+    w.endLength(kv, PART_RESERVE);
+  }
+}
+
+/**
+ * The body of an `AnyValue`. Safe integers are int_value (so 3 and 3.0 are
+ * the same, as JavaScript has it), other numbers double_value. A null array
+ * element, or a value of a type the API does not allow, is an empty
+ * AnyValue, which OTLP reads as "no value" and keeps array positions.
+ */
+function writeAnyValue(w: ProtoWriter, value: AttributeValue | null | undefined): void {
+  switch (typeof value) {
+    case "string":
+      w.tag(1, LEN);
+      w.string(value);
+      return;
+    case "boolean":
+      w.tag(2, VARINT);
+      w.varint32(value ? 1 : 0);
+      return;
+    case "number":
+      if (Number.isSafeInteger(value)) {
+        w.tag(3, VARINT);
+        w.int64(value);
+      } else {
+        w.tag(4, I64);
+        w.double(value);
+      }
+      return;
+  }
+  if (!Array.isArray(value)) return;
+  w.tag(5, LEN); // AnyValue.array_value
+  const array = w.beginLength(PART_RESERVE);
+  for (let i = 0; i < value.length; i++) {
+    w.tag(1, LEN); // ArrayValue.values
+    const item = w.beginLength(PART_RESERVE);
+    writeAnyValue(w, value[i]);
+    w.endLength(item, PART_RESERVE);
+  }
+  w.endLength(array, PART_RESERVE);
+}
+
+/**
+ * `attrs` encoded as `KeyValue` entries of field `field` (9 for
+ * `Span.attributes`): how {@link SpanData.fixedAttributes} is made, once
+ * per method or server.
+ */
+export function encodeAttributes(attrs: Attributes, field: number): Uint8Array<ArrayBuffer> {
+  const w = new ProtoWriter(256);
+  writeAttributes(w, attrs, field);
+  return w.finish();
+}
+
+/** The body of a `Resource` message with `attrs`, for {@link OtlpTraceEncoderOptions.resource}. */
+export function encodeResource(attrs: Attributes): Uint8Array<ArrayBuffer> {
+  return encodeAttributes(attrs, 1);
+}
+
+/** `tag(1, LEN)`, length and UTF-8 of `key`: a constant `KeyValue.key` to copy. */
+function keyField(key: string): Uint8Array {
+  const w = new ProtoWriter(key.length + 8);
+  w.tag(1, LEN);
+  w.string(key);
+  return w.finish();
+}
+
+const PEER_ADDRESS_KEY = keyField("network.peer.address");
+const PEER_PORT_KEY = keyField("network.peer.port");
+const GRPC_STATUS_KEY = keyField("rpc.grpc.status_code");
+
+/** Span attribute (field 9) `key` = the string `s.slice(start, end)`. */
+function writeStringAttribute(
+  w: ProtoWriter,
+  key: Uint8Array,
+  s: string,
+  start: number,
+  end: number,
+): void {
+  w.tag(9, LEN);
+  const kv = w.beginLength(PART_RESERVE);
+  w.raw(key);
+  w.tag(2, LEN);
+  const any = w.beginLength(PART_RESERVE);
+  w.tag(1, LEN);
+  w.stringRange(s, start, end);
+  w.endLength(any, PART_RESERVE);
+  w.endLength(kv, PART_RESERVE);
+}
+
+/** Span attribute (field 9) `key` = the int `v` (0 ≤ v < 2^31). */
+function writeIntAttribute(w: ProtoWriter, key: Uint8Array, v: number): void {
+  const anyLen = 1 + varintSize(v);
+  w.tag(9, LEN);
+  w.varint32(key.length + 2 + anyLen);
+  w.raw(key);
+  w.tag(2, LEN);
+  w.varint32(anyLen);
+  w.tag(3, VARINT);
+  w.varint32(v);
+}
+
+/**
+ * `network.peer.address` and `network.peer.port` from "ip:port",
+ * "[v6]:port", "[v6]" or a bare address. Anything else (a bare v6 address,
+ * a socket path, a port past 65535) is all address. Read in place by char
+ * code: indexOf and lastIndexOf cost more than the whole span otherwise.
+ */
+function writePeer(w: ProtoWriter, peer: string): void {
+  const n = peer.length;
+  // The port: up to five digits at the end, after a colon.
+  let port = 0;
+  let i = n;
+  for (let scale = 1; i > 0 && n - i <= 5; scale *= 10, i--) {
+    const d = peer.charCodeAt(i - 1) - 48;
+    if (d < 0 || d > 9) break;
+    port += d * scale;
+  }
+  let colon = i - 1;
+  if (i === n || n - i > 5 || port > 65535 || peer.charCodeAt(colon) !== 0x3a) colon = -1;
+  let start = 0;
+  let end = n;
+  if (peer.charCodeAt(0) === 0x5b /* [ */) {
+    if (colon > 0 && peer.charCodeAt(colon - 1) === 0x5d /* ] */) {
+      start = 1;
+      end = colon - 1;
+    } else if (peer.charCodeAt(n - 1) === 0x5d) {
+      start = 1;
+      end = n - 1;
+      colon = -1;
+    } else colon = -1;
+  } else if (colon >= 0) {
+    // With another colon it is a bare v6 address; its last group only looks like a port.
+    for (let j = 0; j < colon; j++) {
+      if (peer.charCodeAt(j) === 0x3a) {
+        colon = -1;
+        break;
+      }
+    }
+    if (colon >= 0) end = colon;
+  }
+  if (end > start) writeStringAttribute(w, PEER_ADDRESS_KEY, peer, start, end);
+  if (colon >= 0) writeIntAttribute(w, PEER_PORT_KEY, port);
+}
+
+/** The `rpc.grpc.status_code` attribute for each gRPC code, whole, to copy. */
+const GRPC_STATUS_FIELDS = Array.from({ length: 17 }, (_, code) => {
+  const w = new ProtoWriter(64);
+  writeIntAttribute(w, GRPC_STATUS_KEY, code);
+  return w.finish();
+});
+
+/** What {@link OtlpTraceEncoder} puts around every batch. */
+export interface OtlpTraceEncoderOptions {
+  /** A `Resource` body, from {@link encodeResource}. */
+  readonly resource: Uint8Array;
+  /** `InstrumentationScope.name`. */
+  readonly scopeName: string;
+  /** `InstrumentationScope.version`. */
+  readonly scopeVersion: string;
+}
+
+/**
+ * Encodes batches of spans as `ExportTraceServiceRequest`s: one
+ * ResourceSpans holding one ScopeSpans holding every span. Keeps one
+ * buffer between batches; not for use by two callers at once.
+ */
+export class OtlpTraceEncoder {
+  #w = new ProtoWriter(64 * 1024);
+  // A server's span names are its methods, and its peers its connections:
+  // copying their bytes costs a fraction of encoding them again.
+  #names = new EncodingCache((w, name) => w.stringField(5, name));
+  #peers = new EncodingCache(writePeer);
+  /** `ResourceSpans.resource`: tag, length and body. */
+  #resourceField: Uint8Array;
+  /** `ScopeSpans.scope`: tag, length and body. */
+  #scopeField: Uint8Array;
+  readonly #scopeName: string;
+  readonly #scopeVersion: string;
+
+  constructor(options: OtlpTraceEncoderOptions) {
+    this.#scopeName = options.scopeName;
+    this.#scopeVersion = options.scopeVersion;
+    const w = new ProtoWriter(options.resource.length + 256);
+    w.tag(1, LEN);
+    w.varint32(options.resource.length);
+    w.raw(options.resource);
+    this.#resourceField = w.finish();
+    w.reset();
+    w.tag(1, LEN);
+    const scope = w.beginLength(PART_RESERVE);
+    w.stringField(1, options.scopeName);
+    w.stringField(2, options.scopeVersion);
+    w.endLength(scope, PART_RESERVE);
+    this.#scopeField = w.finish();
+  }
+
+  /** Size of the reused buffer, in bytes; for tests. */
+  get capacity(): number {
+    return this.#w.buf.length;
+  }
+
+  /** The whole request for `spans`, as a fresh copy (it outlives the next call). */
+  encode(spans: readonly SpanData[]): Uint8Array<ArrayBuffer> {
+    for (let i = 0; i < spans.length; i++) {
+      if (this.#foreign(spans[i])) return this.#encodeScopes(spans);
+    }
+    return this.#encodeOneScope(spans);
+  }
+
+  /** Whether a span belongs to another instrumentation scope than the encoder's. */
+  #foreign(span: SpanData): boolean {
+    const scope = span.scope;
+    return scope != null &&
+      (scope.name !== this.#scopeName || scope.version !== this.#scopeVersion);
+  }
+
+  /**
+   * Spans of several scopes (handler code's tracers beside svc's own): one
+   * `ScopeSpans` per scope, in order of first appearance.
+   */
+  #encodeScopes(spans: readonly SpanData[]): Uint8Array<ArrayBuffer> {
+    const groups = new Map<string, { name: string; version: string; spans: SpanData[] }>();
+    for (const span of spans) {
+      const scope = this.#foreign(span)
+        ? span.scope!
+        : { name: this.#scopeName, version: this.#scopeVersion };
+      const key = `${scope.name}\u0000${scope.version}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, group = { ...scope, spans: [] });
+      group.spans.push(span);
+    }
+    const w = this.#w;
+    w.reset();
+    w.tag(1, LEN); // ExportTraceServiceRequest.resource_spans
+    const resourceSpans = w.beginLength(BATCH_RESERVE);
+    w.raw(this.#resourceField);
+    for (const group of groups.values()) {
+      w.tag(2, LEN); // ResourceSpans.scope_spans
+      const scopeSpans = w.beginLength(BATCH_RESERVE);
+      w.tag(1, LEN); // ScopeSpans.scope
+      const scope = w.beginLength(PART_RESERVE);
+      w.stringField(1, group.name);
+      w.stringField(2, group.version);
+      w.endLength(scope, PART_RESERVE);
+      for (const span of group.spans) this.#span(w, span);
+      w.endLength(scopeSpans, BATCH_RESERVE);
+    }
+    w.endLength(resourceSpans, BATCH_RESERVE);
+    const out = w.finish(0);
+    w.shrink(RETAIN_MAX);
+    return out;
+  }
+
+  #encodeOneScope(spans: readonly SpanData[]): Uint8Array<ArrayBuffer> {
+    const w = this.#w;
+    const resource = this.#resourceField;
+    const scope = this.#scopeField;
+    // The two outer lengths are known only at the end: write the spans
+    // after room for the largest possible header, then put the header
+    // right before them, so nothing has to move.
+    const room = 1 + 5 + resource.length + 1 + 5 + scope.length;
+    w.reset();
+    w.ensure(room);
+    w.pos = room;
+    for (let i = 0; i < spans.length; i++) this.#span(w, spans[i]);
+    const end = w.pos;
+    const scopeSpansLen = scope.length + end - room;
+    const resourceSpansLen = resource.length + 1 + varintSize(scopeSpansLen) + scopeSpansLen;
+    const start = room - (1 + varintSize(resourceSpansLen) + resource.length) -
+      (1 + varintSize(scopeSpansLen) + scope.length);
+    w.pos = start;
+    w.tag(1, LEN); // ExportTraceServiceRequest.resource_spans
+    w.varint32(resourceSpansLen);
+    w.raw(resource);
+    w.tag(2, LEN); // ResourceSpans.scope_spans
+    w.varint32(scopeSpansLen);
+    w.raw(scope);
+    w.pos = end;
+    const out = w.finish(start);
+    w.shrink(RETAIN_MAX);
+    return out;
+  }
+
+  #span(w: ProtoWriter, s: SpanData): void {
+    w.tag(2, LEN); // ScopeSpans.spans
+    const span = w.beginLength(SPAN_RESERVE);
+    w.hexField(1, s.traceId);
+    w.hexField(2, s.spanId);
+    w.stringField(3, s.traceState);
+    w.hexField(4, s.parentSpanId);
+    if (s.name) this.#names.write(w, s.name);
+    w.uint32Field(6, s.kind);
+    w.timeField(7, s.startMs);
+    w.timeField(8, s.endMs);
+    if (s.peer) this.#peers.write(w, s.peer);
+    const code = s.grpcStatus;
+    if (code >= 0 && code < GRPC_STATUS_FIELDS.length) w.raw(GRPC_STATUS_FIELDS[code]);
+    else if (code >= 0) writeIntAttribute(w, GRPC_STATUS_KEY, code);
+    if (s.fixedAttributes) w.raw(s.fixedAttributes);
+    if (s.attributes) writeAttributes(w, s.attributes, 9);
+    w.uint32Field(10, s.droppedAttributes);
+    const events = s.events;
+    if (events) {
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        w.tag(11, LEN);
+        const event = w.beginLength(PART_RESERVE);
+        w.timeField(1, e.timeMs);
+        w.stringField(2, e.name);
+        if (e.attributes) writeAttributes(w, e.attributes, 3);
+        w.endLength(event, PART_RESERVE);
+      }
+    }
+    w.uint32Field(12, s.droppedEvents);
+    const links = s.links;
+    if (links) {
+      for (let i = 0; i < links.length; i++) {
+        const l = links[i];
+        w.tag(13, LEN);
+        const link = w.beginLength(PART_RESERVE);
+        w.hexField(1, l.traceId);
+        w.hexField(2, l.spanId);
+        w.stringField(3, l.traceState);
+        if (l.attributes) writeAttributes(w, l.attributes, 4);
+        // Link.flags stays unset: SpanLinkData does not say whether the
+        // linked context was remote, and 0 is OTLP's "unknown".
+        w.endLength(link, PART_RESERVE);
+      }
+    }
+    w.uint32Field(14, s.droppedLinks);
+    if (s.statusCode || s.statusMessage) {
+      w.tag(15, LEN);
+      const status = w.beginLength(PART_RESERVE);
+      w.stringField(2, s.statusMessage);
+      w.uint32Field(3, s.statusCode);
+      w.endLength(status, PART_RESERVE);
+    }
+    w.tag(16, I32);
+    w.fixed32((s.traceFlags & 0xff) | HAS_IS_REMOTE | (s.parentIsRemote ? IS_REMOTE : 0));
+    w.endLength(span, SPAN_RESERVE);
+  }
+}
