@@ -85,7 +85,8 @@ export async function shutdown(parts: ShutdownParts): Promise<void> {
   step("server closed", { inFlight: server.inFlight });
 
   // After the last call ended, so its span is queued; beside closing the rest, within its bound.
-  const flushing = parts.flushTelemetry?.(TELEMETRY_FLUSH_TIMEOUT_MS).then(
+  // A little less than the step's bound, so the exporter can still log what it could not send.
+  const flushing = parts.flushTelemetry?.(TELEMETRY_FLUSH_TIMEOUT_MS - 100).then(
     () => step("spans flushed"),
     () => {},
   );

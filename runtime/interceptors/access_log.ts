@@ -47,8 +47,9 @@ export function accessLog(log: Logger): CallObserver {
         line.number(RECEIVED, call.messagesReceived);
         line.number(SENT, call.messagesSent);
         // Traced: the line joins the call's trace in the logging backend.
-        if (call.span !== NOOP_SPAN) {
-          const { traceId, spanId } = call.span.spanContext();
+        const span = call.span;
+        if (span && span !== NOOP_SPAN) {
+          const { traceId, spanId } = span.spanContext();
           line.string(TRACE_ID, traceId);
           line.string(SPAN_ID, spanId);
         }
@@ -64,8 +65,9 @@ export function accessLog(log: Logger): CallObserver {
         received: call.messagesReceived,
         sent: call.messagesSent,
       };
-      if (call.span !== NOOP_SPAN) {
-        const { traceId, spanId } = call.span.spanContext();
+      const span = call.span;
+      if (span && span !== NOOP_SPAN) {
+        const { traceId, spanId } = span.spanContext();
         fields.trace_id = traceId;
         fields.span_id = spanId;
       }

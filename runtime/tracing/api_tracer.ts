@@ -50,7 +50,7 @@ export function startApiSpan(
     parentSampled = (parentContext.traceFlags & 1) === 1;
   } else {
     if (!options.root && parent.getValue(NOT_SAMPLED_KEY) === true) {
-      return new UnsampledSpan(null, (Math.random() * 0x1_0000_0000) >>> 0, "");
+      return new UnsampledSpan(null, (Math.random() * 0x1_0000_0000) >>> 0, "", true);
     }
     low32 = (Math.random() * 0x1_0000_0000) >>> 0;
     traceId = "";
@@ -78,10 +78,11 @@ export function startApiSpan(
 
 /** One instrumentation scope's tracer. */
 class ApiTracer implements Tracer {
-  constructor(private readonly core: TracerCore, private readonly scope: Scope) {}
+  constructor(private readonly provider: ApiTracerProvider, private readonly scope: Scope) {}
 
   startSpan(name: string, options: SpanOptions = {}, context?: Context): Span {
-    return startApiSpan(this.core, this.scope, name, options, context ?? contextApi.active());
+    const core = this.provider.core;
+    return startApiSpan(core, this.scope, name, options, context ?? contextApi.active());
   }
 
   startActiveSpan<F extends (span: Span) => unknown>(
@@ -97,15 +98,25 @@ class ApiTracer implements Tracer {
   }
 }
 
-/** The provider registered as the API's global one while tracing is on. */
+/**
+ * The provider registered as the API's global one while tracing is on.
+ * Registered once per process: the API's proxy tracers (what
+ * `trace.getTracer()` returned to a handler file at import, before tracing
+ * started) keep the first tracer they resolve, so a later app in the same
+ * process (tests run several) swaps the `core` instead.
+ */
 export class ApiTracerProvider implements TracerProvider {
   readonly #tracers = new Map<string, Tracer>();
-  constructor(private readonly core: TracerCore) {}
+  core: TracerCore;
+
+  constructor(core: TracerCore) {
+    this.core = core;
+  }
 
   getTracer(name: string, version = ""): Tracer {
     const key = `${name}@${version}`;
     let tracer = this.#tracers.get(key);
-    if (!tracer) this.#tracers.set(key, tracer = new ApiTracer(this.core, { name, version }));
+    if (!tracer) this.#tracers.set(key, tracer = new ApiTracer(this, { name, version }));
     return tracer;
   }
 }

@@ -10,7 +10,7 @@ import type { CallParent, OutgoingMethod, OutgoingSpan, OutgoingTracer } from ".
 import { formatTraceParent, newSpanId } from "./ids.ts";
 import { serializeBaggage } from "./propagation.ts";
 import { startApiSpan, type TracerCore } from "./api_tracer.ts";
-import { RecordingSpan, type Scope } from "./span.ts";
+import { RecordingSpan, type Scope, type UnsampledSpan } from "./span.ts";
 import { encodeAttributes } from "./otlp_encode.ts";
 import { SpanKindCode, StatusCodeValue } from "./span_data.ts";
 
@@ -27,8 +27,12 @@ export class ClientTracer implements OutgoingTracer {
 
   start(method: OutgoingMethod, parent: CallParent | undefined): OutgoingSpan {
     // The active context first: a span handler code opened around this call.
+    // Else, or when that span is an orphan (started in an unsampled call,
+    // which enters no context: context.ts), the handler's call span, whose
+    // trace the call belongs to.
     let context = contextApi.active();
-    if (trace.getSpan(context) === undefined && parent?.span) {
+    const active = trace.getSpan(context);
+    if ((active === undefined || (active as UnsampledSpan).orphan === true) && parent?.span) {
       context = trace.setSpan(context, parent.span);
     }
     const span = startApiSpan(this.#core, this.#scope, `${method.service}/${method.name}`, {

@@ -43,6 +43,8 @@ export interface BatchExporterOptions {
 }
 
 const WARN_EVERY_MS = 60_000;
+/** At shutdown, a batch is not started with less time than this left. */
+const MIN_FLUSH_EXPORT_MS = 50;
 
 /** Queues ended spans and exports them in batches. */
 export class BatchExporter implements SpanSink, TracingReadings {
@@ -56,6 +58,9 @@ export class BatchExporter implements SpanSink, TracingReadings {
   #stopped = false;
   /** The last export failed: the next waits a whole delay. */
   #failing = false;
+  /** Shutting down: failures are summed up once at the end, not warned one by one. */
+  #flushing = false;
+  #lastFailure = "";
   /** Per reason, so a full queue does not hide for a minute why it filled. */
   readonly #warnings = {
     queue_full: { last: -Infinity, unreported: 0 },
@@ -92,25 +97,36 @@ export class BatchExporter implements SpanSink, TracingReadings {
   /**
    * Exports everything queued, batch after batch, giving up after
    * `boundMs`; then stops taking spans. For shutdown, after the last call.
+   * What could not be sent is logged once, whatever the once-a-minute
+   * warnings said before.
    */
   async flush(boundMs: number): Promise<void> {
     const deadline = performance.now() + boundMs;
+    const droppedBefore = this.dropped.export_failed + this.dropped.queue_full;
     this.#clearTimer();
+    this.#flushing = true;
     const overdue = setTimeout(() => this.#inFlight?.abort(), boundMs);
     try {
-      while (performance.now() < deadline) {
+      for (;;) {
         await this.#exporting;
-        if (this.#queue.length === 0) break;
+        // A batch started with almost no time left would only be cut off.
+        if (this.#queue.length === 0 || deadline - performance.now() < MIN_FLUSH_EXPORT_MS) break;
         await this.#exportBatch(deadline);
       }
     } finally {
       clearTimeout(overdue);
       this.#stopped = true;
       const left = this.#queue.length;
-      if (left > 0) {
-        this.dropped.export_failed += left;
-        this.#queue = [];
-        this.#options.log.warn("tracing: spans not exported before exit", { spans: left });
+      this.dropped.export_failed += left;
+      this.#queue = [];
+      const lost = this.dropped.export_failed + this.dropped.queue_full - droppedBefore;
+      if (lost > 0) {
+        this.#options.log.warn(
+          `tracing: ${lost} spans were not exported before exit (${
+            this.#lastFailure || "out of time"
+          })`,
+          { spans: lost, boundMs },
+        );
       }
     }
   }
@@ -171,10 +187,13 @@ export class BatchExporter implements SpanSink, TracingReadings {
     } catch (error) {
       this.exportFailures++;
       this.dropped.export_failed += batch.length;
-      const reason = controller.signal.aborted
-        ? `no answer within ${Math.round(limit)} ms`
-        : (error as Error)?.message ?? String(error);
-      this.#warn("export_failed", `export to ${url} failed: ${reason}`, batch.length);
+      const reason = !controller.signal.aborted
+        ? (error as Error)?.message ?? String(error)
+        : this.#flushing && limit < timeoutMs
+        ? `cut off by the shutdown's bound after ${Math.round(limit)} ms`
+        : `no answer within ${Math.round(limit)} ms`;
+      this.#lastFailure = `export to ${url} failed: ${reason}`;
+      if (!this.#flushing) this.#warn("export_failed", this.#lastFailure, batch.length);
       return false;
     } finally {
       clearTimeout(timer);

@@ -48,6 +48,27 @@ export interface Tracing {
   shutdown(boundMs: number): Promise<void>;
 }
 
+/** What this process registered as `@opentelemetry/api`'s globals. */
+let globals: { provider: ApiTracerProvider; contexts: CallContextManager } | null = null;
+
+/**
+ * Registers svc's tracer provider, context manager and propagator with the
+ * API, once per process; a later app (tests run several) swaps the core.
+ * Never `trace.disable()`: that would orphan the proxy tracers handler
+ * files took at import.
+ */
+function registerGlobals(core: TracerCore, contexts: CallContextManager): void {
+  if (globals) {
+    globals.provider.core = core;
+    return;
+  }
+  const provider = new ApiTracerProvider(core);
+  context.setGlobalContextManager(contexts);
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CPropagator());
+  globals = { provider, contexts };
+}
+
 /** The URL spans are posted to: a URL without a path gets OTLP's `/v1/traces`. */
 export function tracesUrl(endpoint: string): string {
   const url = new URL(endpoint);
@@ -75,17 +96,11 @@ export function createTracing(options: TracingOptions): Tracing {
     log: log.child({ component: "tracing" }),
   });
   const core: TracerCore = { sampler: createSampler(config.sampler, config.ratio), sink: exporter };
-  const contexts = new CallContextManager();
+  const contexts = globals?.contexts ?? new CallContextManager();
   let serverAddress: BoundAddress | null = null;
   const server: ServerTracing = { ...core, scope, contexts, serverAddress: () => serverAddress };
 
-  // Replace whatever an earlier app in this process registered (tests run several).
-  context.disable();
-  trace.disable();
-  propagation.disable();
-  context.setGlobalContextManager(contexts);
-  trace.setGlobalTracerProvider(new ApiTracerProvider(core));
-  propagation.setGlobalPropagator(new W3CPropagator());
+  registerGlobals(core, contexts);
 
   return {
     tracerFor: (method) =>

@@ -188,11 +188,19 @@ export class UnsampledSpan implements Span {
   #traceState: string;
   #context: SpanContext | null = null;
 
-  /** `traceId` of the remote parent, or null to make one from `low32`. */
-  constructor(traceId: string | null, low32: number, traceState: string) {
+  /**
+   * Started by handler code where no call's context was entered (an
+   * unsampled call, or outside calls): its trace id is its own, not the
+   * call's, so `ctx.clients` passes on the call's context instead.
+   */
+  readonly orphan: boolean;
+
+  /** `traceId` of the parent, or null to make one from `low32`. */
+  constructor(traceId: string | null, low32: number, traceState: string, orphan = false) {
     this.#traceId = traceId;
     this.#low32 = low32;
     this.#traceState = traceState;
+    this.orphan = orphan;
   }
   spanContext(): SpanContext {
     return this.#context ??= spanContextOf(
