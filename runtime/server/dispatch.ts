@@ -45,25 +45,24 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
   const { method } = binding;
   const { log } = options;
   const memory = options.memory ?? null;
+  const tracer = options.tracer ?? null;
   const body = binding.handler
-    ? createBody(method, binding.handler, memory)
+    ? createBody(method, binding.handler, memory, tracer)
     : unimplemented(method);
   const chain = compose(options.interceptors, body as CallHandler);
 
   const observer = options.observer ?? null;
   const admission = options.admission ?? null;
-  const tracer = options.tracer ?? null;
+  const timed = observer !== null || tracer !== null;
   const failures = new FailureLog();
 
   return async function runCall(call) {
     const ctx = new ServerCallContext(call, method, log, options.clients);
+    // One clock read at each end, shared by the span and the observers.
+    const start = timed ? performance.now() : 0;
     // First: a call refused below still gets its span, with the code it ended with.
-    if (tracer !== null) tracer.start(ctx);
-    let start = 0;
-    if (observer) {
-      start = performance.now();
-      observer.started(ctx);
-    }
+    if (tracer !== null) tracer.start(ctx, start);
+    if (observer) observer.started(ctx);
     let code: number = Status.OK;
     let message = "";
     let bug: unknown = undefined;
@@ -71,7 +70,7 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
     try {
       // Before the interceptors and the decode: a refusal costs only its status.
       if (admission !== null) ticket = admission.admit(call);
-      await (tracer === null ? chain(ctx) : tracer.run(ctx, chain));
+      await chain(ctx);
       // A handler that ignored its signal may return after the transport ended the
       // call (deadline, client cancel, shutdown): count and log what the client got.
       call.signal.throwIfAborted();
@@ -98,8 +97,11 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
     if (ticket >= 0) admission!.release(ticket);
     // After end() queued the status, in the same turn: nothing has reached
     // the client yet, so a scrape it makes next already counts this call.
-    if (observer) observer.finished(ctx, code, performance.now() - start);
-    if (tracer !== null) tracer.finish(ctx, code, message, bug);
+    if (timed) {
+      const end = performance.now();
+      if (observer) observer.finished(ctx, code, end - start);
+      if (tracer !== null) tracer.finish(ctx, code, message, bug, end);
+    }
   };
 }
 
@@ -117,10 +119,12 @@ function createBody(
   method: MethodDescriptor,
   handler: (...args: never[]) => unknown,
   memory: MemoryBudget | null,
+  tracer: CallTracer | null,
 ): Body {
   const fn = handler as (request: unknown, ctx: ServerCallContext) => unknown;
   const decodeRequest = (ctx: ServerCallContext, bytes: Uint8Array) => decode(ctx, bytes, memory);
   const decodeStream = (ctx: ServerCallContext) => decodeAll(ctx, memory);
+  if (tracer !== null) return tracedBody(method.kind, fn, decodeRequest, decodeStream, tracer);
   switch (method.kind) {
     case "unary":
       return async (ctx) => {
@@ -135,6 +139,39 @@ function createBody(
       return (ctx) => sendStream(ctx, fn(decodeRequest(ctx, ctx.call.request!), ctx));
     case "bidi_stream":
       return (ctx) => sendStream(ctx, fn(decodeStream(ctx), ctx));
+  }
+}
+
+/**
+ * The same bodies with the handler run through the tracer, so code in it
+ * sees the call's span as the active one. A generator's body runs in the
+ * context of whoever pulls it, so for the streaming kinds the whole stream
+ * runs inside.
+ */
+function tracedBody(
+  kind: MethodDescriptor["kind"],
+  fn: (request: unknown, ctx: ServerCallContext) => unknown,
+  decodeRequest: (ctx: ServerCallContext, bytes: Uint8Array) => unknown,
+  decodeStream: (ctx: ServerCallContext) => AsyncIterable<unknown>,
+  tracer: CallTracer,
+): Body {
+  const streamed = (ctx: ServerCallContext, request: unknown) => () =>
+    sendStream(ctx, fn(request, ctx));
+  switch (kind) {
+    case "unary":
+      return async (ctx) => {
+        const request = decodeRequest(ctx, ctx.call.request!);
+        ctx.response = encodeResponse(ctx, await tracer.within(ctx, fn, request, ctx));
+      };
+    case "client_stream":
+      return async (ctx) => {
+        const requests = decodeStream(ctx);
+        ctx.response = encodeResponse(ctx, await tracer.within(ctx, fn, requests, ctx));
+      };
+    case "server_stream":
+      return (ctx) => tracer.within(ctx, streamed(ctx, decodeRequest(ctx, ctx.call.request!)));
+    case "bidi_stream":
+      return (ctx) => tracer.within(ctx, streamed(ctx, decodeStream(ctx)));
   }
 }
 

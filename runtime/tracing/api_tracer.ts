@@ -15,7 +15,7 @@ import {
   type TracerProvider,
 } from "@opentelemetry/api";
 import { NOT_SAMPLED_KEY } from "./context.ts";
-import { newTraceId, traceIdLow32 } from "./ids.ts";
+import { traceIdLow32 } from "./ids.ts";
 import {
   nowMs,
   RecordingSpan,
@@ -63,7 +63,8 @@ export function startApiSpan(
   const span = new RecordingSpan({
     sink: core.sink,
     scope,
-    traceId: traceId || newTraceId(low32),
+    traceId: traceId || null,
+    low32,
     parentSpanId: parentSampled === null ? null : parentContext!.spanId,
     parentIsRemote: parentContext?.isRemote === true,
     traceState,

@@ -18,6 +18,8 @@ import {
   type ContextManager,
   createContextKey,
   ROOT_CONTEXT,
+  type Span,
+  trace,
 } from "@opentelemetry/api";
 
 /** Marks a context whose (absent) span was not sampled. */
@@ -25,6 +27,29 @@ export const NOT_SAMPLED_KEY: symbol = createContextKey("svc: caller not sampled
 
 /** The context outside every recorded call. */
 export const NOT_SAMPLED: Context = ROOT_CONTEXT.setValue(NOT_SAMPLED_KEY, true);
+
+const SPAN_KEY: symbol = createContextKey("OpenTelemetry Context Key SPAN");
+
+/**
+ * A context holding only a call's span: what most traced calls run in.
+ * One small object, where `trace.setSpan(ROOT_CONTEXT, span)` copies a Map;
+ * anything set on it becomes an ordinary API context.
+ */
+export class SpanOnlyContext implements Context {
+  readonly #span: Span;
+  constructor(span: Span) {
+    this.#span = span;
+  }
+  getValue(key: symbol): unknown {
+    return key === SPAN_KEY ? this.#span : undefined;
+  }
+  setValue(key: symbol, value: unknown): Context {
+    return trace.setSpan(ROOT_CONTEXT, this.#span).setValue(key, value);
+  }
+  deleteValue(key: symbol): Context {
+    return key === SPAN_KEY ? ROOT_CONTEXT : this;
+  }
+}
 
 /** A context manager over one `AsyncLocalStorage`. */
 export class CallContextManager implements ContextManager {

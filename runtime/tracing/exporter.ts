@@ -9,6 +9,7 @@
 import type { Logger } from "../core/logger.ts";
 import type { SpanData } from "./span_data.ts";
 import type { SpanSink } from "./span.ts";
+import { HttpPoster } from "./http_post.ts";
 
 /** What the exporter counts, read at scrape time (`svc_tracing_*`). */
 export interface TracingReadings {
@@ -38,8 +39,6 @@ export interface BatchExporterOptions {
   readonly scheduleDelayMs: number;
   readonly encode: BatchEncoder;
   readonly log: Logger;
-  /** For tests; default `fetch`. */
-  readonly fetch?: typeof fetch;
 }
 
 const WARN_EVERY_MS = 60_000;
@@ -53,6 +52,8 @@ export class BatchExporter implements SpanSink, TracingReadings {
   exported = 0;
   #queue: SpanData[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** The timer is set to export at once. */
+  #due = false;
   #exporting: Promise<void> | null = null;
   #inFlight: AbortController | null = null;
   #stopped = false;
@@ -67,13 +68,14 @@ export class BatchExporter implements SpanSink, TracingReadings {
     export_failed: { last: -Infinity, unreported: 0 },
   };
   readonly #options: BatchExporterOptions;
-  readonly #headers: Record<string, string>;
-  readonly #fetch: typeof fetch;
+  readonly #poster: HttpPoster;
 
   constructor(options: BatchExporterOptions) {
     this.#options = options;
-    this.#headers = { ...options.headers, "content-type": "application/x-protobuf" };
-    this.#fetch = options.fetch ?? fetch;
+    this.#poster = new HttpPoster(options.url, {
+      ...options.headers,
+      "content-type": "application/x-protobuf",
+    });
   }
 
   get queued(): number {
@@ -90,6 +92,9 @@ export class BatchExporter implements SpanSink, TracingReadings {
     }
     queue.push(span);
     if (this.#exporting !== null) return;
+    // Once a batch is due, the spans that follow it until the timer fires
+    // must not touch the timer again: one per batch, not one per span.
+    if (this.#due) return;
     if (queue.length >= this.#options.maxExportBatchSize && !this.#failing) this.#schedule(0);
     else if (this.#timer === null) this.#schedule(this.#options.scheduleDelayMs);
   }
@@ -116,6 +121,7 @@ export class BatchExporter implements SpanSink, TracingReadings {
     } finally {
       clearTimeout(overdue);
       this.#stopped = true;
+      this.#poster.close();
       const left = this.#queue.length;
       this.dropped.export_failed += left;
       this.#queue = [];
@@ -133,8 +139,10 @@ export class BatchExporter implements SpanSink, TracingReadings {
 
   #schedule(delayMs: number): void {
     this.#clearTimer();
+    this.#due = delayMs === 0;
     const timer = setTimeout(() => {
       this.#timer = null;
+      this.#due = false;
       this.#exportBatch(Infinity);
     }, delayMs);
     // Waiting spans must not keep a process alive that has nothing else to do.
@@ -145,6 +153,7 @@ export class BatchExporter implements SpanSink, TracingReadings {
   #clearTimer(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#due = false;
   }
 
   /** Sends one batch; never rejects. */
@@ -173,15 +182,10 @@ export class BatchExporter implements SpanSink, TracingReadings {
     const limit = Math.max(0, Math.min(timeoutMs, deadline - performance.now()));
     const timer = setTimeout(() => controller.abort(), limit);
     try {
-      const response = await this.#fetch(url, {
-        method: "POST",
-        headers: this.#headers,
-        body: encode(batch) as Uint8Array<ArrayBuffer>,
-        signal: controller.signal,
-      });
-      // Read to the end, so the connection can be reused and nothing is left open.
-      await response.arrayBuffer();
-      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
+      const answer = await this.#poster.post(encode(batch), controller.signal);
+      if (answer.status < 200 || answer.status > 299) {
+        throw new Error(`HTTP ${answer.status} ${answer.statusText}`.trim());
+      }
       this.exported += batch.length;
       return true;
     } catch (error) {

@@ -12,13 +12,24 @@ const HEX: readonly string[] = Array.from(
 );
 
 /** 32 random bits. */
-function random32(): number {
+export function random32(): number {
   return (Math.random() * 0x1_0000_0000) >>> 0;
 }
 
 /** `n` (32 bits) as 8 hex digits. */
 export function hex8(n: number): string {
   return HEX[n >>> 24] + HEX[(n >>> 16) & 0xff] + HEX[(n >>> 8) & 0xff] + HEX[n & 0xff];
+}
+
+/** Eight hex digits of `hex` from `at` as a 32-bit word (digits checked before: ids are valid hex). */
+export function hexWord(hex: string, at: number): number {
+  let word = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = hex.charCodeAt(i);
+    // '0'-'9' have bit 6 clear; 'a'-'f' and 'A'-'F' have it set and 1-6 in the low bits.
+    word = (word << 4) | ((c & 0xf) + (c >> 6) * 9);
+  }
+  return word >>> 0;
 }
 
 /** A new span id: 16 hex digits, never all zero. */

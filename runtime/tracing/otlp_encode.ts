@@ -334,10 +334,17 @@ export class OtlpTraceEncoder {
   #span(w: ProtoWriter, s: SpanData): void {
     w.tag(2, LEN); // ScopeSpans.spans
     const span = w.beginLength(SPAN_RESERVE);
-    w.hexField(1, s.traceId);
-    w.hexField(2, s.spanId);
+    const ids = s.words;
+    if (ids) {
+      w.wordsField(1, ids.t0, ids.t1, ids.t2, ids.t3);
+      w.wordsField(2, ids.s0, ids.s1);
+    } else {
+      w.hexField(1, s.traceId);
+      w.hexField(2, s.spanId);
+    }
     w.stringField(3, s.traceState);
-    w.hexField(4, s.parentSpanId);
+    if (!ids) w.hexField(4, s.parentSpanId);
+    else if (ids.hasParent) w.wordsField(4, ids.p0, ids.p1);
     if (s.name) this.#names.write(w, s.name);
     w.uint32Field(6, s.kind);
     w.timeField(7, s.startMs);

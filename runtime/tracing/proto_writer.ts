@@ -6,6 +6,13 @@
  * @module
  */
 
+function putWord(buf: Uint8Array, p: number, word: number): void {
+  buf[p] = word >>> 24;
+  buf[p + 1] = word >>> 16;
+  buf[p + 2] = word >>> 8;
+  buf[p + 3] = word;
+}
+
 /** Protobuf wire types. */
 export const WireType = { VARINT: 0, I64: 1, LEN: 2, I32: 5 } as const;
 
@@ -247,6 +254,23 @@ export class ProtoWriter {
     if (!s) return;
     this.tag(field, WireType.LEN);
     this.string(s);
+  }
+
+  /** A bytes field of two or four 32-bit words, big-endian: an id kept as numbers. */
+  wordsField(field: number, a: number, b: number, c = -1, d = 0): void {
+    const n = c < 0 ? 8 : 16;
+    this.ensure(2 + n);
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = (field << 3) | WireType.LEN;
+    buf[p + 1] = n;
+    putWord(buf, p + 2, a);
+    putWord(buf, p + 6, b);
+    if (n === 16) {
+      putWord(buf, p + 10, c);
+      putWord(buf, p + 14, d);
+    }
+    this.pos = p + 2 + n;
   }
 
   /** A bytes field from hex, left out when empty or null. */

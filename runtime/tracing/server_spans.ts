@@ -6,14 +6,14 @@
  * code the client got.
  * @module
  */
-import { type Context, propagation, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { type Context, propagation } from "@opentelemetry/api";
 import { Status } from "../core/errors.ts";
 import type { BoundAddress } from "../transport/types.ts";
 import type { CallTracer } from "../server/call_tracer.ts";
 import type { ServerCallContext } from "../server/call_context.ts";
-import type { CallContextManager } from "./context.ts";
-import { cleanTraceState, newTraceId, parseTraceParent } from "./ids.ts";
-import { exceptionAttributes, nowMs, RecordingSpan, type Scope, UnsampledSpan } from "./span.ts";
+import { type CallContextManager, SpanOnlyContext } from "./context.ts";
+import { cleanTraceState, parseTraceParent } from "./ids.ts";
+import { exceptionAttributes, RecordingSpan, type Scope, UnsampledSpan } from "./span.ts";
 import type { TracerCore } from "./api_tracer.ts";
 import { parseBaggage } from "./propagation.ts";
 import { SpanKindCode, StatusCodeValue } from "./span_data.ts";
@@ -54,7 +54,7 @@ export class MethodTracer implements CallTracer {
     this.#name = `${method.service}/${method.name}`;
   }
 
-  start(ctx: ServerCallContext): void {
+  start(ctx: ServerCallContext, now: number): void {
     // header(), not metadata: most calls need no Metadata, and building it costs more than this span.
     const call = ctx.call;
     const parent = parseTraceParent(call.header("traceparent"));
@@ -67,40 +67,51 @@ export class MethodTracer implements CallTracer {
       low32,
     );
     if (!sampled) {
-      ctx.callSpan = new UnsampledSpan(parent?.traceId ?? null, low32, state);
+      const span = new UnsampledSpan(parent?.traceId ?? null, low32, state);
+      span.baggage = call.header("baggage");
+      ctx.callSpan = span;
       return;
     }
     const span = new RecordingSpan({
       sink: this.#tracing.sink,
       scope: this.#tracing.scope,
-      traceId: parent?.traceId ?? newTraceId(low32),
+      traceId: parent?.traceId ?? null,
+      low32,
       parentSpanId: parent?.spanId ?? null,
       parentIsRemote: parent !== null,
       traceState: state,
       name: this.#name,
       kind: SpanKindCode.SERVER,
-      startMs: nowMs(),
+      startMs: performance.timeOrigin + now,
     });
     span.fixedAttributes = this.#fixed ?? this.#fixedAttributes();
     span.peer = call.peer;
+    span.baggage = call.header("baggage");
     ctx.callSpan = span;
   }
 
-  run(ctx: ServerCallContext, body: (ctx: ServerCallContext) => Promise<void>): Promise<void> {
-    const span = ctx.callSpan!;
-    const baggage = ctx.call.header("baggage");
+  within<R>(ctx: ServerCallContext, fn: (a: never, b: never) => R, a?: unknown, b?: unknown): R {
+    const call = fn as (a: unknown, b: unknown) => R;
+    const span = ctx.callSpan as RecordingSpan | UnsampledSpan;
+    const baggage = span.baggage;
     // Entering a context costs (context.ts): only calls that record a span or carry baggage do.
-    if (!(span instanceof RecordingSpan) && typeof baggage !== "string") return body(ctx);
+    if (!(span instanceof RecordingSpan) && baggage === undefined) return call(a, b);
     // An unsampled span in the context keeps handler code's spans unsampled, in the caller's trace.
-    let context: Context = trace.setSpan(ROOT_CONTEXT, span);
-    if (typeof baggage === "string") {
+    let context: Context = new SpanOnlyContext(span);
+    if (baggage !== undefined) {
       const parsed = parseBaggage(baggage);
       if (parsed) context = propagation.setBaggage(context, parsed);
     }
-    return this.#tracing.contexts.with(context, body, undefined, ctx);
+    return this.#tracing.contexts.with(context, call, undefined, a, b);
   }
 
-  finish(ctx: ServerCallContext, code: number, message: string, thrown: unknown): void {
+  finish(
+    ctx: ServerCallContext,
+    code: number,
+    message: string,
+    thrown: unknown,
+    now: number,
+  ): void {
     const span = ctx.callSpan;
     if (!(span instanceof RecordingSpan)) return;
     span.grpcStatus = code;
@@ -110,7 +121,7 @@ export class MethodTracer implements CallTracer {
       span.statusCode = StatusCodeValue.ERROR;
       span.statusMessage = message;
     }
-    span.end();
+    span.endAt(performance.timeOrigin + now);
   }
 
   /** `rpc.*` and the server's address, encoded once the server listens. */

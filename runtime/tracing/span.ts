@@ -26,9 +26,10 @@ import type {
   AttributeValue,
   SpanData,
   SpanEventData,
+  SpanIdWords,
   SpanLinkData,
 } from "./span_data.ts";
-import { newSpanId, newTraceId } from "./ids.ts";
+import { hex8, hexWord, newSpanId, newTraceId, random32 } from "./ids.ts";
 
 /** The OpenTelemetry SDK's default span limits. */
 const MAX_ATTRIBUTES = 128;
@@ -55,7 +56,11 @@ export interface Scope {
 export interface SpanStart {
   readonly sink: SpanSink;
   readonly scope: Scope;
-  readonly traceId: string;
+  /** The parent's trace id (hex), or null for a new trace made from `low32`. */
+  readonly traceId: string | null;
+  /** The low 32 bits of a new trace id (the sampler's draw). */
+  readonly low32: number;
+  /** The parent's span id (hex), or null for a root span. */
   readonly parentSpanId: string | null;
   readonly parentIsRemote: boolean;
   readonly traceState: string;
@@ -66,17 +71,28 @@ export interface SpanStart {
   readonly startMs: number;
 }
 
-/** A sampled span: records until `end()`, then goes to the sink. */
-export class RecordingSpan implements Span, SpanData {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string | null;
+/**
+ * A sampled span: records until `end()`, then goes to the sink. Its ids
+ * are kept as 32-bit words, which the encoder writes as they are; the hex
+ * the API and log lines use is made on first use.
+ */
+export class RecordingSpan implements Span, SpanData, SpanIdWords {
+  readonly t0: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly t3: number;
+  readonly s0: number;
+  readonly s1: number;
+  readonly p0: number;
+  readonly p1: number;
+  readonly hasParent: boolean;
   readonly parentIsRemote: boolean;
   readonly traceState: string;
   readonly traceFlags = 1;
   readonly kind: number;
   readonly startMs: number;
   readonly scope: Scope;
+  readonly words: SpanIdWords;
   name: string;
   endMs = 0;
   fixedAttributes: Uint8Array | null = null;
@@ -90,20 +106,51 @@ export class RecordingSpan implements Span, SpanData {
   droppedAttributes = 0;
   droppedEvents = 0;
   droppedLinks = 0;
+  /** The call's incoming `baggage` header (server spans), passed on by the tracer. */
+  baggage: string | undefined = undefined;
   #sink: SpanSink | null;
   #context: SpanContext | null = null;
+  #traceId: string | null;
+  #spanId: string | null = null;
 
   constructor(start: SpanStart) {
     this.#sink = start.sink;
     this.scope = start.scope;
-    this.traceId = start.traceId;
-    this.spanId = newSpanId();
-    this.parentSpanId = start.parentSpanId;
+    const traceId = start.traceId;
+    this.#traceId = traceId;
+    if (traceId === null) {
+      this.t0 = random32() | 1; // never all zero
+      this.t1 = random32();
+      this.t2 = random32();
+      this.t3 = start.low32;
+    } else {
+      this.t0 = hexWord(traceId, 0);
+      this.t1 = hexWord(traceId, 8);
+      this.t2 = hexWord(traceId, 16);
+      this.t3 = hexWord(traceId, 24);
+    }
+    this.s0 = random32() | 1;
+    this.s1 = random32();
+    const parent = start.parentSpanId;
+    this.hasParent = parent !== null;
+    this.p0 = parent === null ? 0 : hexWord(parent, 0);
+    this.p1 = parent === null ? 0 : hexWord(parent, 8);
     this.parentIsRemote = start.parentIsRemote;
     this.traceState = start.traceState;
     this.name = start.name;
     this.kind = start.kind;
     this.startMs = start.startMs;
+    this.words = this;
+  }
+
+  get traceId(): string {
+    return this.#traceId ??= hex8(this.t0) + hex8(this.t1) + hex8(this.t2) + hex8(this.t3);
+  }
+  get spanId(): string {
+    return this.#spanId ??= hex8(this.s0) + hex8(this.s1);
+  }
+  get parentSpanId(): string | null {
+    return this.hasParent ? hex8(this.p0) + hex8(this.p1) : null;
   }
 
   spanContext(): SpanContext {
@@ -162,10 +209,14 @@ export class RecordingSpan implements Span, SpanData {
     return this;
   }
   end(endTime?: TimeInput): void {
+    this.endAt(endTime === undefined ? nowMs() : toEpochMs(endTime));
+  }
+  /** Ends the span at `epochMs` (a clock the caller read anyway). */
+  endAt(epochMs: number): void {
     const sink = this.#sink;
     if (sink === null) return;
     this.#sink = null;
-    this.endMs = endTime === undefined ? nowMs() : toEpochMs(endTime);
+    this.endMs = epochMs;
     sink.add(this);
   }
   isRecording(): boolean {
@@ -194,6 +245,8 @@ export class UnsampledSpan implements Span {
    * call's, so `ctx.clients` passes on the call's context instead.
    */
   readonly orphan: boolean;
+  /** The call's incoming `baggage` header (server spans). */
+  baggage: string | undefined = undefined;
 
   /** `traceId` of the parent, or null to make one from `low32`. */
   constructor(traceId: string | null, low32: number, traceState: string, orphan = false) {

@@ -46,6 +46,24 @@ export interface SpanLinkData {
   readonly attributes: Attributes | null;
 }
 
+/**
+ * Ids kept as 32-bit words (big-endian order), as svc's own spans keep
+ * them: the encoder writes these instead of reading hex, and the hex is
+ * made only when something asks for it.
+ */
+export interface SpanIdWords {
+  readonly t0: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly t3: number;
+  readonly s0: number;
+  readonly s1: number;
+  readonly hasParent: boolean;
+  /** Only when {@link hasParent}. */
+  readonly p0: number;
+  readonly p1: number;
+}
+
 /** A finished span. */
 export interface SpanData {
   /** 32 lowercase hex digits. */
@@ -92,4 +110,6 @@ export interface SpanData {
    * `@opentelemetry/api`. Absent or null: the encoder's scope.
    */
   readonly scope?: { readonly name: string; readonly version: string } | null;
+  /** The ids as words, when the span keeps them so; then they are written from these. */
+  readonly words?: SpanIdWords | null;
 }
