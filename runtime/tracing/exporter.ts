@@ -23,8 +23,16 @@ export interface TracingReadings {
   readonly queued: number;
 }
 
-/** Encodes a batch into an OTLP request body. */
-export type BatchEncoder = (spans: readonly SpanData[]) => Uint8Array;
+/**
+ * Encodes spans as they end into an open batch, and seals it into a
+ * request body (otlp_encode.ts's OtlpTraceEncoder).
+ */
+export interface BatchEncoder {
+  append(span: SpanData): void;
+  /** Spans in the open batch. */
+  readonly openSpans: number;
+  seal(): Uint8Array;
+}
 
 /** Options for {@link BatchExporter}. */
 export interface BatchExporterOptions {
@@ -37,7 +45,7 @@ export interface BatchExporterOptions {
   readonly maxExportBatchSize: number;
   /** Longest a span waits for its batch, ms. */
   readonly scheduleDelayMs: number;
-  readonly encode: BatchEncoder;
+  readonly encoder: BatchEncoder;
   readonly log: Logger;
 }
 
@@ -50,7 +58,9 @@ export class BatchExporter implements SpanSink, TracingReadings {
   readonly dropped = { queue_full: 0, export_failed: 0 };
   exportFailures = 0;
   exported = 0;
-  #queue: SpanData[] = [];
+  /** Batches sealed and waiting, with their span counts. */
+  #sealed: { body: Uint8Array; spans: number }[] = [];
+  #sealedSpans = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** The timer is set to export at once. */
   #due = false;
@@ -79,24 +89,35 @@ export class BatchExporter implements SpanSink, TracingReadings {
   }
 
   get queued(): number {
-    return this.#queue.length;
+    return this.#sealedSpans + this.#options.encoder.openSpans;
   }
 
-  /** An ended span; called on the call path, so O(1) and never blocking. */
+  /**
+   * An ended span; called on the call path. It is encoded at once (so it
+   * dies young) and never waits.
+   */
   add(span: SpanData): void {
-    const queue = this.#queue;
-    if (queue.length >= this.#options.maxQueueSize || this.#stopped) {
+    const { encoder, maxQueueSize, maxExportBatchSize } = this.#options;
+    if (this.queued >= maxQueueSize || this.#stopped) {
       this.dropped.queue_full++;
       this.#warn("queue_full", "the span queue is full (tracing.batch.maxQueueSize)", 1);
       return;
     }
-    queue.push(span);
+    encoder.append(span);
+    if (encoder.openSpans >= maxExportBatchSize) this.#seal();
     if (this.#exporting !== null) return;
     // Once a batch is due, the spans that follow it until the timer fires
     // must not touch the timer again: one per batch, not one per span.
     if (this.#due) return;
-    if (queue.length >= this.#options.maxExportBatchSize && !this.#failing) this.#schedule(0);
+    if (this.#sealed.length > 0 && !this.#failing) this.#schedule(0);
     else if (this.#timer === null) this.#schedule(this.#options.scheduleDelayMs);
+  }
+
+  #seal(): void {
+    const spans = this.#options.encoder.openSpans;
+    if (spans === 0) return;
+    this.#sealed.push({ body: this.#options.encoder.seal(), spans });
+    this.#sealedSpans += spans;
   }
 
   /**
@@ -115,16 +136,18 @@ export class BatchExporter implements SpanSink, TracingReadings {
       for (;;) {
         await this.#exporting;
         // A batch started with almost no time left would only be cut off.
-        if (this.#queue.length === 0 || deadline - performance.now() < MIN_FLUSH_EXPORT_MS) break;
+        if (this.queued === 0 || deadline - performance.now() < MIN_FLUSH_EXPORT_MS) break;
         await this.#exportBatch(deadline);
       }
     } finally {
       clearTimeout(overdue);
       this.#stopped = true;
       this.#poster.close();
-      const left = this.#queue.length;
+      const left = this.queued;
       this.dropped.export_failed += left;
-      this.#queue = [];
+      this.#options.encoder.seal();
+      this.#sealed = [];
+      this.#sealedSpans = 0;
       const lost = this.dropped.export_failed + this.dropped.queue_full - droppedBefore;
       if (lost > 0) {
         this.#options.log.warn(
@@ -156,48 +179,48 @@ export class BatchExporter implements SpanSink, TracingReadings {
     this.#due = false;
   }
 
-  /** Sends one batch; never rejects. */
+  /** Sends one batch (sealing the open one if none is waiting); never rejects. */
   #exportBatch(deadline: number): Promise<void> {
-    if (this.#exporting !== null || this.#queue.length === 0) {
-      return this.#exporting ?? Promise.resolve();
-    }
-    const batch = this.#queue.splice(0, this.#options.maxExportBatchSize);
-    const exporting = this.#send(batch, deadline).then((ok) => {
+    if (this.#exporting !== null) return this.#exporting;
+    if (this.#sealed.length === 0) this.#seal();
+    const batch = this.#sealed.shift();
+    if (batch === undefined) return Promise.resolve();
+    this.#sealedSpans -= batch.spans;
+    const exporting = this.#send(batch.body, batch.spans, deadline).then((ok) => {
       this.#exporting = null;
       this.#failing = !ok;
-      if (this.#stopped || this.#queue.length === 0) return;
+      if (this.#stopped || this.queued === 0) return;
       // After a failure, wait a whole delay: a collector that is down is not
       // asked again hundreds of times a second while spans pour in.
-      const full = this.#queue.length >= this.#options.maxExportBatchSize;
-      this.#schedule(ok && full ? 0 : this.#options.scheduleDelayMs);
+      this.#schedule(ok && this.#sealed.length > 0 ? 0 : this.#options.scheduleDelayMs);
     });
     return this.#exporting = exporting;
   }
 
   /** Resolves whether the collector took the batch. */
-  async #send(batch: SpanData[], deadline: number): Promise<boolean> {
-    const { url, timeoutMs, encode } = this.#options;
+  async #send(body: Uint8Array, spans: number, deadline: number): Promise<boolean> {
+    const { url, timeoutMs } = this.#options;
     const controller = new AbortController();
     this.#inFlight = controller;
     const limit = Math.max(0, Math.min(timeoutMs, deadline - performance.now()));
     const timer = setTimeout(() => controller.abort(), limit);
     try {
-      const answer = await this.#poster.post(encode(batch), controller.signal);
+      const answer = await this.#poster.post(body, controller.signal);
       if (answer.status < 200 || answer.status > 299) {
         throw new Error(`HTTP ${answer.status} ${answer.statusText}`.trim());
       }
-      this.exported += batch.length;
+      this.exported += spans;
       return true;
     } catch (error) {
       this.exportFailures++;
-      this.dropped.export_failed += batch.length;
+      this.dropped.export_failed += spans;
       const reason = !controller.signal.aborted
         ? (error as Error)?.message ?? String(error)
         : this.#flushing && limit < timeoutMs
         ? `cut off by the shutdown's bound after ${Math.round(limit)} ms`
         : `no answer within ${Math.round(limit)} ms`;
       this.#lastFailure = `export to ${url} failed: ${reason}`;
-      if (!this.#flushing) this.#warn("export_failed", this.#lastFailure, batch.length);
+      if (!this.#flushing) this.#warn("export_failed", this.#lastFailure, spans);
       return false;
     } finally {
       clearTimeout(timer);

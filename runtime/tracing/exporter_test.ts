@@ -68,7 +68,7 @@ function exporter(url: string, options: Partial<BatchExporterOptions> = {}) {
     maxQueueSize: 100,
     maxExportBatchSize: 10,
     scheduleDelayMs: 50,
-    encode: (spans) => new TextEncoder().encode(String(spans.length)),
+    encoder: countingEncoder(),
     log,
     ...options,
   });
@@ -76,6 +76,24 @@ function exporter(url: string, options: Partial<BatchExporterOptions> = {}) {
 }
 
 const span = {} as SpanData;
+
+/** An encoder whose request body is the number of spans in it, as text. */
+function countingEncoder() {
+  let open = 0;
+  return {
+    append() {
+      open++;
+    },
+    get openSpans() {
+      return open;
+    },
+    seal() {
+      const body = new TextEncoder().encode(String(open));
+      open = 0;
+      return body;
+    },
+  };
+}
 const waitFor = async (done: () => boolean, ms = 3000) => {
   const until = performance.now() + ms;
   while (!done()) {

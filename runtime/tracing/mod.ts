@@ -92,7 +92,7 @@ export function createTracing(options: TracingOptions): Tracing {
     maxQueueSize: config.batch.maxQueueSize,
     maxExportBatchSize: Math.min(config.batch.maxExportBatchSize, config.batch.maxQueueSize),
     scheduleDelayMs: config.batch.scheduleDelay,
-    encode: (spans) => encoder.encode(spans),
+    encoder,
     log: log.child({ component: "tracing" }),
   });
   const core: TracerCore = { sampler: createSampler(config.sampler, config.ratio), sink: exporter };

@@ -30,6 +30,21 @@ const RETAIN_MAX = 4 * 1024 * 1024;
 // the bodies almost never have to move once written.
 const SPAN_RESERVE = 2;
 const PART_RESERVE = 1;
+/** One scope's spans of the open batch, encoded. */
+interface ScopeGroup {
+  readonly name: string;
+  readonly version: string;
+  readonly writer: ProtoWriter;
+}
+
+function newGroup(name: string, version: string): ScopeGroup {
+  return { name, version, writer: new ProtoWriter(64 * 1024) };
+}
+
+function scopeKey(scope: { readonly name: string; readonly version: string }): string {
+  return `${scope.name}\u0000${scope.version}`;
+}
+
 /** A batch of spans is kilobytes to a few megabytes long: a 3-byte length covers up to 2 MiB. */
 const BATCH_RESERVE = 3;
 
@@ -226,10 +241,15 @@ export class OtlpTraceEncoder {
   #scopeField: Uint8Array;
   readonly #scopeName: string;
   readonly #scopeVersion: string;
+  /** The open batch: spans of svc's own scope, and of handler code's tracers by scope. */
+  readonly #ownGroup: ScopeGroup;
+  readonly #foreignGroups = new Map<string, ScopeGroup>();
+  #openSpans = 0;
 
   constructor(options: OtlpTraceEncoderOptions) {
     this.#scopeName = options.scopeName;
     this.#scopeVersion = options.scopeVersion;
+    this.#ownGroup = newGroup(options.scopeName, options.scopeVersion);
     const w = new ProtoWriter(options.resource.length + 256);
     w.tag(1, LEN);
     w.varint32(options.resource.length);
@@ -242,6 +262,57 @@ export class OtlpTraceEncoder {
     w.stringField(2, options.scopeVersion);
     w.endLength(scope, PART_RESERVE);
     this.#scopeField = w.finish();
+  }
+
+  /**
+   * Encodes `span` now into the open batch, so the span object itself can
+   * be collected young: spans held until their batch leaves live long
+   * enough to be promoted, and the old generation's collections cost more
+   * than encoding early. {@link seal} ends the batch.
+   */
+  append(span: SpanData): void {
+    const foreign = this.#foreign(span);
+    let group = foreign ? this.#foreignGroups.get(scopeKey(span.scope!)) : this.#ownGroup;
+    if (!group) {
+      const scope = span.scope!;
+      this.#foreignGroups.set(scopeKey(scope), group = newGroup(scope.name, scope.version));
+    }
+    this.#span(group.writer, span);
+    this.#openSpans++;
+  }
+
+  /** Spans appended since the last {@link seal}. */
+  get openSpans(): number {
+    return this.#openSpans;
+  }
+
+  /** The open batch as a whole request (a fresh copy), and a new batch opened. */
+  seal(): Uint8Array<ArrayBuffer> {
+    const w = this.#w;
+    w.reset();
+    w.tag(1, LEN); // ExportTraceServiceRequest.resource_spans
+    const resourceSpans = w.beginLength(BATCH_RESERVE);
+    w.raw(this.#resourceField);
+    for (const group of [this.#ownGroup, ...this.#foreignGroups.values()]) {
+      if (group.writer.pos === 0) continue;
+      w.tag(2, LEN); // ResourceSpans.scope_spans
+      const scopeSpans = w.beginLength(BATCH_RESERVE);
+      w.tag(1, LEN); // ScopeSpans.scope
+      const scope = w.beginLength(PART_RESERVE);
+      w.stringField(1, group.name);
+      w.stringField(2, group.version);
+      w.endLength(scope, PART_RESERVE);
+      w.raw(group.writer.buf.subarray(0, group.writer.pos));
+      w.endLength(scopeSpans, BATCH_RESERVE);
+      group.writer.reset();
+      group.writer.shrink(RETAIN_MAX);
+    }
+    w.endLength(resourceSpans, BATCH_RESERVE);
+    const out = w.finish(0);
+    w.shrink(RETAIN_MAX);
+    this.#foreignGroups.clear();
+    this.#openSpans = 0;
+    return out;
   }
 
   /** Size of the reused buffer, in bytes; for tests. */
