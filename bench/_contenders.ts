@@ -5,6 +5,9 @@
 import { join } from "node:path";
 import { BENCH_DIR, NODE_DIR, PROTO } from "./_setup.ts";
 
+/** Where the tracing contenders export spans (bench/servers/otlp_sink.ts). */
+export const OTLP_SINK_PORT = 4319;
+
 /** The Deno release the project pins (deno.lock is only used with it). */
 export const PINNED_DENO = "2.8.3";
 
@@ -126,6 +129,18 @@ export function createContenders(
           SVC_OVERLOAD_ENABLED: "true",
         }),
       );
+      // The default config tracing every call, and one in a hundred, exporting
+      // to a sink in a process of its own (run.ts starts it).
+      for (const [suffix, ratio] of [["1", "1"], ["0.01", "0.01"]]) {
+        out.push(
+          svcContender(`svc-native-tracing-${suffix}`, "default", deno, "native", null, {
+            SVC_TRACING_ENABLED: "true",
+            OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+            OTEL_TRACES_SAMPLER_ARG: ratio,
+            OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${OTLP_SINK_PORT}`,
+          }),
+        );
+      }
       for (const base of baselines) {
         out.push(svcContender(`svc-native@${base.name}`, "default", deno, "native", base.dir));
         out.push(
