@@ -132,3 +132,23 @@ Deno.test("api: the ratio sampler decides for new traces; always_off records not
   off.tracer.startSpan("s", {}, ROOT_CONTEXT).end();
   assert.equal(off.ended.length, 0);
 });
+
+Deno.test("context: a call's context is entered for real only once code has asked for one", async () => {
+  const manager = new CallContextManager();
+  const ctx = ROOT_CONTEXT.setValue(Symbol.for("test"), 1);
+  const seen: unknown[] = [];
+  const handler = async () => {
+    seen.push(manager.peek() === ctx); // svc's own look does not turn entering on
+    await null;
+    seen.push(manager.peek() === ctx);
+  };
+  await manager.enterCall(ctx, handler, undefined, undefined);
+  assert.deepEqual(seen, [true, false]);
+  assert.equal(manager.used, false);
+  // Handler code asks (synchronously, as startActiveSpan at a handler's top does): it is answered.
+  manager.enterCall(ctx, () => seen.push(manager.active() === ctx), undefined, undefined);
+  assert.equal(manager.used, true);
+  seen.length = 0;
+  await manager.enterCall(ctx, handler, undefined, undefined);
+  assert.deepEqual(seen, [true, true]); // entered now: the context survives the await
+});

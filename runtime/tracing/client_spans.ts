@@ -4,7 +4,8 @@
  * around the call) or else of the handler's call span, sampled with it.
  * @module
  */
-import { context as contextApi, propagation, trace } from "@opentelemetry/api";
+import { propagation, trace } from "@opentelemetry/api";
+import type { CallContextManager } from "./context.ts";
 import { Status } from "../core/errors.ts";
 import type { CallParent, OutgoingMethod, OutgoingSpan, OutgoingTracer } from "../core/clients.ts";
 import { formatTraceParent, newSpanId } from "./ids.ts";
@@ -19,10 +20,12 @@ export class ClientTracer implements OutgoingTracer {
   readonly #core: TracerCore;
   readonly #scope: Scope;
   readonly #fixed = new Map<string, Uint8Array>();
+  readonly #contexts: CallContextManager;
 
-  constructor(core: TracerCore, scope: Scope) {
+  constructor(core: TracerCore, scope: Scope, contexts: CallContextManager) {
     this.#core = core;
     this.#scope = scope;
+    this.#contexts = contexts;
   }
 
   start(method: OutgoingMethod, parent: CallParent | undefined): OutgoingSpan {
@@ -30,7 +33,7 @@ export class ClientTracer implements OutgoingTracer {
     // Else, or when that span is an orphan (started in an unsampled call,
     // which enters no context: context.ts), the handler's call span, whose
     // trace the call belongs to.
-    let context = contextApi.active();
+    let context = this.#contexts.peek();
     const active = trace.getSpan(context);
     if ((active === undefined || (active as UnsampledSpan).orphan === true) && parent?.span) {
       context = trace.setSpan(context, parent.span);

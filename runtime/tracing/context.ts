@@ -51,12 +51,42 @@ export class SpanOnlyContext implements Context {
   }
 }
 
-/** A context manager over one `AsyncLocalStorage`. */
+/**
+ * A context manager over one `AsyncLocalStorage`, entered for a call's
+ * handler only once some code has asked the API for the active context
+ * (`trace.getActiveSpan()`, `startActiveSpan`, a tracer's `startSpan`):
+ * most services never do, and entering costs about 0.65 µs a call. Until
+ * then the call's context is the active one while its handler runs
+ * synchronously, which is where the first ask usually comes from; an ask
+ * made only after an await, in the process's first such call, finds none.
+ */
 export class CallContextManager implements ContextManager {
   readonly #storage = new AsyncLocalStorage<Context>();
+  /** Code has asked for the active context: calls enter theirs from now on. */
+  used = false;
+  /** The context of the handler running synchronously now, while not {@link used}. */
+  #current: Context | null = null;
 
   active(): Context {
-    return this.#storage.getStore() ?? NOT_SAMPLED;
+    this.used = true;
+    return this.peek();
+  }
+
+  /** The active context, for svc's own use: asking does not turn entering on. */
+  peek(): Context {
+    return this.#storage.getStore() ?? this.#current ?? NOT_SAMPLED;
+  }
+
+  /** Calls `fn(a, b)` with `context` active, entered for real once {@link used}. */
+  enterCall<R>(context: Context, fn: (a: unknown, b: unknown) => R, a: unknown, b: unknown): R {
+    if (this.used) return this.#storage.run(context, fn, a, b);
+    const previous = this.#current;
+    this.#current = context;
+    try {
+      return fn(a, b);
+    } finally {
+      this.#current = previous;
+    }
   }
 
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(

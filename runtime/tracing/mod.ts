@@ -107,7 +107,7 @@ export function createTracing(options: TracingOptions): Tracing {
       !config.builtins && options.isBuiltin(method.service)
         ? null
         : new MethodTracer(server, method),
-    outgoing: new ClientTracer(core, scope),
+    outgoing: new ClientTracer(core, scope, contexts),
     readings: exporter,
     setServerAddress: (address) => serverAddress = address,
     shutdown: (boundMs) => exporter.flush(boundMs),

@@ -102,7 +102,7 @@ export class MethodTracer implements CallTracer {
       const parsed = parseBaggage(baggage);
       if (parsed) context = propagation.setBaggage(context, parsed);
     }
-    return this.#tracing.contexts.with(context, call, undefined, a, b);
+    return this.#tracing.contexts.enterCall(context, call, a, b);
   }
 
   finish(
