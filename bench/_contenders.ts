@@ -4,9 +4,7 @@
  */
 import { join } from "node:path";
 import { BENCH_DIR, NODE_DIR, PROTO } from "./_setup.ts";
-
-/** Where the tracing contenders export spans (bench/servers/otlp_sink.ts). */
-export const OTLP_SINK_PORT = 4319;
+import { otlpSink } from "./_otlp_sink.ts";
 
 /** The Deno release the project pins (deno.lock is only used with it). */
 export const PINNED_DENO = "2.8.3";
@@ -42,7 +40,7 @@ function svcContender(
   deno: DenoBinary,
   transport: "grpc-js" | "native" = "grpc-js",
   checkout: string | null = null,
-  extraEnv: Record<string, string> = {},
+  extraEnv: Record<string, string> | (() => Record<string, string>) = {},
 ): Contender {
   // Another checkout of svc (a baseline) runs with its own deno.json and bench configs.
   const main = checkout ? [`--config=${join(checkout, "deno.json")}`, join(checkout, "main.ts")] : [
@@ -59,7 +57,7 @@ function svcContender(
         SVC_SERVER_PORT: String(port),
         SVC_ADMIN_PORT: String(adminPort),
         SVC_SERVER_TRANSPORT: transport,
-        ...extraEnv,
+        ...(typeof extraEnv === "function" ? extraEnv() : extraEnv),
       },
     }),
   };
@@ -130,15 +128,15 @@ export function createContenders(
         }),
       );
       // The default config tracing every call, and one in a hundred, exporting
-      // to a sink in a process of its own (run.ts starts it).
-      for (const [suffix, ratio] of [["1", "1"], ["0.01", "0.01"]]) {
+      // to a sink in a process of its own (run.ts and profile.ts start it).
+      for (const ratio of ["1", "0.01"]) {
         out.push(
-          svcContender(`svc-native-tracing-${suffix}`, "default", deno, "native", null, {
+          svcContender(`svc-native-tracing-${ratio}`, "default", deno, "native", null, () => ({
             SVC_TRACING_ENABLED: "true",
             OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
             OTEL_TRACES_SAMPLER_ARG: ratio,
-            OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${OTLP_SINK_PORT}`,
-          }),
+            OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url,
+          })),
         );
       }
       for (const base of baselines) {

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CASES } from "./_cases.ts";
 import { createContenders } from "./_contenders.ts";
+import { startOtlpSink } from "./_otlp_sink.ts";
 import { cpuSettled, createLoad } from "./_measure.ts";
 import {
   cpuSeconds,
@@ -71,6 +72,7 @@ const contender = createContenders(
   .find((c) => c.name === values.contender);
 if (!contender) throw new Error(`unknown contender ${values.contender}`);
 
+const sink = contender.name.includes("-tracing-") ? await startOtlpSink() : null;
 const tmp = await Deno.makeTempDir({ prefix: "svc-profile-" });
 const port = freePort();
 const { cmd, env } = contender.command(port, freePort());
@@ -143,6 +145,7 @@ try {
   }
   await stop(server.child);
   await stopAll();
+  await sink?.stop();
 }
 if (profiling) {
   const file = [...Deno.readDirSync(tmp)].find((e) => e.name.endsWith(".cpuprofile"));

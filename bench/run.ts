@@ -18,7 +18,6 @@ import {
   type Contender,
   createContenders,
   type DenoBinary,
-  OTLP_SINK_PORT,
   type Tuning,
 } from "./_contenders.ts";
 import { type MeasureOptions, measureProcess, type ProcessRun, SYSCALL_CASE } from "./_measure.ts";
@@ -26,6 +25,7 @@ import { initClockTicks, PIN, pinSelf, stopAll } from "./_process.ts";
 import { render, summarize } from "./_report.ts";
 import { renderSyscalls, straceMissing } from "./_syscalls.ts";
 import { renderTargets } from "./_targets.ts";
+import { startOtlpSink } from "./_otlp_sink.ts";
 import {
   BENCH_DIR,
   buildGo,
@@ -225,33 +225,6 @@ async function main(): Promise<number> {
   console.log(`finished in ${elapsed.toFixed(0)} s`);
   saveResults(options, { ...meta, elapsedSeconds: elapsed, summary, runs, failures }, report);
   return failures.length ? 1 : 0;
-}
-
-/** The OTLP sink the tracing contenders export to, in a process of its own. */
-async function startOtlpSink(): Promise<{ stop(): Promise<void> }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(BENCH_DIR, "servers", "otlp_sink.ts"), String(OTLP_SINK_PORT)],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  const first = await Promise.race([
-    reader.read(),
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error("the OTLP sink did not start in 30 s")), 30_000)
-    ),
-  ]);
-  if (first.done) throw new Error("the OTLP sink exited at start");
-  reader.releaseLock();
-  child.stdout.cancel();
-  return {
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-    },
-  };
 }
 
 function rotate<T>(items: readonly T[], by: number): T[] {
