@@ -320,12 +320,13 @@ export class OtlpTraceEncoder {
     return this.#w.buf.length;
   }
 
-  /** The whole request for `spans`, as a fresh copy (it outlives the next call). */
+  /**
+   * The whole request for `spans`, as a fresh copy: {@link append} each, then
+   * {@link seal} (which takes anything appended before along).
+   */
   encode(spans: readonly SpanData[]): Uint8Array<ArrayBuffer> {
-    for (let i = 0; i < spans.length; i++) {
-      if (this.#foreign(spans[i])) return this.#encodeScopes(spans);
-    }
-    return this.#encodeOneScope(spans);
+    for (let i = 0; i < spans.length; i++) this.append(spans[i]);
+    return this.seal();
   }
 
   /** Whether a span belongs to another instrumentation scope than the encoder's. */
@@ -333,73 +334,6 @@ export class OtlpTraceEncoder {
     const scope = span.scope;
     return scope != null &&
       (scope.name !== this.#scopeName || scope.version !== this.#scopeVersion);
-  }
-
-  /**
-   * Spans of several scopes (handler code's tracers beside svc's own): one
-   * `ScopeSpans` per scope, in order of first appearance.
-   */
-  #encodeScopes(spans: readonly SpanData[]): Uint8Array<ArrayBuffer> {
-    const groups = new Map<string, { name: string; version: string; spans: SpanData[] }>();
-    for (const span of spans) {
-      const scope = this.#foreign(span)
-        ? span.scope!
-        : { name: this.#scopeName, version: this.#scopeVersion };
-      const key = `${scope.name}\u0000${scope.version}`;
-      let group = groups.get(key);
-      if (!group) groups.set(key, group = { ...scope, spans: [] });
-      group.spans.push(span);
-    }
-    const w = this.#w;
-    w.reset();
-    w.tag(1, LEN); // ExportTraceServiceRequest.resource_spans
-    const resourceSpans = w.beginLength(BATCH_RESERVE);
-    w.raw(this.#resourceField);
-    for (const group of groups.values()) {
-      w.tag(2, LEN); // ResourceSpans.scope_spans
-      const scopeSpans = w.beginLength(BATCH_RESERVE);
-      w.tag(1, LEN); // ScopeSpans.scope
-      const scope = w.beginLength(PART_RESERVE);
-      w.stringField(1, group.name);
-      w.stringField(2, group.version);
-      w.endLength(scope, PART_RESERVE);
-      for (const span of group.spans) this.#span(w, span);
-      w.endLength(scopeSpans, BATCH_RESERVE);
-    }
-    w.endLength(resourceSpans, BATCH_RESERVE);
-    const out = w.finish(0);
-    w.shrink(RETAIN_MAX);
-    return out;
-  }
-
-  #encodeOneScope(spans: readonly SpanData[]): Uint8Array<ArrayBuffer> {
-    const w = this.#w;
-    const resource = this.#resourceField;
-    const scope = this.#scopeField;
-    // The two outer lengths are known only at the end: write the spans
-    // after room for the largest possible header, then put the header
-    // right before them, so nothing has to move.
-    const room = 1 + 5 + resource.length + 1 + 5 + scope.length;
-    w.reset();
-    w.ensure(room);
-    w.pos = room;
-    for (let i = 0; i < spans.length; i++) this.#span(w, spans[i]);
-    const end = w.pos;
-    const scopeSpansLen = scope.length + end - room;
-    const resourceSpansLen = resource.length + 1 + varintSize(scopeSpansLen) + scopeSpansLen;
-    const start = room - (1 + varintSize(resourceSpansLen) + resource.length) -
-      (1 + varintSize(scopeSpansLen) + scope.length);
-    w.pos = start;
-    w.tag(1, LEN); // ExportTraceServiceRequest.resource_spans
-    w.varint32(resourceSpansLen);
-    w.raw(resource);
-    w.tag(2, LEN); // ResourceSpans.scope_spans
-    w.varint32(scopeSpansLen);
-    w.raw(scope);
-    w.pos = end;
-    const out = w.finish(start);
-    w.shrink(RETAIN_MAX);
-    return out;
   }
 
   #span(w: ProtoWriter, s: SpanData): void {
