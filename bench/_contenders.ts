@@ -129,21 +129,29 @@ export function createContenders(
       );
       // The default config tracing every call, and one in a hundred, exporting
       // to a sink in a process of its own (run.ts and profile.ts start it).
-      for (const ratio of ["1", "0.01"]) {
-        out.push(
-          svcContender(`svc-native-tracing-${ratio}`, "default", deno, "native", null, () => ({
-            SVC_TRACING_ENABLED: "true",
-            OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
-            OTEL_TRACES_SAMPLER_ARG: ratio,
-            OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url,
-          })),
+      const tracing = (suffix: string, dir: string | null) =>
+        ["1", "0.01"].map((ratio) =>
+          svcContender(
+            `svc-native-tracing-${ratio}${suffix}`,
+            "default",
+            deno,
+            "native",
+            dir,
+            () => ({
+              SVC_TRACING_ENABLED: "true",
+              OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+              OTEL_TRACES_SAMPLER_ARG: ratio,
+              OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url,
+            }),
+          )
         );
-      }
+      out.push(...tracing("", null));
       for (const base of baselines) {
         out.push(svcContender(`svc-native@${base.name}`, "default", deno, "native", base.dir));
         out.push(
           svcContender(`svc-native-builtins@${base.name}`, "builtins", deno, "native", base.dir),
         );
+        out.push(...tracing(`@${base.name}`, base.dir));
       }
     }
     out.push(svcContender(`svc-grpcjs${suffix}`, "default", deno, "grpc-js"));

@@ -25,13 +25,20 @@ export interface TracingReadings {
 
 /**
  * Encodes spans as they end into an open batch, and seals it into a
- * request body (otlp_encode.ts's OtlpTraceEncoder).
+ * request body (otlp_batch.ts's OtlpTraceEncoder).
  */
 export interface BatchEncoder {
   append(span: SpanData): void;
   /** Spans in the open batch. */
   readonly openSpans: number;
-  seal(): Uint8Array;
+  /**
+   * The open batch as a request body, with `headroom` bytes before it in
+   * its buffer that are free to write (so the HTTP head and the body leave
+   * in one write).
+   */
+  seal(headroom: number): Uint8Array;
+  /** A sealed body that was sent: its buffer may serve a later batch. */
+  recycle(body: Uint8Array): void;
 }
 
 /** Options for {@link BatchExporter}. */
@@ -116,7 +123,7 @@ export class BatchExporter implements SpanSink, TracingReadings {
   #seal(): void {
     const spans = this.#options.encoder.openSpans;
     if (spans === 0) return;
-    this.#sealed.push({ body: this.#options.encoder.seal(), spans });
+    this.#sealed.push({ body: this.#options.encoder.seal(this.#poster.headroom), spans });
     this.#sealedSpans += spans;
   }
 
@@ -145,7 +152,7 @@ export class BatchExporter implements SpanSink, TracingReadings {
       this.#poster.close();
       const left = this.queued;
       this.dropped.export_failed += left;
-      this.#options.encoder.seal();
+      this.#options.encoder.seal(0);
       this.#sealed = [];
       this.#sealedSpans = 0;
       const lost = this.dropped.export_failed + this.dropped.queue_full - droppedBefore;
@@ -205,10 +212,12 @@ export class BatchExporter implements SpanSink, TracingReadings {
     const limit = Math.max(0, Math.min(timeoutMs, deadline - performance.now()));
     const timer = setTimeout(() => controller.abort(), limit);
     try {
-      const answer = await this.#poster.post(body, controller.signal);
+      const answer = await this.#poster.post(body, controller.signal, this.#poster.headroom);
       if (answer.status < 200 || answer.status > 299) {
         throw new Error(`HTTP ${answer.status} ${answer.statusText}`.trim());
       }
+      // Only now: a write cut off by the timeout may still be reading the buffer.
+      this.#options.encoder.recycle(body);
       this.exported += spans;
       return true;
     } catch (error) {

@@ -92,6 +92,7 @@ function countingEncoder() {
       open = 0;
       return body;
     },
+    recycle() {},
   };
 }
 const waitFor = async (done: () => boolean, ms = 3000) => {

@@ -3,7 +3,11 @@
  * https). Written here instead of `fetch`: sending a 145 KB batch of 512
  * spans cost 0.25 ms of CPU through fetch and 0.08 ms written to the socket
  * (measured on this machine against a keep-alive sink), 0.35 µs per span,
- * which is a tenth of a small call. It speaks just what an OTLP/HTTP
+ * which is a tenth of a small call. Head and body go out in one write when
+ * the body's buffer has room for the head before it: a second write cost
+ * about 80 µs of CPU per request more (200 against 117 µs per 145 KB
+ * request, loopback), and, for small bodies, waited 40 ms on Nagle and the
+ * peer's delayed ACK. It speaks just what an OTLP/HTTP
  * exchange needs: one request at a time, `content-length` or chunked
  * answers, read to the end and dropped; a connection the collector closes
  * or a failed one is replaced on the next export.
@@ -17,6 +21,8 @@ export interface PostResult {
 }
 
 const MAX_HEAD_BYTES = 64 * 1024;
+/** `content-length`'s value and the blank line, at most: ten digits and two CRLFs. */
+const MAX_LENGTH_LINE = 14;
 const CRLF = [13, 10];
 const CRLF_CRLF = [13, 10, 13, 10];
 
@@ -45,12 +51,19 @@ export class HttpPoster {
     this.#head = new TextEncoder().encode(lines.join("\r\n") + "\r\ncontent-length: ");
   }
 
+  /** Bytes the request head can take: room to leave before a body (see {@link post}). */
+  get headroom(): number {
+    return this.#head.length + MAX_LENGTH_LINE;
+  }
+
   /**
    * Sends `body` and reads the answer; rejects on a network error, a
    * malformed answer, or when `signal` aborts (the connection is then
-   * dropped, as its state is unknown).
+   * dropped, as its state is unknown). The `headroom` bytes before `body`
+   * in its buffer are free to overwrite; with {@link headroom} of them, the
+   * head is written there and the request leaves in one write.
    */
-  async post(body: Uint8Array, signal: AbortSignal): Promise<PostResult> {
+  async post(body: Uint8Array, signal: AbortSignal, headroom = 0): Promise<PostResult> {
     // Closing a connection does not end a read already waiting on it, so
     // the abort itself ends the exchange; the abandoned one works on its
     // own link, which nothing uses again.
@@ -64,7 +77,7 @@ export class HttpPoster {
     aborted.catch(() => {});
     signal.addEventListener("abort", onAbort, { once: true });
     try {
-      return await Promise.race([this.#attempts(body, signal), aborted]);
+      return await Promise.race([this.#attempts(body, headroom, signal), aborted]);
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
@@ -77,27 +90,43 @@ export class HttpPoster {
     if (link) closeQuietly(link.conn);
   }
 
-  async #attempts(body: Uint8Array, signal: AbortSignal): Promise<PostResult> {
+  async #attempts(body: Uint8Array, headroom: number, signal: AbortSignal): Promise<PostResult> {
     // A kept connection the collector closed meanwhile fails: one fresh try.
     const kept = this.#link;
     try {
-      return await this.#exchange(kept ?? await this.#connect(), body, signal);
+      return await this.#exchange(kept ?? await this.#connect(), body, headroom, signal);
     } catch (error) {
       if (kept === null || signal.aborted) throw error;
-      return await this.#exchange(await this.#connect(), body, signal);
+      return await this.#exchange(await this.#connect(), body, headroom, signal);
     }
   }
 
-  async #exchange(link: Link, body: Uint8Array, signal: AbortSignal): Promise<PostResult> {
+  async #exchange(
+    link: Link,
+    body: Uint8Array,
+    headroom: number,
+    signal: AbortSignal,
+  ): Promise<PostResult> {
     try {
       signal.throwIfAborted();
       const length = new TextEncoder().encode(`${body.length}\r\n\r\n`);
-      const requestHead = new Uint8Array(this.#head.length + length.length);
-      requestHead.set(this.#head);
-      requestHead.set(length, this.#head.length);
-      // Head and body as they are: copying a batch into one buffer would cost more than a write.
-      await writeAll(link.conn, requestHead);
-      await writeAll(link.conn, body);
+      const headLength = this.#head.length + length.length;
+      if (headroom >= headLength && body.byteOffset >= headLength) {
+        const request = new Uint8Array(
+          body.buffer,
+          body.byteOffset - headLength,
+          headLength + body.length,
+        );
+        request.set(this.#head);
+        request.set(length, this.#head.length);
+        await writeAll(link.conn, request);
+      } else {
+        const requestHead = new Uint8Array(headLength);
+        requestHead.set(this.#head);
+        requestHead.set(length, this.#head.length);
+        await writeAll(link.conn, requestHead);
+        await writeAll(link.conn, body);
+      }
       const head = await readHead(link);
       const status = /^HTTP\/1\.[01] (\d{3}) ?([^\r]*)\r\n/.exec(head);
       if (!status) throw new Error(`not an HTTP answer: ${JSON.stringify(head.slice(0, 40))}`);
@@ -122,6 +151,8 @@ export class HttpPoster {
     const conn = url.protocol === "https:"
       ? await Deno.connectTls({ hostname, port: Number(url.port || 443) })
       : await Deno.connect({ hostname, port: Number(url.port || 80) });
+    // A request is written whole and then answered: nothing to gain from Nagle's delay.
+    if ("setNoDelay" in conn) conn.setNoDelay(true);
     return { conn, buffer: new Uint8Array(4096), have: 0 };
   }
 

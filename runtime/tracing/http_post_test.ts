@@ -7,7 +7,12 @@ import { HttpPoster } from "./http_post.ts";
  */
 function server(answers: string[], silent = false) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const stats = { connections: 0, bodies: [] as number[], heads: [] as string[] };
+  const stats = {
+    connections: 0,
+    bodies: [] as number[],
+    heads: [] as string[],
+    payloads: [] as string[],
+  };
   const conns: Deno.Conn[] = [];
   (async () => {
     for await (const conn of listener) {
@@ -28,6 +33,7 @@ function server(answers: string[], silent = false) {
             if (text.length < end + 4 + length) break;
             stats.heads.push(head);
             stats.bodies.push(length);
+            stats.payloads.push(text.slice(end + 4, end + 4 + length));
             text = text.slice(end + 4 + length);
             if (silent) continue;
             const answer = answers.shift() ?? "HTTP/1.1 500 Out\r\ncontent-length: 0\r\n\r\n";
@@ -103,4 +109,22 @@ Deno.test("HttpPoster: nothing listening, garbage and an abort reject", async ()
   setTimeout(() => controller.abort(new Error("gave up")), 100);
   await assert.rejects(slow.post(new Uint8Array(1), controller.signal), /gave up/);
   slow.close();
+});
+
+Deno.test("HttpPoster: a body with room before it goes out with its head in front, intact", async () => {
+  await using s = server(["HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"]);
+  const poster = new HttpPoster(s.url, { "content-type": "application/x-protobuf" });
+  const room = poster.headroom;
+  const buffer = new Uint8Array(room + 100 + 5_000).fill(0x2e);
+  const body = buffer.subarray(room + 100);
+  body.fill(0x61);
+  const answer = await poster.post(body, signal(), room + 100);
+  assert.equal(answer.status, 200);
+  assert.deepEqual(s.stats.payloads, ["a".repeat(5_000)]);
+  assert.match(s.stats.heads[0], /^POST \/v1\/traces\?x=1 HTTP\/1\.1\r\n/);
+  assert.match(s.stats.heads[0], /\r\ncontent-length: 5000$/);
+  // The head went right before the body; what lies before it is untouched.
+  const headStart = body.byteOffset - (s.stats.heads[0].length + 4);
+  assert.ok(buffer.subarray(0, headStart).every((b) => b === 0x2e));
+  poster.close();
 });

@@ -1,9 +1,10 @@
 /**
- * OTLP/protobuf encoding of finished spans: an `ExportTraceServiceRequest`
- * as the OTLP/HTTP exporter POSTs it. Written by hand over one reused
- * buffer ({@link ProtoWriter}) rather than through generated message
- * objects, because the exporter encodes every span the server traces and
- * the object-per-field route costs more than the spans themselves.
+ * OTLP/protobuf encoding of finished spans and their attributes, the parts
+ * of an `ExportTraceServiceRequest` (otlp_batch.ts puts them together).
+ * Written by hand over a reused buffer ({@link ProtoWriter}) rather than
+ * through generated message objects, because the exporter encodes every
+ * span the server traces and the object-per-field route costs more than
+ * the spans themselves.
  *
  * Field numbers are opentelemetry-proto 1.x's (checked against the
  * descriptors of PyPI's opentelemetry-proto 1.45); only fields that differ
@@ -22,31 +23,11 @@ const HAS_IS_REMOTE = 0x100;
 /** Span.flags bit 9: the parent is remote. */
 const IS_REMOTE = 0x200;
 
-/** A buffer that grew past this for one huge batch is dropped afterwards. */
-const RETAIN_MAX = 4 * 1024 * 1024;
-
 // Spans are mostly 128 bytes to 16 KiB long; their parts (attributes,
 // events, status) mostly under 128. Reserving that many length bytes means
 // the bodies almost never have to move once written.
 const SPAN_RESERVE = 2;
 const PART_RESERVE = 1;
-/** One scope's spans of the open batch, encoded. */
-interface ScopeGroup {
-  readonly name: string;
-  readonly version: string;
-  readonly writer: ProtoWriter;
-}
-
-function newGroup(name: string, version: string): ScopeGroup {
-  return { name, version, writer: new ProtoWriter(64 * 1024) };
-}
-
-function scopeKey(scope: { readonly name: string; readonly version: string }): string {
-  return `${scope.name}\u0000${scope.version}`;
-}
-
-/** A batch of spans is kilobytes to a few megabytes long: a 3-byte length covers up to 2 MiB. */
-const BATCH_RESERVE = 3;
 
 /** Writes `attrs` as `KeyValue` entries of `field`, skipping null and undefined values. */
 function writeAttributes(w: ProtoWriter, attrs: Attributes, field: number): void {
@@ -214,129 +195,18 @@ const GRPC_STATUS_FIELDS = Array.from({ length: 17 }, (_, code) => {
   return w.finish();
 });
 
-/** What {@link OtlpTraceEncoder} puts around every batch. */
-export interface OtlpTraceEncoderOptions {
-  /** A `Resource` body, from {@link encodeResource}. */
-  readonly resource: Uint8Array;
-  /** `InstrumentationScope.name`. */
-  readonly scopeName: string;
-  /** `InstrumentationScope.version`. */
-  readonly scopeVersion: string;
-}
-
 /**
- * Encodes batches of spans as `ExportTraceServiceRequest`s: one
- * ResourceSpans holding one ScopeSpans holding every span. Keeps one
- * buffer between batches; not for use by two callers at once.
+ * Writes spans as OTLP `Span` messages. Keeps the encodings of the strings
+ * that recur from span to span; one per encoder.
  */
-export class OtlpTraceEncoder {
-  #w = new ProtoWriter(64 * 1024);
+export class SpanEncoder {
   // A server's span names are its methods, and its peers its connections:
   // copying their bytes costs a fraction of encoding them again.
   #names = new EncodingCache((w, name) => w.stringField(5, name));
   #peers = new EncodingCache(writePeer);
-  /** `ResourceSpans.resource`: tag, length and body. */
-  #resourceField: Uint8Array;
-  /** `ScopeSpans.scope`: tag, length and body. */
-  #scopeField: Uint8Array;
-  readonly #scopeName: string;
-  readonly #scopeVersion: string;
-  /** The open batch: spans of svc's own scope, and of handler code's tracers by scope. */
-  readonly #ownGroup: ScopeGroup;
-  readonly #foreignGroups = new Map<string, ScopeGroup>();
-  #openSpans = 0;
 
-  constructor(options: OtlpTraceEncoderOptions) {
-    this.#scopeName = options.scopeName;
-    this.#scopeVersion = options.scopeVersion;
-    this.#ownGroup = newGroup(options.scopeName, options.scopeVersion);
-    const w = new ProtoWriter(options.resource.length + 256);
-    w.tag(1, LEN);
-    w.varint32(options.resource.length);
-    w.raw(options.resource);
-    this.#resourceField = w.finish();
-    w.reset();
-    w.tag(1, LEN);
-    const scope = w.beginLength(PART_RESERVE);
-    w.stringField(1, options.scopeName);
-    w.stringField(2, options.scopeVersion);
-    w.endLength(scope, PART_RESERVE);
-    this.#scopeField = w.finish();
-  }
-
-  /**
-   * Encodes `span` now into the open batch, so the span object itself can
-   * be collected young: spans held until their batch leaves live long
-   * enough to be promoted, and the old generation's collections cost more
-   * than encoding early. {@link seal} ends the batch.
-   */
-  append(span: SpanData): void {
-    const foreign = this.#foreign(span);
-    let group = foreign ? this.#foreignGroups.get(scopeKey(span.scope!)) : this.#ownGroup;
-    if (!group) {
-      const scope = span.scope!;
-      this.#foreignGroups.set(scopeKey(scope), group = newGroup(scope.name, scope.version));
-    }
-    this.#span(group.writer, span);
-    this.#openSpans++;
-  }
-
-  /** Spans appended since the last {@link seal}. */
-  get openSpans(): number {
-    return this.#openSpans;
-  }
-
-  /** The open batch as a whole request (a fresh copy), and a new batch opened. */
-  seal(): Uint8Array<ArrayBuffer> {
-    const w = this.#w;
-    w.reset();
-    w.tag(1, LEN); // ExportTraceServiceRequest.resource_spans
-    const resourceSpans = w.beginLength(BATCH_RESERVE);
-    w.raw(this.#resourceField);
-    for (const group of [this.#ownGroup, ...this.#foreignGroups.values()]) {
-      if (group.writer.pos === 0) continue;
-      w.tag(2, LEN); // ResourceSpans.scope_spans
-      const scopeSpans = w.beginLength(BATCH_RESERVE);
-      w.tag(1, LEN); // ScopeSpans.scope
-      const scope = w.beginLength(PART_RESERVE);
-      w.stringField(1, group.name);
-      w.stringField(2, group.version);
-      w.endLength(scope, PART_RESERVE);
-      w.raw(group.writer.buf.subarray(0, group.writer.pos));
-      w.endLength(scopeSpans, BATCH_RESERVE);
-      group.writer.reset();
-      group.writer.shrink(RETAIN_MAX);
-    }
-    w.endLength(resourceSpans, BATCH_RESERVE);
-    const out = w.finish(0);
-    w.shrink(RETAIN_MAX);
-    this.#foreignGroups.clear();
-    this.#openSpans = 0;
-    return out;
-  }
-
-  /** Size of the reused buffer, in bytes; for tests. */
-  get capacity(): number {
-    return this.#w.buf.length;
-  }
-
-  /**
-   * The whole request for `spans`, as a fresh copy: {@link append} each, then
-   * {@link seal} (which takes anything appended before along).
-   */
-  encode(spans: readonly SpanData[]): Uint8Array<ArrayBuffer> {
-    for (let i = 0; i < spans.length; i++) this.append(spans[i]);
-    return this.seal();
-  }
-
-  /** Whether a span belongs to another instrumentation scope than the encoder's. */
-  #foreign(span: SpanData): boolean {
-    const scope = span.scope;
-    return scope != null &&
-      (scope.name !== this.#scopeName || scope.version !== this.#scopeVersion);
-  }
-
-  #span(w: ProtoWriter, s: SpanData): void {
+  /** Appends `s` as one `ScopeSpans.spans` entry. */
+  write(w: ProtoWriter, s: SpanData): void {
     w.tag(2, LEN); // ScopeSpans.spans
     const span = w.beginLength(SPAN_RESERVE);
     const ids = s.words;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { ROOT } from "../../tests/_harness.ts";
 import { OTLP_PYTHONPATH, otlpProtoMissing } from "../../tests/_otlp.ts";
 import { PYTHON } from "../../tests/_python.ts";
-import { encodeAttributes, encodeResource, OtlpTraceEncoder } from "./otlp_encode.ts";
+import { encodeAttributes, encodeResource } from "./otlp_encode.ts";
+import { OtlpTraceEncoder } from "./otlp_batch.ts";
 import { epochMsToNanos, ProtoWriter } from "./proto_writer.ts";
 import { type SpanData, SpanKindCode, StatusCodeValue } from "./span_data.ts";
 
@@ -358,7 +359,8 @@ function serverSpan(i: number): SpanData {
 }
 
 Deno.test({
-  name: "OtlpTraceEncoder grows its buffer for a big batch and stays right after",
+  name:
+    "OtlpTraceEncoder grows its buffer for a big batch, and its bodies stay theirs until recycled",
   ignore: missing !== null,
   async fn() {
     const options = {
@@ -367,7 +369,6 @@ Deno.test({
       scopeVersion: "",
     };
     const encoder = new OtlpTraceEncoder(options);
-    const before = encoder.capacity;
     // Lengths past what was reserved for them: a 20 KB attribute and its span.
     const long = "y".repeat(20_000);
     const small = [serverSpan(1), span({ name: "x".repeat(300), attributes: { long } })];
@@ -376,7 +377,10 @@ Deno.test({
 
     const big = Array.from({ length: 2_000 }, (_, i) => serverSpan(i));
     const bigBytes = encoder.encode(big);
-    assert.ok(encoder.capacity > before, `the buffer stayed at ${before} bytes`);
+    assert.ok(
+      bigBytes.length > 64 * 1024,
+      `${bigBytes.length} bytes: the buffer did not have to grow`,
+    );
     assert.deepEqual(first, kept, "an earlier result changed under a later encode()");
     const spans = spansOf(await decode(bigBytes));
     assert.equal(spans.length, 2_000);
@@ -393,6 +397,22 @@ Deno.test({
     assert.equal(s0.name, "helloworld.Greeter/SayHello");
     assert.equal(s1.name, "x".repeat(300));
     assert.deepEqual(s1.attributes, [kv("long", { string_value: long })]);
+    // A recycled buffer serves a later batch; a body not recycled is left alone.
+    const held = encoder.encode(small);
+    const heldCopy = held.slice();
+    encoder.recycle(first);
+    // The open batch already has its buffer: the recycled one serves the one after.
+    encoder.encode([serverSpan(8)]);
+    const reused = encoder.encode([serverSpan(7)]);
+    assert.equal(reused.buffer, first.buffer, "the recycled buffer was not reused");
+    assert.deepEqual(held, heldCopy);
+    assert.equal(spansOf(await decode(reused)).length, 1);
+    // With headroom, the same request, and that many bytes free before it.
+    encoder.append(serverSpan(1));
+    encoder.append(span({ name: "x".repeat(300), attributes: { long } }));
+    const roomy = encoder.seal(3000);
+    assert.ok(roomy.byteOffset >= 3000, `only ${roomy.byteOffset} bytes before the body`);
+    assert.deepEqual(roomy.slice(), kept);
     // An empty batch (never sent) has the resource and no ScopeSpans.
     // deno-lint-ignore no-explicit-any
     const empty = await decode(encoder.encode([])) as any;

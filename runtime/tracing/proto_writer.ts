@@ -51,6 +51,16 @@ export class ProtoWriter {
     this.pos = 0;
   }
 
+  /**
+   * Writes on into `next` from now on, from position 0; the old buffer is
+   * the caller's (a sealed batch that leaves without being copied).
+   */
+  adopt(next: Uint8Array<ArrayBuffer>): void {
+    this.buf = next;
+    this.#view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    this.pos = 0;
+  }
+
   /** A copy of the bytes from `start` to the current position. */
   finish(start = 0): Uint8Array<ArrayBuffer> {
     return this.buf.slice(start, this.pos);
@@ -157,23 +167,23 @@ export class ProtoWriter {
     this.pos += 8;
   }
 
-  /** Raw bytes, no length prefix. */
+  /**
+   * Raw bytes, no length prefix. TypedArray#set takes about 20 ns whatever
+   * the length up to a few hundred bytes; a loop takes 48 ns for 29 bytes
+   * and 96 for 107 (measured, Deno 2.8.3), so only a few bytes are looped.
+   */
   raw(bytes: Uint8Array): void {
     const n = bytes.length;
-    // TypedArray#set costs more than a short loop.
-    if (n <= 64) return this.rawRange(bytes, 0, n);
     this.ensure(n);
+    if (n <= 8) {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) buf[p++] = bytes[i];
+      this.pos = p;
+      return;
+    }
     this.buf.set(bytes, this.pos);
     this.pos += n;
-  }
-
-  /** Raw bytes `src[start..end)`, no length prefix, copied a byte at a time: for short runs. */
-  rawRange(src: Uint8Array, start: number, end: number): void {
-    this.ensure(end - start);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = start; i < end; i++) buf[p++] = src[i];
-    this.pos = p;
   }
 
   /** A length-prefixed UTF-8 string. */
@@ -371,14 +381,14 @@ function utf8Length(s: string, start = 0, end = s.length): number {
 /**
  * Encodings of strings that recur from message to message (a method's span
  * name, a connection's peer), encoded once and then copied; keyed by
- * content. The bytes share one arena, as a small ArrayBuffer each would cost
- * more to make than it saves. A full arena starts over, so memory stays
- * bounded; if little of it was read again (more peers than fit), the cache
- * stands aside for a while, as misses cost more than encoding afresh.
+ * content. The bytes share one arena (each entry a view into it), as a
+ * small ArrayBuffer each would cost more to make than it saves. A full
+ * arena starts over, so memory stays bounded; if little of it was read
+ * again (more peers than fit), the cache stands aside for a while, as
+ * misses cost more than encoding afresh.
  */
 export class EncodingCache {
-  /** String → offset in the arena × 256 + length. */
-  #map = new Map<string, number>();
+  #map = new Map<string, Uint8Array>();
   #arena: Uint8Array;
   #used = 0;
   #hits = 0;
@@ -398,11 +408,10 @@ export class EncodingCache {
       this.#pause--;
       return this.#encode(w, s);
     }
-    const at = this.#map.get(s);
-    if (at !== undefined) {
+    const bytes = this.#map.get(s);
+    if (bytes !== undefined) {
       this.#hits++;
-      const start = at >>> 8;
-      return w.rawRange(this.#arena, start, start + (at & 0xff));
+      return w.raw(bytes);
     }
     const mark = w.pos;
     this.#encode(w, s);
@@ -415,11 +424,10 @@ export class EncodingCache {
       this.#used = 0;
       this.#hits = 0;
     }
-    const arena = this.#arena;
-    const buf = w.buf;
     const used = this.#used;
-    for (let i = 0; i < n; i++) arena[used + i] = buf[mark + i];
-    this.#map.set(s, used * 256 + n);
+    const entry = this.#arena.subarray(used, used + n);
+    entry.set(w.buf.subarray(mark, mark + n));
+    this.#map.set(s, entry);
     this.#used = used + n;
   }
 }
