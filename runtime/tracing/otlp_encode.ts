@@ -14,7 +14,8 @@
  * @module
  */
 import type { Attributes, AttributeValue, SpanData } from "./span_data.ts";
-import { EncodingCache, ProtoWriter, varintSize, WireType } from "./proto_writer.ts";
+import { ProtoWriter, varintSize, WireType } from "./proto_writer.ts";
+import { EncodingCache } from "./encoding_cache.ts";
 
 const { VARINT, I64, LEN, I32 } = WireType;
 
