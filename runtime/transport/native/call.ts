@@ -139,8 +139,17 @@ export class NativeCall extends CallRequests<CallOwner> implements TransportCall
       const value = this.#metadata.get(name);
       return typeof value === "string" ? value : undefined;
     }
-    // The fields as received: a few, scanned without building Metadata.
-    for (const [field, value] of this.#fields) if (field === name) return fromLatin1(value);
+    // The fields as received: a few, scanned without building Metadata. The
+    // names are not internalized strings, so === on them is a call into V8's
+    // string comparison; their lengths tell most apart without one (the scan
+    // cost 2 % of a small call's CPU without this check, in the profile of
+    // svc-native-tracing-0.01, which looks up two headers per call).
+    const fields = this.#fields;
+    const length = name.length;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i][0];
+      if (field.length === length && field === name) return fromLatin1(fields[i][1]);
+    }
     return undefined;
   }
 
