@@ -1,5 +1,5 @@
 /**
- * The `svc` command line: `svc run|check|types|version`.
+ * The `svc` command line: `svc run|dev|check|types|build|init|version` (runtime/cli/).
  * @module
  */
 import { main } from "./runtime/cli/main.ts";

@@ -28,6 +28,10 @@ export const BUILTIN_SERVICES: ReadonlySet<string> = new Set([
   REFLECTION_V1ALPHA_SERVICE,
 ]);
 
+const embedded = [HEALTH_PROTO, ...REFLECTION_PROTOS];
+/** Parsed once per process: they never change, and live reload would parse them each time. */
+let embeddedProtos: Promise<ProtoSet> | undefined;
+
 /** The bindings of the built-in services `config` enables. */
 export interface Builtins {
   readonly bindings: readonly MethodBinding[];
@@ -44,8 +48,11 @@ export async function loadBuiltins(
   userServices: Iterable<string>,
   log: Logger,
 ): Promise<Builtins> {
-  const embedded = [HEALTH_PROTO, ...REFLECTION_PROTOS];
-  const protos = await loadProtos({ files: [], includePaths: [], embedded });
+  const protos = await (embeddedProtos ??= loadProtos({ files: [], includePaths: [], embedded })
+    .catch((error) => {
+      embeddedProtos = undefined;
+      throw error;
+    }));
   const definitions = new Map<string, { definition: ServiceDefinition; file: string }>();
   const add = (definition: ServiceDefinition) =>
     definitions.set(definition.service, { definition, file: "(built in)" });

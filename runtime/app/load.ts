@@ -4,6 +4,7 @@
  * `svc run` report the same problems and bind nothing.
  * @module
  */
+import { join, relative } from "node:path";
 import { loadConfig } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/types.ts";
 import { UserInputError } from "../core/errors.ts";
@@ -16,11 +17,13 @@ import {
   loadHandlers,
   loadMiddleware,
   MIDDLEWARE_FILE_HINT,
+  type ModuleVersion,
 } from "../handlers/mod.ts";
 import type { Interceptor } from "../core/interceptor.ts";
 import type { DependencyOptions } from "../client/discovery.ts";
 import { etcdEndpointIssues } from "../etcd/etcd_client.ts";
 import { loadDependencies } from "./dependencies.ts";
+import { BUILTIN_SERVICES } from "./builtins.ts";
 import type { Issue } from "../core/errors.ts";
 import { loadProtos } from "../protos/mod.ts";
 import type { ProtoSet } from "../protos/types.ts";
@@ -46,6 +49,8 @@ export interface LoadAppOptions {
   handlerSources?: readonly HandlerSource[];
   /** Middleware modules to use instead of `_middleware.ts` plus `config.middleware`. */
   middlewareSources?: readonly HandlerSource[];
+  /** Which version of each handler and middleware file to import (live reload). Default: as is. */
+  moduleVersion?: ModuleVersion;
 }
 
 /** Loads config, protos and handlers, in that order. */
@@ -58,10 +63,13 @@ export async function loadApp(
     ...config.protos,
     maxDecodedMessageBytes: config.server.maxDecodedMessageBytes,
   });
-  const sources = options.handlerSources ?? await discoverSources(config.handlers);
-  const handlers = await loadHandlers(sources, protos);
+  const sources = options.handlerSources ??
+    await discoverSources(config.handlers, options.moduleVersion);
+  const handlers = await loadHandlers(sources, protos, {
+    servedElsewhere: servedElsewhere(config),
+  });
   const middleware = await loadAllMiddleware(
-    options.middlewareSources ?? await middlewareSourcesOf(config),
+    options.middlewareSources ?? await middlewareSourcesOf(config, options.moduleVersion),
   );
   const dependencies = await loadDependencies(config);
   const warnings = collectWarnings(config, protos, handlers);
@@ -80,9 +88,12 @@ export async function loadApp(
 }
 
 /** `<handlers>/_middleware.ts`, then each file under `middleware` in the config. */
-async function middlewareSourcesOf(config: ResolvedConfig): Promise<HandlerSource[]> {
-  const local = await findMiddlewareFile(config.handlers);
-  return [...(local ? [local] : []), ...config.middleware.map(fileSource)];
+async function middlewareSourcesOf(
+  config: ResolvedConfig,
+  version?: ModuleVersion,
+): Promise<HandlerSource[]> {
+  const local = await findMiddlewareFile(config.handlers, version);
+  return [...(local ? [local] : []), ...config.middleware.map((f) => fileSource(f, version))];
 }
 
 async function loadAllMiddleware(sources: readonly HandlerSource[]): Promise<Interceptor[]> {
@@ -92,13 +103,27 @@ async function loadAllMiddleware(sources: readonly HandlerSource[]): Promise<Int
   return interceptors;
 }
 
-async function discoverSources(dir: string): Promise<HandlerSource[]> {
+async function discoverSources(dir: string, version?: ModuleVersion): Promise<HandlerSource[]> {
   try {
-    return await discoverHandlerFiles(dir);
+    return await discoverHandlerFiles(dir, version);
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound ? "directory not found" : String(error);
     throw new UserInputError("handlers", [{ file: dir, message: reason }]);
   }
+}
+
+/**
+ * Proto services no handler file is expected for: the built-ins (the runtime
+ * serves them) and the `dependencies`. A dependency is a service this one
+ * *calls*; another process serves it. Its proto often sits among this
+ * service's own protos (one shared proto directory, or an import), so it is
+ * in `protos.services` without being meant to be served here: calling it
+ * "missing" would be wrong, and a warning for every called service would
+ * teach users to ignore the warning that matters. Should the user serve a
+ * dependency too, its handler file still binds it as usual.
+ */
+function servedElsewhere(config: ResolvedConfig): ReadonlySet<string> {
+  return new Set([...BUILTIN_SERVICES, ...Object.keys(config.dependencies)]);
 }
 
 function collectWarnings(
@@ -122,7 +147,15 @@ function collectWarnings(
       }; calls answer UNIMPLEMENTED`,
     );
   }
-  if (handlers.services.size === 0) {
+  for (const { service, fileName } of handlers.missing) {
+    warnings.push(
+      `${service.name} (${shown(service.file)}) has no handler file, so it is not served and ` +
+        `calls to it answer UNIMPLEMENTED; add one, e.g. ${shown(join(config.handlers, fileName))}`,
+    );
+  }
+  // Each missing service is named above with the file to add; this line is
+  // for protos that leave nothing to serve here.
+  if (handlers.services.size === 0 && handlers.missing.length === 0) {
     warnings.push(
       `no handler files in ${config.handlers}; the protos define ${
         [...protos.services.keys()].join(", ") || "no services"
@@ -130,4 +163,10 @@ function collectWarnings(
     );
   }
   return warnings;
+}
+
+// Paths under the working directory read better relative, as `svc check` prints them.
+function shown(path: string): string {
+  const short = relative(Deno.cwd(), path) || ".";
+  return short.startsWith("..") ? path : short;
 }

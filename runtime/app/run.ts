@@ -1,10 +1,12 @@
 /**
  * `svc run`: serve until SIGTERM or SIGINT, then shut down within bounds.
+ * SIGHUP reloads handlers, protos and config (app/reload.ts).
  * @module
  */
 import { createLogger } from "../log/mod.ts";
 import type { Logger } from "../core/logger.ts";
-import type { LoadedApp } from "./load.ts";
+import type { LoadAppOptions, LoadedApp } from "./load.ts";
+import { AppReloader } from "./reload.ts";
 import { SHUTDOWN_SLACK_MS } from "./shutdown.ts";
 import { startApp } from "./start.ts";
 
@@ -15,8 +17,25 @@ const SIGNALS = ["SIGTERM", "SIGINT"] as const;
  */
 export const WATCHDOG_MARGIN_MS = 1_000;
 
+/** Where {@link runApp} reloads from, and who else drives reloads. */
+export interface RunOptions {
+  /** The config file and load options `app` came from; SIGHUP loads them again. */
+  readonly reloadFrom?: { readonly configPath: string; readonly loadOptions: LoadAppOptions };
+  /** Called after every successful reload with the app now served. */
+  readonly onServing?: (app: LoadedApp) => Promise<void>;
+  /**
+   * Called once serving, with the reloader (`svc dev` watches files);
+   * the function it returns is called first thing at shutdown.
+   */
+  readonly onStarted?: (reloader: AppReloader) => () => void;
+}
+
 /** Serves `app` until a signal; resolves with the process exit code. */
-export async function runApp(app: LoadedApp, log: Logger = appLogger(app)): Promise<number> {
+export async function runApp(
+  app: LoadedApp,
+  log: Logger = appLogger(app),
+  options: RunOptions = {},
+): Promise<number> {
   for (const warning of app.warnings) log.warn(warning);
   keepServingOnStrayRejections(log);
 
@@ -39,16 +58,29 @@ export async function runApp(app: LoadedApp, log: Logger = appLogger(app)): Prom
     services: running.services,
   });
 
+  const reloader = new AppReloader(app, running, {
+    configPath: options.reloadFrom?.configPath ?? app.config.file,
+    loadOptions: options.reloadFrom?.loadOptions ?? {},
+    log,
+    loggerFor: appLogger,
+    onServing: options.onServing,
+  });
+  const reloadOnHangup = () => reloader.reload(["SIGHUP"]);
+  if (options.reloadFrom) Deno.addSignalListener("SIGHUP", reloadOnHangup);
+  const stopWatching = options.onStarted?.(reloader);
+
   const signal = await firstSignal;
+  stopWatching?.();
+  if (options.reloadFrom) Deno.removeSignalListener("SIGHUP", reloadOnHangup);
   log.info("shutdown started", { signal });
   // Every step is bounded already; this is the bound on the bounds.
-  const { drainDelay, gracePeriod } = app.config.shutdown;
+  const { drainDelay, gracePeriod } = reloader.app.config.shutdown;
   const watchdog = setTimeout(() => {
     log.error("shutdown took too long; exiting now");
     Deno.exit(1);
   }, drainDelay + gracePeriod + SHUTDOWN_SLACK_MS + WATCHDOG_MARGIN_MS);
   Deno.unrefTimer(watchdog);
-  await running.shutdown();
+  await reloader.shutdown();
   return 0;
 }
 

@@ -18,6 +18,7 @@ import { startServer } from "../server/server.ts";
 import type { BoundAddress } from "../transport/mod.ts";
 import { BUILTIN_SERVICES, loadBuiltins } from "./builtins.ts";
 import type { LoadedApp } from "./load.ts";
+import type { MethodBinding } from "../handlers/mod.ts";
 import { shutdown } from "./shutdown.ts";
 import { MemoryBudget } from "../util/memory_budget.ts";
 import { fixMmapThreshold } from "../util/malloc_tuning.ts";
@@ -31,6 +32,13 @@ export interface RunningApp {
   readonly health: HealthState;
   /** Every served service, the user's first, then the built-ins. */
   readonly services: readonly string[];
+  /**
+   * Serves `next`'s handlers, middleware and protos from now on without
+   * closing the listener or connections (live reload; see app/reload.ts):
+   * calls in flight finish on the old code. `next` must have the same
+   * config. Resolves false, changing nothing, when the transport cannot.
+   */
+  swap(next: LoadedApp): Promise<boolean>;
   /** Runs the graceful shutdown sequence once; later calls return the same promise. */
   shutdown(): Promise<void>;
 }
@@ -39,14 +47,7 @@ export interface RunningApp {
 export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp> {
   const { config } = app;
   const health = new HealthState(app.handlers.services.keys());
-  const builtins = await loadBuiltins(
-    config,
-    health,
-    app.protos,
-    app.handlers.services.keys(),
-    log,
-  );
-  const bindings = [...app.handlers.bindings, ...builtins.bindings];
+  const bindings = await bindingsOf(app, health, log);
   const memory = memoryBudget(config.server.memoryBudgetBytes, log);
   // Loaded only when enabled: a disabled built-in costs no module and no work per call.
   const overload = config.overload.enabled
@@ -78,7 +79,10 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
     onReject: (limit, call) => metrics?.onRateLimitReject(limit, call.service, call.methodName),
   });
   if (rateLimiter) interceptors.push(rateLimiter);
-  interceptors.push(deadline, ...app.middleware);
+  interceptors.push(deadline);
+  // Built-ins first; the user's middleware is what a reload may replace.
+  const builtinInterceptors = [...interceptors];
+  interceptors.push(...app.middleware);
 
   // Before the server, so handlers can call out from their first call.
   // grpc-js (the client side) loads only for services that call others.
@@ -136,11 +140,28 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   registrar?.start();
 
   let stopping: Promise<void> | null = null;
+  let current = app;
+  let services = servicesOf(bindings);
   return {
     address: server.address,
     adminPort: admin?.port ?? null,
     health,
-    services: [...new Set(bindings.map((b) => b.method.service))],
+    get services() {
+      return services;
+    },
+    async swap(next) {
+      if (!server!.canRebind || stopping) return false;
+      const nextBindings = await bindingsOf(next, health, log);
+      server!.rebind(nextBindings, [...builtinInterceptors, ...next.middleware]);
+      const status = health.get("") ?? "NOT_SERVING";
+      for (const service of current.handlers.services.keys()) {
+        if (!next.handlers.services.has(service)) health.remove(service);
+      }
+      for (const service of next.handlers.services.keys()) health.set(service, status);
+      current = next;
+      services = servicesOf(nextBindings);
+      return true;
+    },
     shutdown: () =>
       stopping ??= shutdown({
         settings: config.shutdown,
@@ -156,6 +177,21 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
         },
       }),
   };
+}
+
+/** User bindings from `app`, then the built-ins describing `app`'s protos and services. */
+async function bindingsOf(
+  app: LoadedApp,
+  health: HealthState,
+  log: Logger,
+): Promise<MethodBinding[]> {
+  const { config, protos, handlers } = app;
+  const builtins = await loadBuiltins(config, health, protos, handlers.services.keys(), log);
+  return [...handlers.bindings, ...builtins.bindings];
+}
+
+function servicesOf(bindings: readonly MethodBinding[]): string[] {
+  return [...new Set(bindings.map((b) => b.method.service))];
 }
 
 /** The process's memory budget: configured, or derived from the container's and V8's limits. */

@@ -5,14 +5,18 @@
  */
 import { dirname, join, relative } from "node:path";
 import { loadApp, type LoadAppOptions } from "../app/load.ts";
+import { createModuleVersions } from "../app/module_versions.ts";
 import { runApp } from "../app/run.ts";
 import { loadConfig } from "../config/mod.ts";
 import { generateTypes, loadProtos } from "../protos/mod.ts";
 import { VERSION } from "./usage.ts";
 
-/** `svc run [CONFIG]`. */
+/** `svc run [CONFIG]`; SIGHUP reloads. */
 export async function runCommand(config: string, options: LoadAppOptions = {}): Promise<number> {
-  return await runApp(await loadApp(config, options));
+  // Versions from the first load on, so a SIGHUP imports only changed files again.
+  const loadOptions = { ...options, moduleVersion: createModuleVersions() };
+  const app = await loadApp(config, loadOptions);
+  return await runApp(app, undefined, { reloadFrom: { configPath: config, loadOptions } });
 }
 
 /** `svc check [CONFIG]`: prints what would be served. */
@@ -40,6 +44,11 @@ export async function checkCommand(
       );
     }
   }
+  // Not served, so no calls to them succeed; a warning, not an error: a
+  // shared proto file may well declare services this process leaves alone.
+  for (const { service } of app.handlers.missing) {
+    lines.push(`missing ${service.name}  (${rel(service.file)}; no handler file)`);
+  }
   for (const [name, dependency] of app.dependencies) {
     const from = dependency.static?.length ? dependency.static.join(", ") : "etcd";
     lines.push(`calls   ${name}  (${dependency.methods.length} methods, from ${from})`);
@@ -53,10 +62,14 @@ export async function checkCommand(
   }
   for (const warning of app.warnings) lines.push(`warning: ${warning}`);
   const services = app.handlers.services.size;
+  const missing = app.handlers.missing.length;
   lines.push(
     `ok: ${services} service${
       services === 1 ? "" : "s"
-    }, ${methods} methods, ${handled} with handlers`,
+    }, ${methods} methods, ${handled} with handlers` +
+      (missing > 0
+        ? `; ${missing} proto service${missing === 1 ? "" : "s"} without a handler file`
+        : ""),
   );
   console.log(lines.join("\n"));
   return 0;

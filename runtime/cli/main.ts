@@ -14,9 +14,13 @@ import {
   typesCommand,
   versionCommand,
 } from "./commands.ts";
+import { initCommand } from "./init.ts";
 import { COMMAND_HELP, USAGE } from "./usage.ts";
+import { devApp } from "../app/dev.ts";
 
 const DEFAULT_CONFIG = "config/svc.yaml";
+/** Where `svc init` writes the config: used when no CONFIG is given and DEFAULT_CONFIG is absent. */
+const INIT_CONFIG = "svc.yaml";
 
 /**
  * Handler and middleware sources built into a binary by `svc build`. Without
@@ -48,6 +52,7 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
         output: { type: "string", short: "o" },
         "allow-read": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
+        types: { type: "boolean" },
       },
     });
   } catch (error) {
@@ -61,20 +66,31 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
   }
   if (
     positionals.length > 1 || (values.output && command !== "types" && command !== "build") ||
-    (values["allow-read"] && command !== "build")
+    (values["allow-read"] && command !== "build") || (values.types && command !== "dev")
   ) {
     console.error(`svc ${command}: unexpected arguments\n\n${COMMAND_HELP[command]}`);
     return 2;
   }
-  const config = positionals[0] ?? DEFAULT_CONFIG;
+  const config = positionals[0] ?? defaultConfig();
   try {
     switch (command) {
       case "run":
         return await runCommand(config, options);
       case "check":
         return await checkCommand(config, options);
+      case "dev":
+        if (options.handlerSources) {
+          // Its handlers are compiled in: there is nothing on disk to watch.
+          console.error("svc dev: this is a built binary; run svc dev from the source tree");
+          return 2;
+        }
+        return await devApp(config, { types: values.types });
       case "types":
         return await typesCommand(config, values.output);
+      case "init":
+        return await initCommand(positionals[0] ?? ".", {
+          builtBinary: options.handlerSources !== undefined,
+        });
       case "build":
         if (options.handlerSources) {
           // A compiled binary holds no deno toolchain to compile with.
@@ -88,6 +104,19 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
   } catch (error) {
     return reportFailure(error, options.readPaths);
   }
+}
+
+/** CONFIG when none is given: config/svc.yaml, or svc.yaml when only that exists. */
+function defaultConfig(): string {
+  const exists = (path: string) => {
+    try {
+      Deno.statSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return !exists(DEFAULT_CONFIG) && exists(INIT_CONFIG) ? INIT_CONFIG : DEFAULT_CONFIG;
 }
 
 function reportFailure(error: unknown, readPaths?: readonly string[]): number {

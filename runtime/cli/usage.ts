@@ -8,22 +8,50 @@ export const USAGE =
 Usage: svc <command> [options]
 
 Commands:
+  init [DIR]                 start a new service in DIR (default: here): config, proto, handler
   run [CONFIG]               serve until SIGTERM/SIGINT (CONFIG defaults to config/svc.yaml)
+  dev [CONFIG] [--types]     serve, reloading handlers, protos and config on every change
   check [CONFIG]             load config, protos and handlers; report problems; serve nothing
   types [CONFIG] [-o FILE]   write TypeScript types for the protos (default <handlers>/_types.ts)
   build [CONFIG] [-o FILE]   compile one binary with the handlers built in (default dist/svc)
   version                    print versions of svc, Deno and grpc-js
 
+CONFIG defaults to config/svc.yaml, or to svc.yaml (where svc init writes it) if only that exists.
 Run "svc <command> --help" for a command's details.
 Exit codes: 0 success, 1 failure at run time, 2 bad usage, config, proto or handler.`;
 
 export const COMMAND_HELP: Record<string, string> = {
+  init: `Usage: svc init [DIR]
+
+Starts a new service in DIR (default: the working directory; created if
+missing), named after DIR: svc.yaml, proto/NAME.proto with one unary method,
+handlers/NAME.ts implementing it, handlers/_types.ts (as "svc types" writes
+it), a deno.json that maps "svc" to this runtime for deno check and editors,
+and a .gitignore. Overwrites nothing: if any of these files exists it names
+each one, exits 2 and writes nothing. Then, in DIR: "svc run" or "svc dev".
+
+A binary built by "svc build" cannot run init: use the svc command installed
+from a checkout (docs/development.md).`,
   run: `Usage: svc run [CONFIG]
 
 Loads CONFIG (default config/svc.yaml), its protos and every handler file in
 its handlers directory, then serves gRPC until SIGTERM or SIGINT. A second
-signal exits at once. Any key can be overridden by an SVC_* environment
+signal exits at once. SIGHUP loads handlers, protos and config again, as
+"svc dev" does on a change. Any key can be overridden by an SVC_* environment
 variable (see docs/config.md).`,
+  dev: `Usage: svc dev [CONFIG] [--types]
+
+Serves like "svc run", with development defaults (pretty logs, no drain
+delay, a 1 s grace period; SVC_* variables you set win), and watches the
+handlers directory, middleware files, protos and CONFIG. On a change it loads
+and checks everything again as "svc check" does: a bad set prints the same
+lines and the last good one keeps serving; a good one replaces the methods
+without closing the listener (calls in flight finish on the old code). A
+change to other config keys (port, TLS, transport, limits, ...) restarts the
+server in-process, and says why. One line per reload. --types also rewrites
+<handlers>/_types.ts whenever the protos change. Ctrl-C stops it (exit 0).
+Files that handler files import are not reloaded: restart for those.
+See docs/development.md#development-loop.`,
   check: `Usage: svc check [CONFIG]
 
 Loads CONFIG, its protos and handler files exactly as "svc run" would, prints

@@ -15,16 +15,6 @@ export interface MethodBinding {
   readonly file: string | null;
 }
 
-/** What a handler file should look like; shown once after handler issues. */
-export const HANDLER_FILE_HINT = `a handler file looks like this:
-
-  import { defineService } from "svc";
-  export default defineService("helloworld.Greeter", {
-    sayHello(req, ctx) {
-      return { message: \`Hello \${req.name}\` };
-    },
-  });`;
-
 /** The method key of a proto method name: `SayHello` → `sayHello`. */
 export function lowerCamel(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);

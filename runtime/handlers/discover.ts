@@ -22,29 +22,50 @@ export function isHandlerFileName(name: string): boolean {
 }
 
 /**
+ * The version of `file` to import: "" imports it as is; another string
+ * imports a fresh copy (`?svc-reload=<version>`), since Deno caches a module
+ * by URL and never unloads one. Used by live reload (see app/reload.ts).
+ */
+export type ModuleVersion = (file: string) => Promise<string>;
+
+/**
  * The handler files directly inside `dir` (subdirectories are for helpers),
  * sorted by name so start-up order is stable.
  */
-export async function discoverHandlerFiles(dir: string): Promise<HandlerSource[]> {
+export async function discoverHandlerFiles(
+  dir: string,
+  version?: ModuleVersion,
+): Promise<HandlerSource[]> {
   const names: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
     if (entry.isFile && isHandlerFileName(entry.name)) names.push(entry.name);
   }
   names.sort();
-  return names.map((name) => fileSource(join(dir, name)));
+  return names.map((name) => fileSource(join(dir, name), version));
 }
 
 /** `_middleware.ts` (or `.js`) in `dir`, if there is one. */
-export async function findMiddlewareFile(dir: string): Promise<HandlerSource | null> {
+export async function findMiddlewareFile(
+  dir: string,
+  version?: ModuleVersion,
+): Promise<HandlerSource | null> {
   for (const name of ["_middleware.ts", "_middleware.js"]) {
     const file = join(dir, name);
     const info = await Deno.stat(file).catch(() => null);
-    if (info?.isFile) return fileSource(file);
+    if (info?.isFile) return fileSource(file, version);
   }
   return null;
 }
 
-/** A source that imports `file` from disk. */
-export function fileSource(file: string): HandlerSource {
-  return { file, load: () => import(pathToFileURL(file).href) };
+/** A source that imports `file` from disk, at `version` when given. */
+export function fileSource(file: string, version?: ModuleVersion): HandlerSource {
+  const url = pathToFileURL(file).href;
+  if (!version) return { file, load: () => import(url) };
+  return {
+    file,
+    load: async () => {
+      const v = await version(file);
+      return import(v ? `${url}?svc-reload=${v}` : url);
+    },
+  };
 }

@@ -10,6 +10,7 @@ export {
   findMiddlewareFile,
   type HandlerSource,
   isHandlerFileName,
+  type ModuleVersion,
 } from "./discover.ts";
 export { type LoadedHandlers, loadHandlers } from "./load.ts";
 export { bindMethods, lowerCamel, type MethodBinding } from "./bind.ts";

@@ -47,6 +47,15 @@ export class HealthState {
     for (const listener of this.#listeners.get(service) ?? []) listener(status);
   }
 
+  /**
+   * Forgets `service` (a live reload dropped it): Check answers NOT_FOUND
+   * for it, and its watchers hear SERVICE_UNKNOWN.
+   */
+  remove(service: string): void {
+    if (service === "" || !this.#statuses.delete(service)) return;
+    for (const listener of this.#listeners.get(service) ?? []) listener("SERVICE_UNKNOWN");
+  }
+
   /** Aborts when {@link close} is called: shutdown ends every watch. */
   get closing(): AbortSignal {
     return this.#closing.signal;

@@ -7,7 +7,13 @@ import type { ResolvedServer } from "../config/types.ts";
 import type { MethodBinding } from "../handlers/mod.ts";
 import type { ClientsForCalls } from "../core/clients.ts";
 import type { Logger } from "../core/logger.ts";
-import { type BoundAddress, createTransport, type TransportCall } from "../transport/mod.ts";
+import {
+  type BoundAddress,
+  createTransport,
+  type Route,
+  type TransportCall,
+} from "../transport/mod.ts";
+import { Status } from "../core/errors.ts";
 import { type CallRunner, createCallRunner } from "./dispatch.ts";
 import type { Interceptor } from "../core/interceptor.ts";
 import { type CallObserver, combineObservers } from "./observer.ts";
@@ -33,6 +39,15 @@ export interface SvcServer {
   close(): Promise<void>;
   /** Resolves true once no call is running, or false after `ms`. */
   idle(ms: number): Promise<boolean>;
+  /** Whether {@link rebind} works on this transport. */
+  readonly canRebind: boolean;
+  /**
+   * Serves `bindings` through `interceptors` from now on, without closing
+   * the listener or any connection (live reload). Calls in flight finish on
+   * the runners they started with; paths no longer bound answer
+   * UNIMPLEMENTED. Throws when the transport cannot (see `canRebind`).
+   */
+  rebind(bindings: readonly MethodBinding[], interceptors: readonly Interceptor[]): void;
 }
 
 /** What {@link startServer} needs: everything already loaded and validated. */
@@ -65,22 +80,28 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
     memory,
     timeReads: admissionFor !== undefined,
   });
-  const runners = new Map<string, CallRunner>();
-  for (const binding of bindings) {
-    runners.set(
-      binding.method.path,
-      createCallRunner(binding, {
-        log,
-        interceptors,
-        observer,
-        clients: options.clients,
-        memory,
-        admission: admissionFor?.(binding.method) ?? null,
-        tracer: options.tracerFor?.(binding.method) ?? null,
-      }),
-    );
-  }
-  const routes = bindings.map((b) => ({ path: b.method.path, kind: b.method.kind }));
+  const runnersFor = (
+    bindings: readonly MethodBinding[],
+    interceptors: readonly Interceptor[],
+  ): Map<string, CallRunner> => {
+    const runners = new Map<string, CallRunner>();
+    for (const binding of bindings) {
+      runners.set(
+        binding.method.path,
+        createCallRunner(binding, {
+          log,
+          interceptors,
+          observer,
+          clients: options.clients,
+          memory,
+          admission: admissionFor?.(binding.method) ?? null,
+          tracer: options.tracerFor?.(binding.method) ?? null,
+        }),
+      );
+    }
+    return runners;
+  };
+  let runners = runnersFor(bindings, interceptors);
   let inFlight = 0;
   let onIdle: (() => void) | null = null;
   const finished = () => {
@@ -89,9 +110,11 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
   const onCall = (call: TransportCall) => {
     inFlight++;
     // runCall never rejects; then() skips the two closures finally() makes.
-    runners.get(call.route.path)!(call).then(finished);
+    // A call admitted just before a rebind dropped its method finds no runner.
+    const runner = runners.get(call.route.path) ?? unimplemented;
+    runner(call).then(finished);
   };
-  const address = await transport.listen(routes, onCall);
+  const address = await transport.listen(routesOf(bindings), onCall);
 
   return {
     address,
@@ -103,12 +126,33 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
     },
     drain: () => transport.drain(),
     close: () => transport.close(),
+    canRebind: transport.setRoutes !== undefined,
+    rebind(next, nextInterceptors) {
+      if (!transport.setRoutes) throw new Error("this transport cannot swap its routes");
+      // Built first, switched together: no call sees one without the other.
+      const nextRunners = runnersFor(next, nextInterceptors);
+      runners = nextRunners;
+      transport.setRoutes(routesOf(next));
+    },
     idle(ms) {
       if (inFlight === 0) return Promise.resolve(true);
       const idle = new Promise<void>((resolve) => onIdle = resolve);
       return withTimeout(idle, ms).finally(() => onIdle = null);
     },
   };
+}
+
+function routesOf(bindings: readonly MethodBinding[]): Route[] {
+  return bindings.map((b) => ({ path: b.method.path, kind: b.method.kind }));
+}
+
+function unimplemented(call: TransportCall): Promise<void> {
+  call.end({
+    code: Status.UNIMPLEMENTED,
+    message: `The server does not implement the method ${call.route.path}`,
+    trailers: null,
+  });
+  return Promise.resolve();
 }
 
 /** Resolves true if `promise` settles within `ms`, false otherwise. Clears its timer. */

@@ -116,6 +116,12 @@ export interface Transport {
    */
   listen(routes: readonly Route[], onCall: (call: TransportCall) => void): Promise<BoundAddress>;
   /**
+   * Replaces the routes served, for connections already open too, without
+   * closing the listener (live reload). Calls already started are not
+   * touched. Absent: the transport cannot; restart it instead.
+   */
+  setRoutes?(routes: readonly Route[]): void;
+  /**
    * Stops accepting new calls (GOAWAY) and resolves once every in-flight
    * call has ended. Bound it with a timeout and follow with `close()`.
    */

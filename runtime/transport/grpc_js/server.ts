@@ -32,11 +32,15 @@ export function createGrpcJsTransport(server: ResolvedServer, log: Logger): Tran
   routeGrpcJsLogs(log);
   const grpcServer = new Server(grpcJsServerOptions(server));
   let closing = false;
+  let registered = new Map<string, Route>();
+  let onCall: (call: TransportCall) => void = () => {};
 
   return {
-    async listen(routes, onCall) {
+    async listen(routes, handler) {
+      onCall = handler;
       for (const route of routes) {
         register(grpcServer, route, onCall, server.maxSendMessageBytes);
+        registered.set(route.path, route);
       }
       const credentials = await grpcJsCredentials(server);
       const host = server.host.includes(":") ? `[${server.host}]` : server.host;
@@ -51,6 +55,21 @@ export function createGrpcJsTransport(server: ResolvedServer, log: Logger): Tran
         });
       });
       return { host: server.host, port } satisfies BoundAddress;
+    },
+
+    // grpc-js looks each call's handler up by path, so swapping its
+    // registrations reaches open connections too.
+    setRoutes(routes) {
+      const next = new Map(routes.map((route) => [route.path, route]));
+      for (const [path, route] of registered) {
+        if (next.get(path)?.kind !== route.kind) grpcServer.unregister(path);
+      }
+      for (const [path, route] of next) {
+        if (registered.get(path)?.kind !== route.kind) {
+          register(grpcServer, route, onCall, server.maxSendMessageBytes);
+        }
+      }
+      registered = next;
     },
 
     drain() {

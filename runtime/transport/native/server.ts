@@ -30,7 +30,9 @@ export function createNativeTransport(
   const limits = nativeLimits(server);
   const inflation = new InflateGate();
   const connections = new Set<Http2Connection>();
-  let routes: ReadonlyMap<string, Route> = new Map();
+  // One map for the transport's life: every connection holds it, so
+  // setRoutes() mutates it in place and open connections see the change.
+  const routes = new Map<string, Route>();
   let onCall: (call: TransportCall) => void = () => {};
   let bound: Bound | null = null;
   let draining = false;
@@ -69,10 +71,14 @@ export function createNativeTransport(
 
   return {
     async listen(routeList, handler) {
-      routes = new Map(routeList.map((route) => [route.path, route]));
+      replaceRoutes(routes, routeList);
       onCall = handler;
       bound = await bind(server, serve, log);
       return bound.address;
+    },
+
+    setRoutes(routeList) {
+      replaceRoutes(routes, routeList);
     },
 
     async drain() {
@@ -94,6 +100,11 @@ export function createNativeTransport(
       return bound?.accepting ?? true;
     },
   };
+}
+
+function replaceRoutes(routes: Map<string, Route>, list: readonly Route[]): void {
+  routes.clear();
+  for (const route of list) routes.set(route.path, route);
 }
 
 interface Bound {
