@@ -9,7 +9,7 @@
 import * as grpc from "@grpc/grpc-js";
 
 /** How calls pick an instance. */
-export type Balancing = "round_robin" | "pick_first";
+export type Balancing = "round_robin" | "pick_first" | "p2c";
 
 /** One instance and its channel. */
 export interface Instance {

@@ -148,9 +148,59 @@ export interface ResolvedDependency {
   /** Static `host:port` list; empty = discover in etcd. Default `[]`. */
   addresses: string[];
   /** Default `round_robin`. */
-  balancing: "round_robin" | "pick_first";
+  balancing: "round_robin" | "pick_first" | "p2c";
+  /** Deadline (ms) for unary calls whose caller has none; 0 = none. Default 10 s. */
+  timeout: number;
+  /** The same for streaming calls. Default 0. */
+  streamTimeout: number;
   /** null = plaintext (default). */
   tls: ResolvedDependencyTls | null;
+  /** Retry policy for every method; null (default) = idempotent methods get the defaults. */
+  retry: ResolvedRetryPolicy | null;
+  retryThrottling: { maxTokens: number; tokenRatio: number };
+  circuitBreaker: { enabled: boolean; window: number; k: number; minRequests: number };
+  outlierDetection: ResolvedOutlierDetection;
+}
+
+/** `dependencies.<service>.retry` (gRFC A6 names; durations in ms). */
+export interface ResolvedRetryPolicy {
+  maxAttempts: number;
+  initialBackoff: number;
+  maxBackoff: number;
+  backoffMultiplier: number;
+  /** Upper-snake names, e.g. `UNAVAILABLE`. */
+  retryableStatusCodes: RetryableCodeName[];
+}
+
+/** A status code by its gRPC service-config name; OK is not one. */
+export type RetryableCodeName =
+  | "CANCELLED"
+  | "UNKNOWN"
+  | "INVALID_ARGUMENT"
+  | "DEADLINE_EXCEEDED"
+  | "NOT_FOUND"
+  | "ALREADY_EXISTS"
+  | "PERMISSION_DENIED"
+  | "RESOURCE_EXHAUSTED"
+  | "FAILED_PRECONDITION"
+  | "ABORTED"
+  | "OUT_OF_RANGE"
+  | "UNIMPLEMENTED"
+  | "INTERNAL"
+  | "UNAVAILABLE"
+  | "DATA_LOSS"
+  | "UNAUTHENTICATED";
+
+/** `dependencies.<service>.outlierDetection` (durations in ms). */
+export interface ResolvedOutlierDetection {
+  enabled: boolean;
+  interval: number;
+  baseEjectionTime: number;
+  maxEjectionTime: number;
+  maxEjectionPercent: number;
+  failurePercentage: number;
+  minimumHosts: number;
+  requestVolume: number;
 }
 
 /** A token bucket: `rate` tokens per second, up to `burst`. */
@@ -255,6 +305,8 @@ export interface ResolvedConfig {
   handlers: string;
   /** Absolute paths of middleware files (default exports from defineMiddleware). Default `[]`. */
   middleware: string[];
+  /** Absolute paths of client middleware files (defineClientMiddleware). Default `[]`. */
+  clientMiddleware: string[];
   admin: ResolvedAdmin;
   health: { enabled: boolean };
   reflection: { enabled: boolean };

@@ -5,15 +5,18 @@
 import type { MetadataValue } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { Metadata } from "./metadata.ts";
-import type { CallClients } from "./clients.ts";
+import type { CallClients, UntypedClients } from "./clients.ts";
 import type { PeerCertificate } from "./peer.ts";
 import type { Span } from "@opentelemetry/api";
 
 /** The four gRPC call kinds, spelled as go-grpc-prometheus's `grpc_type` label. */
 export type CallKind = "unary" | "client_stream" | "server_stream" | "bidi_stream";
 
-/** What a handler knows about the call it serves. */
-export interface CallContext {
+/**
+ * What a handler knows about the call it serves. `C` types `ctx.clients`
+ * (`svc types` passes its generated `DependencyClients`).
+ */
+export interface CallContext<C extends object = UntypedClients> {
   /** Request headers. */
   readonly metadata: Metadata;
   /** Remote address, `ip:port`. */
@@ -50,7 +53,7 @@ export interface CallContext {
    * `ctx.clients.get("pkg.Service").method(req)`. Their calls inherit this
    * call's remaining deadline and cancellation.
    */
-  readonly clients: CallClients;
+  readonly clients: CallClients<C>;
   /**
    * The call's OpenTelemetry span, for attributes and events
    * (`ctx.span.setAttribute("user.id", id)`). With tracing off, or on a call
