@@ -340,13 +340,17 @@ const dependencies = record(
         doc: "Reject calls locally (UNAVAILABLE) while the dependency fails.",
         default: true,
       }),
-      window: duration({ doc: "How far back the breaker counts calls.", default: "4s", min: 100 }),
+      window: duration({
+        doc: "How far back the breaker counts calls; it reacts and recovers in about this long.",
+        default: "2s",
+        min: 100,
+      }),
       k: number({
         doc:
-          "Google SRE client-side throttling's K: requests allowed per accepted one before rejecting.",
+          "Google SRE client-side throttling's K: requests allowed per accepted one before rejecting; 2 = shed only once over half the calls fail.",
         min: 1,
         max: 10,
-        default: 1.5,
+        default: 2,
       }),
       minRequests: integer({
         doc: "Calls in the window before the breaker may reject any.",
