@@ -1,27 +1,24 @@
 /**
- * Prometheus metrics for the server: go-grpc-prometheus's names and labels
- * (so existing Grafana dashboards work), plus svc's own and process metrics.
+ * Prometheus metrics for the server and its calls to other services:
+ * go-grpc-prometheus's names and labels (so existing Grafana dashboards
+ * work), plus svc's own and process metrics.
  * @module
  */
 import type { MemoryBudget } from "../util/memory_budget.ts";
-import { GO_CODE_NAMES, Status } from "../core/errors.ts";
+import type { ClientObserver } from "../core/clients.ts";
 import type { CallKind } from "../protos/types.ts";
 import type { CallObserver } from "../server/observer.ts";
-import {
-  addMethod,
-  addTiming,
-  createGrpcStats,
-  type GrpcStats,
-  HANDLING_BUCKETS,
-  type MethodStats,
-} from "./grpc_stats.ts";
+import type { ClientReadings } from "./client_metrics.ts";
+import { addMethod, createGrpcStats, type GrpcStats } from "./grpc_stats.ts";
 import type {
+  ClientMetricValues,
   MetricValues,
   OverloadReadings,
   RenderedRegistry,
   TracingReadings,
 } from "./prometheus_registry.ts";
-import { type Labels, observe, type SeriesValue } from "./snapshot_values.ts";
+import type { Labels, SeriesValue } from "./snapshot_values.ts";
+import { createStatsObserver } from "./stats_observer.ts";
 
 /** A method to pre-initialise series for (a `MethodDescriptor` fits). */
 export interface MetricsMethod {
@@ -44,12 +41,24 @@ export interface MetricsOptions {
   overload?: OverloadReadings;
   /** The span exporter, exported as `svc_tracing_*`. */
   tracing?: TracingReadings;
+  /**
+   * Every method of every dependency; each gets its `grpc_client_*` series
+   * at zero before the first call.
+   */
+  clientMethods?: readonly MetricsMethod[];
+  /** The dependencies' breaker, retry and ejection figures, exported as `svc_client_*`. */
+  clients?: ClientReadings | null;
 }
 
 /** The server's metrics, on a registry of their own. */
 export interface Metrics {
   /** Records started, handled, latency, messages and in-flight calls. */
   readonly observer: CallObserver;
+  /**
+   * Records calls to other services as `grpc_client_*`. Counts nothing (and
+   * nothing is rendered) unless `clientMethods` or `clients` were given.
+   */
+  readonly clientObserver: ClientObserver;
   /** Counts a call a rate limit rejected; `limit` names the limit, e.g. `perMethod`. */
   onRateLimitReject(limit: string, service: string, method: string): void;
   /** Sets `svc_registry_registered` to 1 (key in the registry) or 0. */
@@ -62,11 +71,11 @@ export interface Metrics {
   render(): Promise<{ contentType: string; body: string }>;
 }
 
-/**
- * Methods added on their first call when not in `options.methods`, at most
- * this many, so arbitrary method names cannot grow the series without bound.
- */
-const _MAX_LATE_METHODS = 256;
+/** The client observer of a service that calls no other: a call to it does nothing. */
+const _NO_CLIENT_OBSERVER: ClientObserver = Object.freeze({
+  started() {},
+  finished() {},
+});
 
 /**
  * Creates the metrics on a new prom-client `Registry`, so several can
@@ -77,14 +86,22 @@ const _MAX_LATE_METHODS = 256;
  * import { createMetrics } from "./mod.ts";
  * const metrics = createMetrics({
  *   methods: [{ service: "helloworld.Greeter", name: "SayHello", kind: "unary" }],
+ *   clientMethods: [{ service: "demo.Backend", name: "Echo", kind: "unary" }],
  * });
  * const observer = metrics.observer; // given to the call runner
+ * const clientObserver = metrics.clientObserver; // given to the dependency clients
  * const { contentType, body } = await metrics.render();
  * ```
  */
 export function createMetrics(options: MetricsOptions): Metrics {
-  const stats = createGrpcStats(options.handlingTimeWithCode ?? false);
-  for (const method of options.methods) addMethod(stats, method.service, method.name, method.kind);
+  const stats = _statsFor(options.methods, options.handlingTimeWithCode ?? false);
+  const clientMethods = options.clientMethods ?? [];
+  const clientReadings = options.clients ?? null;
+  // A service that calls no other shows no grpc_client_* lines at all. The
+  // client histogram never carries grpc_code, as go-grpc-prometheus's does not.
+  const client: ClientMetricValues | null = clientMethods.length > 0 || clientReadings !== null
+    ? { stats: _statsFor(clientMethods, false), readings: clientReadings }
+    : null;
   const values: MetricValues = {
     stats,
     rejections: [],
@@ -93,22 +110,16 @@ export function createMetrics(options: MetricsOptions): Metrics {
     memory: options.memory ?? null,
     overload: options.overload ?? null,
     tracing: options.tracing ?? null,
+    client,
   };
   const onRateLimitReject = _rateLimitRejections(values.rejections);
-  let lateMethods = 0;
   // prom-client and the process metrics load on the first scrape: importing
   // prom-client is ~30 ms of a cold start, and calls only bump numbers.
   let rendered: Promise<RenderedRegistry> | null = null;
 
-  /** The record for a method not in `options.methods`; null past the cap. */
-  function lateMethod(service: string, name: string, kind: CallKind): MethodStats | null {
-    if (lateMethods >= _MAX_LATE_METHODS) return null;
-    lateMethods++;
-    return addMethod(stats, service, name, kind);
-  }
-
   return {
-    observer: _observer(stats, lateMethod),
+    observer: createStatsObserver(stats),
+    clientObserver: client ? createStatsObserver(client.stats) : _NO_CLIENT_OBSERVER,
     onRateLimitReject,
     setRegistryRegistered(value) {
       values.registry.registered = value ? 1 : 0;
@@ -130,40 +141,11 @@ export function createMetrics(options: MetricsOptions): Metrics {
   };
 }
 
-/** The per-call hot path: a map lookup and number bumps at each end. */
-function _observer(
-  stats: GrpcStats,
-  lateMethod: (service: string, name: string, kind: CallKind) => MethodStats | null,
-): CallObserver {
-  return {
-    started(call) {
-      const method = stats.byPath.get(call.method) ??
-        lateMethod(call.service, call.methodName, call.kind);
-      if (method === null) return;
-      method.started++;
-      method.inFlight++;
-      stats.inFlight++;
-    },
-    finished(call, code, durationMs) {
-      // Past the late-method cap, started() counted nothing either.
-      const method = stats.byPath.get(call.method);
-      if (method === undefined) return;
-      // A code outside 0..16 cannot be labelled by name; grpc-go would also see it as Unknown.
-      if (!(code >= 0 && code < GO_CODE_NAMES.length && (code | 0) === code)) {
-        code = Status.UNKNOWN;
-      }
-      method.inFlight--;
-      stats.inFlight--;
-      method.handled[code]++;
-      method.received += call.messagesReceived;
-      method.sent += call.messagesSent;
-      observe(
-        method.timing[code] ?? addTiming(stats, method, code),
-        HANDLING_BUCKETS,
-        durationMs / 1e3,
-      );
-    },
-  };
+/** Statistics with every one of `methods` pre-initialised at zero. */
+function _statsFor(methods: readonly MetricsMethod[], withCode: boolean): GrpcStats {
+  const stats = createGrpcStats(withCode);
+  for (const method of methods) addMethod(stats, method.service, method.name, method.kind);
+  return stats;
 }
 
 /**

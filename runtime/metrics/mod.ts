@@ -1,6 +1,7 @@
 /**
- * Prometheus metrics: go-grpc-prometheus's gRPC server metrics, svc's own,
- * and process metrics, on a registry per {@link createMetrics} call.
+ * Prometheus metrics: go-grpc-prometheus's gRPC server and client metrics,
+ * svc's own, and process metrics, on a registry per {@link createMetrics} call.
  * @module
  */
 export { createMetrics, type Metrics, type MetricsMethod, type MetricsOptions } from "./metrics.ts";
+export type { ClientReadings, DependencyReadings } from "./client_metrics.ts";

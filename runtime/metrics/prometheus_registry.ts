@@ -7,6 +7,7 @@
  */
 import type { MemoryBudget } from "../util/memory_budget.ts";
 import { Registry } from "prom-client";
+import { type ClientReadings, registerClientMetrics } from "./client_metrics.ts";
 import { type GrpcStats, HANDLING_BUCKETS, type MethodStats } from "./grpc_stats.ts";
 import { createProcessMetrics } from "./process.ts";
 import {
@@ -61,6 +62,18 @@ export interface MetricValues {
   readonly overload: OverloadReadings | null;
   /** The span exporter, when `tracing` is enabled. */
   readonly tracing: TracingReadings | null;
+  /**
+   * Calls to other services, when the service has dependencies; null
+   * registers no `grpc_client_*` or `svc_client_*` metric at all.
+   */
+  readonly client: ClientMetricValues | null;
+}
+
+/** The client side's numbers: what the client observer counts, and the clients' readings. */
+export interface ClientMetricValues {
+  readonly stats: GrpcStats;
+  /** The `svc_client_*` series' source; null shows only the go-grpc-prometheus ones. */
+  readonly readings: ClientReadings | null;
 }
 
 /** A registry over {@link MetricValues}; `sample()` must run before each render. */
@@ -73,6 +86,7 @@ export interface RenderedRegistry {
 export function createRegistry(values: MetricValues): RenderedRegistry {
   const registry = new Registry();
   _registerGrpcMetrics(registry, values.stats);
+  if (values.client) registerClientMetrics(registry, values.client.stats, values.client.readings);
   new SnapshotCounter({
     name: "svc_rate_limit_rejections_total",
     help: "Total number of calls rejected with ResourceExhausted by a rate limit.",
