@@ -45,25 +45,25 @@ export interface GreeterHandlers {
    *
    * `SayHello` (unary).
    */
-  sayHello: (req: HelloRequest, ctx: CallContext) => HelloReplyInit | Promise<HelloReplyInit>;
+  sayHello: (req: HelloRequest, ctx: CallContext<DependencyClients>) => HelloReplyInit | Promise<HelloReplyInit>;
   /**
    * Server streaming: one request, several replies.
    *
    * `LotsOfReplies` (server streaming).
    */
-  lotsOfReplies: (req: HelloRequest, ctx: CallContext) => AsyncIterable<HelloReplyInit> | Iterable<HelloReplyInit>;
+  lotsOfReplies: (req: HelloRequest, ctx: CallContext<DependencyClients>) => AsyncIterable<HelloReplyInit> | Iterable<HelloReplyInit>;
   /**
    * Client streaming: several requests, one reply.
    *
    * `LotsOfGreetings` (client streaming).
    */
-  lotsOfGreetings: (reqs: AsyncIterable<HelloRequest>, ctx: CallContext) => HelloReplyInit | Promise<HelloReplyInit>;
+  lotsOfGreetings: (reqs: AsyncIterable<HelloRequest>, ctx: CallContext<DependencyClients>) => HelloReplyInit | Promise<HelloReplyInit>;
   /**
    * Bidirectional streaming: one reply per request, as they arrive.
    *
    * `BidiHello` (bidi streaming).
    */
-  bidiHello: (reqs: AsyncIterable<HelloRequest>, ctx: CallContext) => AsyncIterable<HelloReplyInit>;
+  bidiHello: (reqs: AsyncIterable<HelloRequest>, ctx: CallContext<DependencyClients>) => AsyncIterable<HelloReplyInit>;
 }
 
 /** Fully-qualified names of the services in the protos. */
@@ -72,3 +72,5 @@ export type ServiceName = "helloworld.Greeter";
 export interface ServiceHandlers {
   "helloworld.Greeter": GreeterHandlers;
 }
+/** No `dependencies` in the config: `ctx.clients` has no typed clients. */
+export type DependencyClients = Record<never, never>;

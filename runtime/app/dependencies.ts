@@ -5,7 +5,7 @@
  */
 import type { ResolvedConfig } from "../config/types.ts";
 import { type Issue, UserInputError } from "../core/errors.ts";
-import { loadProtos } from "../protos/mod.ts";
+import { loadProtos, type ProtoSet } from "../protos/mod.ts";
 import type { DependencyOptions } from "../client/discovery.ts";
 import { didYouMean } from "../util/suggest.ts";
 
@@ -45,8 +45,33 @@ export async function loadDependencies(
       static: dependency.addresses,
       balancing: dependency.balancing,
       tls: dependency.tls,
+      timeout: dependency.timeout,
+      streamTimeout: dependency.streamTimeout,
+      retry: dependency.retry,
+      retryThrottling: dependency.retryThrottling,
+      circuitBreaker: dependency.circuitBreaker,
+      outlierDetection: dependency.outlierDetection,
     });
   }
   if (issues.length > 0) throw new UserInputError("dependencies", issues);
   return dependencies;
+}
+
+/**
+ * Each dependency's protos by service name, for `svc types` (the client
+ * interfaces need their message types, which {@link loadDependencies} does
+ * not keep). Fails with `svc run`'s messages for every broken dependency.
+ */
+export async function loadDependencyProtos(
+  config: ResolvedConfig,
+): Promise<Map<string, ProtoSet>> {
+  await loadDependencies(config);
+  const protos = new Map<string, ProtoSet>();
+  for (const [name, dependency] of Object.entries(config.dependencies)) {
+    protos.set(
+      name,
+      await loadProtos({ files: dependency.protos, includePaths: config.protos.includePaths }),
+    );
+  }
+  return protos;
 }

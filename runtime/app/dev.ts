@@ -7,6 +7,7 @@
 import { join, relative } from "node:path";
 import type { Logger } from "../core/logger.ts";
 import { generateTypes } from "../protos/mod.ts";
+import { loadDependencyProtos } from "./dependencies.ts";
 import { watchSources } from "./dev_watch.ts";
 import { loadApp, type LoadAppOptions, type LoadedApp } from "./load.ts";
 import { createModuleVersions } from "./module_versions.ts";
@@ -58,7 +59,7 @@ export async function devApp(configPath: string, options: DevOptions = {}): Prom
 function typesWriter(log: Logger): (app: LoadedApp) => Promise<void> {
   return async (app) => {
     const file = join(app.config.handlers, "_types.ts");
-    const text = generateTypes(app.protos);
+    const text = generateTypes(app.protos, await loadDependencyProtos(app.config));
     const old = await Deno.readTextFile(file).catch(() => null);
     if (old === text) return;
     await Deno.writeTextFile(file, text);

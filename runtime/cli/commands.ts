@@ -4,6 +4,7 @@
  * @module
  */
 import { dirname, join, relative } from "node:path";
+import { loadDependencyProtos } from "../app/dependencies.ts";
 import { loadApp, type LoadAppOptions } from "../app/load.ts";
 import { createModuleVersions } from "../app/module_versions.ts";
 import { runApp } from "../app/run.ts";
@@ -75,14 +76,23 @@ export async function checkCommand(
   return 0;
 }
 
-/** `svc types [CONFIG] [-o FILE]`. */
+/**
+ * `svc types [CONFIG] [-o FILE]`: types for the served protos, and typed
+ * clients for the services under `dependencies`.
+ */
 export async function typesCommand(config: string, output: string | undefined): Promise<number> {
   const resolved = await loadConfig(config);
   const protos = await loadProtos(resolved.protos);
+  const dependencies = await loadDependencyProtos(resolved);
   const file = output ?? join(resolved.handlers, "_types.ts");
   await Deno.mkdir(dirname(file), { recursive: true });
-  await Deno.writeTextFile(file, generateTypes(protos));
-  console.log(`wrote ${relative(Deno.cwd(), file) || file} (${protos.services.size} services)`);
+  await Deno.writeTextFile(file, generateTypes(protos, dependencies));
+  const clients = dependencies.size === 0
+    ? ""
+    : `, ${dependencies.size} client${dependencies.size === 1 ? "" : "s"}`;
+  console.log(
+    `wrote ${relative(Deno.cwd(), file) || file} (${protos.services.size} services${clients})`,
+  );
   return 0;
 }
 
@@ -99,6 +109,9 @@ export async function buildCommand(
   const lines = [`manifest ${rel(result.manifest.file)}`];
   for (const file of result.manifest.handlers) lines.push(`  handler    ${rel(file)}`);
   for (const file of result.manifest.middleware) lines.push(`  middleware ${rel(file)}`);
+  for (const file of result.manifest.clientMiddleware) {
+    lines.push(`  client middleware ${rel(file)}`);
+  }
   lines.push(`entry    ${rel(result.entry)}`);
   const granted = result.args.find((a) => a.startsWith("--allow-read="));
   if (granted) lines.push(`reads    ${granted.slice("--allow-read=".length)}`);

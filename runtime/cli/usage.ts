@@ -12,7 +12,7 @@ Commands:
   run [CONFIG]               serve until SIGTERM/SIGINT (CONFIG defaults to config/svc.yaml)
   dev [CONFIG] [--types]     serve, reloading handlers, protos and config on every change
   check [CONFIG]             load config, protos and handlers; report problems; serve nothing
-  types [CONFIG] [-o FILE]   write TypeScript types for the protos (default <handlers>/_types.ts)
+  types [CONFIG] [-o FILE]   write TypeScript types and clients (default <handlers>/_types.ts)
   build [CONFIG] [-o FILE]   compile one binary with the handlers built in (default dist/svc)
   version                    print versions of svc, Deno and grpc-js
 
@@ -61,7 +61,8 @@ line per problem otherwise. Binds no port.`,
 
 Writes TypeScript types for every message and service in the protos to FILE
 (default: _types.ts in the handlers directory; files starting with "_" are not
-served). Use them in a handler file:
+served), and a typed client for each service under "dependencies", which
+ctx.clients.get("pkg.Service") then returns. Use them in a handler file:
 
   import type { GreeterHandlers } from "./_types.ts";
   export default defineService<GreeterHandlers>("helloworld.Greeter", { ... });`,

@@ -2,18 +2,43 @@ import assert from "node:assert/strict";
 import { EDGE_PROTO, GREETER_PROTO, KITCHEN_PROTO, protoDir } from "./_testing.ts";
 import { generateTypes } from "./generate_types.ts";
 import { loadProtos } from "./load_protos.ts";
+import type { ProtoSet } from "./types.ts";
 
 async function typesFor(files: Record<string, string>): Promise<string> {
   await using tmp = await protoDir(files);
   return generateTypes(await loadProtos({ files: [tmp.dir], includePaths: [] }));
 }
 
+/** The module for `served`, calling each dependency (its protos in their own directory). */
+async function typesCalling(
+  served: Record<string, string>,
+  dependencies: Record<string, Record<string, string>>,
+): Promise<string> {
+  const loaded = new Map<string, ProtoSet>();
+  for (const [service, files] of Object.entries(dependencies)) {
+    await using tmp = await protoDir(files);
+    loaded.set(service, await loadProtos({ files: [tmp.dir], includePaths: [] }));
+  }
+  await using tmp = await protoDir(served);
+  return generateTypes(await loadProtos({ files: [tmp.dir], includePaths: [] }), loaded);
+}
+
 const GRPC_PROTO = "/usr/share/grpc-proto";
 
 // Stands in for runtime/mod.ts ("svc"): what generated code imports and handler files use.
-const SVC_STUB = `export interface CallContext {
+// The clients part mirrors runtime/core/clients.ts.
+const SVC_STUB = `export interface ClientCallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+export interface CallClients<C extends object> {
+  get<K extends keyof C & string>(service: K): C[K];
+  get<T extends object>(service: string): T;
+}
+export interface CallContext<C extends object = Record<string, never>> {
   readonly signal: AbortSignal;
   readonly log: { info(msg: string): void };
+  readonly clients: CallClients<C>;
 }
 export function defineService<T extends object>(service: string, methods: T): { service: string } {
   return { service, ...methods };
@@ -25,6 +50,7 @@ import type { GreeterHandlers } from "./greeter_types.ts";
 import type { KitchenHandlers } from "./kitchen_types.ts";
 import type { TestServiceHandlers } from "./testing_types.ts";
 import type { UsesHandlers } from "./edge_types.ts";
+import type { KitchenHandlers as CallingKitchenHandlers } from "./calls_types.ts";
 
 export const greeter = defineService<GreeterHandlers>("helloworld.Greeter", {
   sayHello(req, ctx) {
@@ -58,6 +84,23 @@ export const kitchen = defineService<KitchenHandlers>("kitchen.v1.Kitchen", {
 
 export const edge = defineService<UsesHandlers>("edge.Uses", {
   m: (req) => ({ b: req.b, g: req.g, m: { k: "A" }, ".edge.ext": "x" }),
+});
+
+// kitchen.v1.Kitchen again, from a module where it calls helloworld.Greeter.
+export const calling = defineService<CallingKitchenHandlers>("kitchen.v1.Kitchen", {
+  async cook(req, ctx) {
+    const greeter = ctx.clients.get("helloworld.Greeter");
+    const reply = await greeter.sayHello({ name: req.text, sentAt: { seconds: 1n } }, { timeoutMs: 5 });
+    for await (const r of greeter.lotsOfReplies({ name: reply.message })) ctx.log.info(r.message);
+    const joined: string = (await greeter.lotsOfGreetings([{ name: "a" }, { name: null }])).message;
+    const names = (async function* () { yield { name: joined }; })();
+    for await (const r of greeter.bidiHello(names, { signal: ctx.signal })) ctx.log.info(r.message);
+    const empty: Record<string, never> = await greeter.ping({});
+    return { ...empty, text: reply.message };
+  },
+  async *route(features) {
+    for await (const f of features) yield f;
+  },
 });
 
 export const testing: Partial<TestServiceHandlers> = {
@@ -105,14 +148,15 @@ Deno.test("generateTypes() renders messages, init shapes and handler interfaces"
       "export interface HelloReplyInit {\n  message?: string | null;\n}",
       "export type Empty = Record<string, never>;",
       "  seconds?: number | string | bigint | null;",
-      "  sayHello: (req: HelloRequest, ctx: CallContext) => HelloReplyInit | Promise<HelloReplyInit>;",
-      "  lotsOfReplies: (req: HelloRequest, ctx: CallContext) => AsyncIterable<HelloReplyInit> | Iterable<HelloReplyInit>;",
-      "  lotsOfGreetings: (reqs: AsyncIterable<HelloRequest>, ctx: CallContext) => HelloReplyInit | Promise<HelloReplyInit>;",
-      "  bidiHello: (reqs: AsyncIterable<HelloRequest>, ctx: CallContext) => AsyncIterable<HelloReplyInit>;",
+      "  sayHello: (req: HelloRequest, ctx: CallContext<DependencyClients>) => HelloReplyInit | Promise<HelloReplyInit>;",
+      "  lotsOfReplies: (req: HelloRequest, ctx: CallContext<DependencyClients>) => AsyncIterable<HelloReplyInit> | Iterable<HelloReplyInit>;",
+      "  lotsOfGreetings: (reqs: AsyncIterable<HelloRequest>, ctx: CallContext<DependencyClients>) => HelloReplyInit | Promise<HelloReplyInit>;",
+      "  bidiHello: (reqs: AsyncIterable<HelloRequest>, ctx: CallContext<DependencyClients>) => AsyncIterable<HelloReplyInit>;",
       "/**\n * The request message containing the user's name.\n *\n * `helloworld.HelloRequest` as handlers receive it.\n */",
       "  /**\n   * Sends a greeting.\n   *\n   * `SayHello` (unary).\n   */",
       'export type ServiceName = "helloworld.Greeter";',
       'export interface ServiceHandlers {\n  "helloworld.Greeter": GreeterHandlers;\n}',
+      "export type DependencyClients = Record<never, never>;",
     ]
   ) assert.ok(out.includes(line), `missing:\n${line}\n--- in ---\n${out}`);
 });
@@ -163,7 +207,7 @@ service Svc { rpc Get (Thing) returns (alpha.v1.Thing); }
   ) assert.match(out, new RegExp(`export (type|interface) ${name}\\b`));
   assert.ok(
     out.includes(
-      "get: (req: BetaThing, ctx: CallContext) => AlphaV1ThingInit | Promise<AlphaV1ThingInit>;",
+      "get: (req: BetaThing, ctx: CallContext<DependencyClients>) => AlphaV1ThingInit | Promise<AlphaV1ThingInit>;",
     ),
   );
 });
@@ -189,10 +233,19 @@ Deno.test("generateTypes() output passes deno check, lint and fmt and types hand
     "kitchen_types.ts": await typesFor({ "kitchen.proto": KITCHEN_PROTO }),
     "testing_types.ts": generateTypes(testing),
     "edge_types.ts": await typesFor({ "edge.proto": EDGE_PROTO }),
+    "calls_types.ts": await typesCalling({ "kitchen.proto": KITCHEN_PROTO }, {
+      "helloworld.Greeter": { "hello.proto": GREETER_PROTO },
+    }),
     "handlers.ts": GOOD_HANDLERS,
     "bad_handler.ts": BAD_HANDLER,
   });
-  const generated = ["greeter_types.ts", "kitchen_types.ts", "testing_types.ts", "edge_types.ts"];
+  const generated = [
+    "greeter_types.ts",
+    "kitchen_types.ts",
+    "testing_types.ts",
+    "edge_types.ts",
+    "calls_types.ts",
+  ];
   const check = await run(tmp.dir, "check", ...generated, "handlers.ts");
   assert.ok(check.ok, check.output);
   const lint = await run(tmp.dir, "lint", ...generated);
@@ -214,7 +267,7 @@ Deno.test("generateTypes() handles proto2 required fields, extensions and empty 
       "export interface EdgePromiseInit {\n  a?: number | null;\n  b: string;",
       '  ".edge.ext"?: string | null;',
       "export type NothingHandlers = Record<string, never>;",
-      "  m: (req: EdgePromise, ctx: CallContext) => EdgePromiseInit | Promise<EdgePromiseInit>;",
+      "  m: (req: EdgePromise, ctx: CallContext<DependencyClients>) => EdgePromiseInit | Promise<EdgePromiseInit>;",
       '//   export default defineService<UsesHandlers>("edge.Uses", { ... });',
     ]
   ) assert.ok(out.includes(line), `missing:\n${line}\n--- in ---\n${out}`);

@@ -57,25 +57,25 @@ export interface BackendHandlers {
    *
    * `Echo` (unary).
    */
-  echo: (req: EchoRequest, ctx: CallContext) => EchoReplyInit | Promise<EchoReplyInit>;
+  echo: (req: EchoRequest, ctx: CallContext<DependencyClients>) => EchoReplyInit | Promise<EchoReplyInit>;
   /**
    * Streams `count` numbered echoes. Safe to retry before the first message.
    *
    * `Count` (server streaming).
    */
-  count: (req: CountRequest, ctx: CallContext) => AsyncIterable<EchoReplyInit> | Iterable<EchoReplyInit>;
+  count: (req: CountRequest, ctx: CallContext<DependencyClients>) => AsyncIterable<EchoReplyInit> | Iterable<EchoReplyInit>;
   /**
    * Joins every text it receives. Has side effects in spirit: never retried.
    *
    * `Join` (client streaming).
    */
-  join: (reqs: AsyncIterable<EchoRequest>, ctx: CallContext) => EchoReplyInit | Promise<EchoReplyInit>;
+  join: (reqs: AsyncIterable<EchoRequest>, ctx: CallContext<DependencyClients>) => EchoReplyInit | Promise<EchoReplyInit>;
   /**
    * Echoes each message as it arrives.
    *
    * `Chat` (bidi streaming).
    */
-  chat: (reqs: AsyncIterable<EchoRequest>, ctx: CallContext) => AsyncIterable<EchoReplyInit>;
+  chat: (reqs: AsyncIterable<EchoRequest>, ctx: CallContext<DependencyClients>) => AsyncIterable<EchoReplyInit>;
 }
 
 /** Fully-qualified names of the services in the protos. */
@@ -84,3 +84,5 @@ export type ServiceName = "demo.Backend";
 export interface ServiceHandlers {
   "demo.Backend": BackendHandlers;
 }
+/** No `dependencies` in the config: `ctx.clients` has no typed clients. */
+export type DependencyClients = Record<never, never>;

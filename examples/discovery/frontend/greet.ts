@@ -2,20 +2,16 @@
  * demo.Frontend: each call goes to a demo.Backend instance found in etcd,
  * through `ctx.clients`. The backend call inherits this call's deadline and
  * cancellation; a backend error surfaces here as an RpcError with its code.
+ * `ctx.clients.get("demo.Backend")` is typed by `svc types`, which writes a
+ * `BackendClient` for each dependency in frontend.yaml.
  * @module
  */
 import { defineService } from "svc";
 import type { FrontendHandlers } from "./_types.ts";
-import type { EchoReply, EchoRequestInit } from "./_backend_types.ts";
-
-/** The part of demo.Backend this handler calls, typed. */
-interface BackendClient {
-  echo(request: EchoRequestInit): Promise<EchoReply>;
-}
 
 export default defineService<FrontendHandlers>("demo.Frontend", {
   async greet(req, ctx) {
-    const backend = ctx.clients.get<BackendClient>("demo.Backend");
+    const backend = ctx.clients.get("demo.Backend");
     const reply = await backend.echo({ text: `Hello, ${req.name || "world"}!` });
     return {
       message: reply.text,
@@ -24,7 +20,7 @@ export default defineService<FrontendHandlers>("demo.Frontend", {
     };
   },
   async greetMany(req, ctx) {
-    const backend = ctx.clients.get<BackendClient>("demo.Backend");
+    const backend = ctx.clients.get("demo.Backend");
     const byBackend: Record<string, number> = {};
     for (let i = 0; i < req.times; i++) {
       const reply = await backend.echo({ text: req.name });

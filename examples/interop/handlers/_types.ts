@@ -611,13 +611,13 @@ export interface TestServiceHandlers {
    *
    * `EmptyCall` (unary).
    */
-  emptyCall: (req: Empty, ctx: CallContext) => EmptyInit | Promise<EmptyInit>;
+  emptyCall: (req: Empty, ctx: CallContext<DependencyClients>) => EmptyInit | Promise<EmptyInit>;
   /**
    * One request followed by one response.
    *
    * `UnaryCall` (unary).
    */
-  unaryCall: (req: SimpleRequest, ctx: CallContext) => SimpleResponseInit | Promise<SimpleResponseInit>;
+  unaryCall: (req: SimpleRequest, ctx: CallContext<DependencyClients>) => SimpleResponseInit | Promise<SimpleResponseInit>;
   /**
    * One request followed by one response. Response has cache control
    * headers set such that a caching HTTP proxy (such as GFE) can
@@ -625,21 +625,21 @@ export interface TestServiceHandlers {
    *
    * `CacheableUnaryCall` (unary).
    */
-  cacheableUnaryCall: (req: SimpleRequest, ctx: CallContext) => SimpleResponseInit | Promise<SimpleResponseInit>;
+  cacheableUnaryCall: (req: SimpleRequest, ctx: CallContext<DependencyClients>) => SimpleResponseInit | Promise<SimpleResponseInit>;
   /**
    * One request followed by a sequence of responses (streamed download).
    * The server returns the payload with client desired type and sizes.
    *
    * `StreamingOutputCall` (server streaming).
    */
-  streamingOutputCall: (req: StreamingOutputCallRequest, ctx: CallContext) => AsyncIterable<StreamingOutputCallResponseInit> | Iterable<StreamingOutputCallResponseInit>;
+  streamingOutputCall: (req: StreamingOutputCallRequest, ctx: CallContext<DependencyClients>) => AsyncIterable<StreamingOutputCallResponseInit> | Iterable<StreamingOutputCallResponseInit>;
   /**
    * A sequence of requests followed by one response (streamed upload).
    * The server returns the aggregated size of client payload as the result.
    *
    * `StreamingInputCall` (client streaming).
    */
-  streamingInputCall: (reqs: AsyncIterable<StreamingInputCallRequest>, ctx: CallContext) => StreamingInputCallResponseInit | Promise<StreamingInputCallResponseInit>;
+  streamingInputCall: (reqs: AsyncIterable<StreamingInputCallRequest>, ctx: CallContext<DependencyClients>) => StreamingInputCallResponseInit | Promise<StreamingInputCallResponseInit>;
   /**
    * A sequence of requests with each request served by the server immediately.
    * As one request could lead to multiple responses, this interface
@@ -647,7 +647,7 @@ export interface TestServiceHandlers {
    *
    * `FullDuplexCall` (bidi streaming).
    */
-  fullDuplexCall: (reqs: AsyncIterable<StreamingOutputCallRequest>, ctx: CallContext) => AsyncIterable<StreamingOutputCallResponseInit>;
+  fullDuplexCall: (reqs: AsyncIterable<StreamingOutputCallRequest>, ctx: CallContext<DependencyClients>) => AsyncIterable<StreamingOutputCallResponseInit>;
   /**
    * A sequence of requests followed by a sequence of responses.
    * The server buffers all the client requests and then serves them in order. A
@@ -656,14 +656,14 @@ export interface TestServiceHandlers {
    *
    * `HalfDuplexCall` (bidi streaming).
    */
-  halfDuplexCall: (reqs: AsyncIterable<StreamingOutputCallRequest>, ctx: CallContext) => AsyncIterable<StreamingOutputCallResponseInit>;
+  halfDuplexCall: (reqs: AsyncIterable<StreamingOutputCallRequest>, ctx: CallContext<DependencyClients>) => AsyncIterable<StreamingOutputCallResponseInit>;
   /**
    * The test server will not implement this method. It will be used
    * to test the behavior when clients call unimplemented methods.
    *
    * `UnimplementedCall` (unary).
    */
-  unimplementedCall: (req: Empty, ctx: CallContext) => EmptyInit | Promise<EmptyInit>;
+  unimplementedCall: (req: Empty, ctx: CallContext<DependencyClients>) => EmptyInit | Promise<EmptyInit>;
 }
 
 /**
@@ -678,7 +678,7 @@ export interface UnimplementedServiceHandlers {
    *
    * `UnimplementedCall` (unary).
    */
-  unimplementedCall: (req: Empty, ctx: CallContext) => EmptyInit | Promise<EmptyInit>;
+  unimplementedCall: (req: Empty, ctx: CallContext<DependencyClients>) => EmptyInit | Promise<EmptyInit>;
 }
 
 /**
@@ -688,9 +688,9 @@ export interface UnimplementedServiceHandlers {
  */
 export interface ReconnectServiceHandlers {
   /** `Start` (unary). */
-  start: (req: ReconnectParams, ctx: CallContext) => EmptyInit | Promise<EmptyInit>;
+  start: (req: ReconnectParams, ctx: CallContext<DependencyClients>) => EmptyInit | Promise<EmptyInit>;
   /** `Stop` (unary). */
-  stop: (req: Empty, ctx: CallContext) => ReconnectInfoInit | Promise<ReconnectInfoInit>;
+  stop: (req: Empty, ctx: CallContext<DependencyClients>) => ReconnectInfoInit | Promise<ReconnectInfoInit>;
 }
 
 /**
@@ -704,13 +704,13 @@ export interface LoadBalancerStatsServiceHandlers {
    *
    * `GetClientStats` (unary).
    */
-  getClientStats: (req: LoadBalancerStatsRequest, ctx: CallContext) => LoadBalancerStatsResponseInit | Promise<LoadBalancerStatsResponseInit>;
+  getClientStats: (req: LoadBalancerStatsRequest, ctx: CallContext<DependencyClients>) => LoadBalancerStatsResponseInit | Promise<LoadBalancerStatsResponseInit>;
   /**
    * Gets the accumulated stats for RPCs sent by a test client.
    *
    * `GetClientAccumulatedStats` (unary).
    */
-  getClientAccumulatedStats: (req: LoadBalancerAccumulatedStatsRequest, ctx: CallContext) => LoadBalancerAccumulatedStatsResponseInit | Promise<LoadBalancerAccumulatedStatsResponseInit>;
+  getClientAccumulatedStats: (req: LoadBalancerAccumulatedStatsRequest, ctx: CallContext<DependencyClients>) => LoadBalancerAccumulatedStatsResponseInit | Promise<LoadBalancerAccumulatedStatsResponseInit>;
 }
 
 /**
@@ -720,9 +720,9 @@ export interface LoadBalancerStatsServiceHandlers {
  */
 export interface XdsUpdateHealthServiceHandlers {
   /** `SetServing` (unary). */
-  setServing: (req: Empty, ctx: CallContext) => EmptyInit | Promise<EmptyInit>;
+  setServing: (req: Empty, ctx: CallContext<DependencyClients>) => EmptyInit | Promise<EmptyInit>;
   /** `SetNotServing` (unary). */
-  setNotServing: (req: Empty, ctx: CallContext) => EmptyInit | Promise<EmptyInit>;
+  setNotServing: (req: Empty, ctx: CallContext<DependencyClients>) => EmptyInit | Promise<EmptyInit>;
 }
 
 /**
@@ -736,7 +736,7 @@ export interface XdsUpdateClientConfigureServiceHandlers {
    *
    * `Configure` (unary).
    */
-  configure: (req: ClientConfigureRequest, ctx: CallContext) => ClientConfigureResponseInit | Promise<ClientConfigureResponseInit>;
+  configure: (req: ClientConfigureRequest, ctx: CallContext<DependencyClients>) => ClientConfigureResponseInit | Promise<ClientConfigureResponseInit>;
 }
 
 /** Fully-qualified names of the services in the protos. */
@@ -750,3 +750,5 @@ export interface ServiceHandlers {
   "grpc.testing.XdsUpdateHealthService": XdsUpdateHealthServiceHandlers;
   "grpc.testing.XdsUpdateClientConfigureService": XdsUpdateClientConfigureServiceHandlers;
 }
+/** No `dependencies` in the config: `ctx.clients` has no typed clients. */
+export type DependencyClients = Record<never, never>;

@@ -110,26 +110,26 @@ export interface RouteGuideHandlers {
    *
    * `GetFeature` (unary).
    */
-  getFeature: (req: Point, ctx: CallContext) => FeatureInit | Promise<FeatureInit>;
+  getFeature: (req: Point, ctx: CallContext<DependencyClients>) => FeatureInit | Promise<FeatureInit>;
   /**
    * Server streaming: the named features inside a rectangle.
    *
    * `ListFeatures` (server streaming).
    */
-  listFeatures: (req: Rectangle, ctx: CallContext) => AsyncIterable<FeatureInit> | Iterable<FeatureInit>;
+  listFeatures: (req: Rectangle, ctx: CallContext<DependencyClients>) => AsyncIterable<FeatureInit> | Iterable<FeatureInit>;
   /**
    * Client streaming: a route of points, summarised when the client is done.
    *
    * `RecordRoute` (client streaming).
    */
-  recordRoute: (reqs: AsyncIterable<Point>, ctx: CallContext) => RouteSummaryInit | Promise<RouteSummaryInit>;
+  recordRoute: (reqs: AsyncIterable<Point>, ctx: CallContext<DependencyClients>) => RouteSummaryInit | Promise<RouteSummaryInit>;
   /**
    * Bidirectional streaming: send notes at locations, get back every note
    * sent earlier at the same location.
    *
    * `RouteChat` (bidi streaming).
    */
-  routeChat: (reqs: AsyncIterable<RouteNote>, ctx: CallContext) => AsyncIterable<RouteNoteInit>;
+  routeChat: (reqs: AsyncIterable<RouteNote>, ctx: CallContext<DependencyClients>) => AsyncIterable<RouteNoteInit>;
 }
 
 /** Fully-qualified names of the services in the protos. */
@@ -138,3 +138,5 @@ export type ServiceName = "routeguide.RouteGuide";
 export interface ServiceHandlers {
   "routeguide.RouteGuide": RouteGuideHandlers;
 }
+/** No `dependencies` in the config: `ctx.clients` has no typed clients. */
+export type DependencyClients = Record<never, never>;
