@@ -13,6 +13,7 @@ import type { Interceptor } from "../core/interceptor.ts";
 import type { CallObserver } from "../server/observer.ts";
 import { createRateLimiter } from "../rate_limit/mod.ts";
 import { noClients } from "../client/no_clients.ts";
+import type { Clients } from "../client/clients.ts";
 import { createRegistrar } from "../registry/registrar.ts";
 import { startServer } from "../server/server.ts";
 import type { BoundAddress } from "../transport/mod.ts";
@@ -61,12 +62,23 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
       isBuiltin: (service) => BUILTIN_SERVICES.has(service),
     })
     : null;
+  // The clients are made after the metrics (they need the observer); their
+  // readings are only read at scrape time, through this late-bound view.
+  let clients: Clients = noClients();
   const metrics = config.admin.enabled
     ? createMetrics({
       methods: bindings.map((b) => b.method),
       memory,
       overload: overload ?? undefined,
       tracing: tracing?.readings,
+      clientMethods: [...app.dependencies.values()].flatMap((d) => d.methods),
+      clients: app.dependencies.size > 0
+        ? {
+          get dependencies() {
+            return clients.readings.dependencies;
+          },
+        }
+        : null,
     })
     : null;
 
@@ -86,14 +98,16 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
 
   // Before the server, so handlers can call out from their first call.
   // grpc-js (the client side) loads only for services that call others.
-  const clients = app.dependencies.size > 0
-    ? (await import("../client/discovery.ts")).createClients({
+  if (app.dependencies.size > 0) {
+    clients = (await import("../client/discovery.ts")).createClients({
       registry: config.registry,
       dependencies: app.dependencies,
       log,
       tracer: tracing?.outgoing,
-    })
-    : noClients();
+      observer: metrics?.clientObserver,
+      interceptors: app.clientMiddleware,
+    });
+  }
   let server;
   try {
     server = await startServer({
@@ -153,6 +167,7 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
       if (!server!.canRebind || stopping) return false;
       const nextBindings = await bindingsOf(next, health, log);
       server!.rebind(nextBindings, [...builtinInterceptors, ...next.middleware]);
+      clients.setInterceptors(next.clientMiddleware);
       const status = health.get("") ?? "NOT_SERVING";
       for (const service of current.handlers.services.keys()) {
         if (!next.handlers.services.has(service)) health.remove(service);

@@ -1,8 +1,7 @@
 /**
- * The mechanics under every client method: merging a call's options with
- * its parent's, picking an instance, starting a grpc-js call on it and
- * accounting for it, pumping request streams, and turning grpc-js errors
- * into svc's `RpcError`.
+ * The mechanics under every attempt: picking an instance, starting a
+ * grpc-js call on it and accounting for it (pool, breaker, retry tokens),
+ * pumping request streams, and turning grpc-js errors into svc's `RpcError`.
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
@@ -13,12 +12,12 @@ import type { MethodDescriptor } from "../protos/types.ts";
 import { errorMessage } from "../util/backoff.ts";
 import type { Instance, InstancePool } from "./balancer.ts";
 import type { Resolver } from "./resolver.ts";
-import type {
-  CallParent,
-  ClientCallOptions,
-  OutgoingSpan,
-  OutgoingTracer,
-} from "../core/clients.ts";
+import type { ClientCallHandler, ClientObserver, OutgoingTracer } from "../core/clients.ts";
+import type { AdaptiveBreaker } from "./breaker.ts";
+import { isDependencyFailure } from "./failure_codes.ts";
+import type { DefaultTimeouts, OutgoingCall } from "./outgoing_call.ts";
+import type { RetryPolicy } from "./retry_policy.ts";
+import type { RetryThrottle } from "./retry_throttle.ts";
 
 /** What the method functions need about their service. */
 export interface Connection {
@@ -28,16 +27,18 @@ export interface Connection {
   readonly log: Logger;
   /** Traces each call (tracing on), else null. */
   readonly tracer: OutgoingTracer | null;
-}
-
-/** One call's effective settings. */
-export interface Call {
-  /** Absolute, epoch ms; Infinity for none. */
-  deadline: number;
-  signal: AbortSignal | undefined;
-  metadata: grpc.Metadata;
-  /** The call's CLIENT span, told which instance was picked; null when not traced. */
-  span: OutgoingSpan | null;
+  /** Counts each logical call (metrics on), else null. */
+  readonly observer: ClientObserver | null;
+  readonly timeouts: DefaultTimeouts;
+  /** The dependency's circuit breaker; null when disabled. */
+  readonly breaker: AdaptiveBreaker | null;
+  readonly throttle: RetryThrottle;
+  /** Retry policy by method path; a method not here is never retried. */
+  readonly retryPolicies: ReadonlyMap<string, RetryPolicy>;
+  /** Attempts after the first, for metrics. */
+  readonly counters: { retries: number };
+  /** The client middleware chain, shared by every dependency; null when there is none. */
+  readonly middleware: { chain: ClientCallHandler | null };
 }
 
 /** Request streams: async or sync iterables. */
@@ -59,43 +60,22 @@ const CLIENT_TRANSPORT_ERROR =
   /^Received RST_STREAM with code \d+ triggered by internal client error/;
 
 /**
- * Merges parent and call options: the earliest deadline wins, either signal
- * cancels. {@link pickInstance} then fails a cancelled or expired call
- * before it starts.
- */
-export function prepareCall(
-  parent?: CallParent,
-  o?: ClientCallOptions,
-  span: OutgoingSpan | null = null,
-): Call {
-  const deadline = Math.min(
-    parent?.deadline ?? Infinity,
-    o?.deadline ?? Infinity,
-    o?.timeoutMs === undefined ? Infinity : Date.now() + o.timeoutMs,
-  );
-  const signals = [parent?.signal, o?.signal].filter((s): s is AbortSignal => s !== undefined);
-  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-  const metadata = new grpc.Metadata();
-  for (const [key, value] of Object.entries(o?.metadata ?? {})) {
-    for (const v of Array.isArray(value) ? value : [value]) metadata.add(key, v);
-  }
-  // The trace context replaces any the caller set by hand: it names this call's span.
-  if (span) { for (const [key, value] of span.headers) metadata.set(key, value); }
-  return { deadline, signal, metadata, span };
-}
-
-/**
- * Starts a call on `instance`: counts it in flight, cancels it when the
- * signal aborts, and releases it (recording UNAVAILABLE) when `onEnd` runs.
+ * Starts one attempt on `instance`: counts it in flight, cancels it when
+ * the signal aborts, and when `onEnd` runs tells the pool (status and, for
+ * unary calls, latency), the breaker (whether the dependency failed) and
+ * retry throttling (an OK attempt earns tokens back).
  */
 export function startCall<T extends { cancel(): void; on(event: "error", f: () => void): unknown }>(
   conn: Connection,
   instance: Instance,
-  call: Call,
+  call: OutgoingCall,
   make: (onEnd: (error: StatusLike | null) => void) => T,
 ): T {
   conn.pool.acquire(instance);
   call.span?.setPeer(instance.address);
+  call.attempts++;
+  call.peer = instance.address;
+  const started = Date.now();
   let done = false;
   let stream: T | null = null;
   const onAbort = () => stream?.cancel();
@@ -103,12 +83,10 @@ export function startCall<T extends { cancel(): void; on(event: "error", f: () =
     if (done) return;
     done = true;
     call.signal?.removeEventListener("abort", onAbort);
-    const outcome = error === null
-      ? "ok"
-      : statusCode(error) === Status.UNAVAILABLE
-      ? "unavailable"
-      : "other";
-    conn.pool.release(instance, outcome);
+    const code = error === null ? Status.OK : statusCode(error);
+    conn.pool.release(instance, code, call.kind === "unary" ? Date.now() - started : null);
+    conn.breaker?.record(!isDependencyFailure(code));
+    if (code === Status.OK) conn.throttle.onSuccess();
   };
   try {
     stream = make(onEnd);
@@ -131,6 +109,7 @@ export function startCall<T extends { cancel(): void; on(event: "error", f: () =
 export async function pumpRequests(
   stream: Writable,
   requests: Requests,
+  call: OutgoingCall,
   method: MethodDescriptor,
   ended: Promise<void>,
 ) {
@@ -138,7 +117,9 @@ export async function pumpRequests(
   ended.then(() => over = true);
   for await (const request of requests) {
     if (over) return;
-    if (!stream.write(encodeRequest(method, request))) {
+    const bytes = encodeRequest(method, request);
+    call.messagesSent++;
+    if (!stream.write(bytes)) {
       let onDrain!: () => void;
       await Promise.race([new Promise<void>((r) => stream.once("drain", onDrain = r)), ended]);
       stream.removeListener("drain", onDrain);
@@ -151,7 +132,7 @@ export async function pumpRequests(
 export async function pickInstance(
   conn: Connection,
   method: MethodDescriptor,
-  call: Call,
+  call: OutgoingCall,
   avoid?: Instance,
 ) {
   if (call.signal?.aborted) throw new RpcError(Status.CANCELLED, "call cancelled");
@@ -175,19 +156,13 @@ export async function pickInstance(
   throw new RpcError(Status.UNAVAILABLE, `no instances of ${conn.service} are available (${why})`);
 }
 
-/** UNAVAILABLE on the first attempt of an idempotent method, with time and no cancel. */
-export function retryable(error: unknown, method: MethodDescriptor, call: Call, attempt: number) {
-  return error instanceof RpcError && error.code === Status.UNAVAILABLE && method.idempotent &&
-    attempt === 1 && !call.signal?.aborted && call.deadline > Date.now();
-}
-
 /**
  * svc's RpcError for a failed call: a grpc-js status becomes the remote
  * code and message as sent (transport failures as UNAVAILABLE), CANCELLED
  * when our own signal cancelled it, with the grpc-js error (and its
  * trailers) as `cause`. Anything else thrown goes through `RpcError.from`.
  */
-export function fromGrpcError(error: unknown, call: Call): RpcError {
+export function fromGrpcError(error: unknown, call: OutgoingCall): RpcError {
   if (error instanceof RpcError) return error;
   const e = error as StatusLike & { message?: string };
   if (typeof e?.code !== "number") return RpcError.from(error);
@@ -214,7 +189,7 @@ export function statusCode(status: StatusLike): Status {
 }
 
 /** grpc-js call options: the deadline, which grpc-js sends as `grpc-timeout`. */
-export function grpcOptions(call: Call): grpc.CallOptions {
+export function grpcOptions(call: OutgoingCall): grpc.CallOptions {
   return Number.isFinite(call.deadline) ? { deadline: call.deadline } : {};
 }
 

@@ -8,15 +8,28 @@
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import type { Etcd3 } from "etcd3";
-import type { ResolvedRegistry } from "../config/types.ts";
+import type {
+  ResolvedDependency,
+  ResolvedOutlierDetection,
+  ResolvedRegistry,
+} from "../config/types.ts";
 import type { Logger } from "../core/logger.ts";
 import type { MethodDescriptor } from "../protos/types.ts";
 import { type Balancing, InstancePool } from "./balancer.ts";
 import { createEtcdClient, etcdEndpointIssues, servicePrefix } from "../etcd/etcd_client.ts";
 import { createEtcdResolver, createStaticResolver, type Resolver } from "./resolver.ts";
-import type { OutgoingTracer, ServiceClient } from "../core/clients.ts";
-import { type Clients, undeclaredDependency } from "./clients.ts";
+import type {
+  ClientInterceptor,
+  ClientObserver,
+  OutgoingTracer,
+  ServiceClient,
+} from "../core/clients.ts";
+import { type Clients, type DependencyReadings, undeclaredDependency } from "./clients.ts";
 import { type Connection, createServiceClient } from "./service_client.ts";
+import { AdaptiveBreaker, BREAKER_DEFAULTS } from "./breaker.ts";
+import { composeClientChain } from "./chain.ts";
+import { retryPolicyFor } from "./retry_policy.ts";
+import { RetryThrottle } from "./retry_throttle.ts";
 
 /** TLS for calls to a dependency; PEM file paths. */
 export interface DependencyTls {
@@ -42,7 +55,38 @@ export interface DependencyOptions {
   balancing?: Balancing;
   /** Default null: plaintext. */
   tls?: DependencyTls | null;
+  /** Default deadline (ms) of unary calls whose caller has none; 0 = none. Default 10 s. */
+  timeout?: number;
+  /** The same for streaming calls. Default 0. */
+  streamTimeout?: number;
+  /** Retry policy for every method; null (default) = idempotent methods get the defaults. */
+  retry?: ResolvedDependency["retry"];
+  /** Default `{ maxTokens: 10, tokenRatio: 0.1 }`. */
+  retryThrottling?: ResolvedDependency["retryThrottling"];
+  /** Default: enabled, the config's defaults. */
+  circuitBreaker?: ResolvedDependency["circuitBreaker"];
+  /** Default: enabled, the config's defaults. */
+  outlierDetection?: ResolvedOutlierDetection;
 }
+
+/** The config's defaults, for dependencies built in code (tests). */
+const DEFAULT_THROTTLING = { maxTokens: 10, tokenRatio: 0.1 };
+const DEFAULT_BREAKER = {
+  enabled: true,
+  window: BREAKER_DEFAULTS.windowMs,
+  k: BREAKER_DEFAULTS.k,
+  minRequests: BREAKER_DEFAULTS.minRequests,
+};
+const DEFAULT_OUTLIER: ResolvedOutlierDetection = {
+  enabled: true,
+  interval: 10_000,
+  baseEjectionTime: 30_000,
+  maxEjectionTime: 300_000,
+  maxEjectionPercent: 50,
+  failurePercentage: 50,
+  minimumHosts: 3,
+  requestVolume: 20,
+};
 
 /** Options for {@link createClients}. */
 export interface ClientsOptions {
@@ -55,6 +99,10 @@ export interface ClientsOptions {
   readFile?: (path: string) => Uint8Array;
   /** Traces every call (tracing on). Default none. */
   tracer?: OutgoingTracer | null;
+  /** Counts every call (metrics on). Default none. */
+  observer?: ClientObserver | null;
+  /** Client middleware, outermost first. Default none. */
+  interceptors?: readonly ClientInterceptor[];
 }
 
 /**
@@ -76,14 +124,25 @@ export function createClients(options: ClientsOptions): Clients {
   let etcd: Promise<Etcd3> | null = null;
   const connections = new Map<string, Connection & { methods: readonly MethodDescriptor[] }>();
 
+  const middleware = { chain: composeClientChain(options.interceptors ?? []) };
+  const readings: DependencyReadings[] = [];
+
   for (const [service, dep] of dependencies) {
     const credentials = _credentials(dep.tls ?? null, readFile);
     const channelOptions: grpc.ChannelOptions = dep.tls?.serverName
       ? { "grpc.ssl_target_name_override": dep.tls.serverName }
       : {};
+    const outlier = dep.outlierDetection ?? DEFAULT_OUTLIER;
     const pool = new InstancePool(
       (address) => new grpc.Client(address, credentials, channelOptions),
-      dep.balancing ?? "round_robin",
+      {
+        balancing: dep.balancing ?? "round_robin",
+        outlier: outlier.enabled ? outlier : null,
+        onEjection: (address, ms) =>
+          ms === null
+            ? log.info("discovery: ejected instance returns", { service, address })
+            : log.warn("discovery: ejecting an outlier instance", { service, address, ms }),
+      },
     );
     const onChange = (addresses: readonly string[]) => pool.update(addresses);
     let resolver: Resolver;
@@ -97,13 +156,62 @@ export function createClients(options: ClientsOptions): Clients {
       const dir = servicePrefix(registry.prefix, service);
       resolver = createEtcdResolver({ etcd, dir, log, onChange });
     }
-    connections.set(service, {
+    const breakerOptions = dep.circuitBreaker ?? DEFAULT_BREAKER;
+    const breaker = breakerOptions.enabled
+      ? new AdaptiveBreaker({
+        windowMs: breakerOptions.window,
+        k: breakerOptions.k,
+        minRequests: breakerOptions.minRequests,
+      })
+      : null;
+    const throttle = new RetryThrottle(dep.retryThrottling ?? DEFAULT_THROTTLING);
+    const retryPolicies = new Map();
+    for (const method of dep.methods) {
+      const policy = retryPolicyFor(dep.retry ?? null, method.idempotent);
+      if (policy) retryPolicies.set(method.path, policy);
+    }
+    const conn = {
       service,
       pool,
       resolver,
       log,
       methods: dep.methods,
       tracer: options.tracer ?? null,
+      observer: options.observer ?? null,
+      timeouts: { unary: dep.timeout ?? 10_000, stream: dep.streamTimeout ?? 0 },
+      breaker,
+      throttle,
+      retryPolicies,
+      counters: { retries: 0 },
+      middleware,
+    };
+    connections.set(service, conn);
+    readings.push({
+      service,
+      get breakerDropRatio() {
+        return breaker?.dropRatio ?? 0;
+      },
+      get breakerRejections() {
+        return breaker?.rejections ?? 0;
+      },
+      get retries() {
+        return conn.counters.retries;
+      },
+      get retriesThrottled() {
+        return throttle.throttled;
+      },
+      get retryTokens() {
+        return throttle.tokens;
+      },
+      get instances() {
+        return pool.size;
+      },
+      get ejectedInstances() {
+        return pool.ejectedCount;
+      },
+      get ejections() {
+        return pool.ejections;
+      },
     });
   }
 
@@ -142,6 +250,10 @@ export function createClients(options: ClientsOptions): Clients {
       };
     },
     instances: (service) => connection(service).pool.addresses,
+    setInterceptors(interceptors) {
+      middleware.chain = composeClientChain(interceptors);
+    },
+    readings: { dependencies: readings },
     close() {
       return closing ??= (async () => {
         await Promise.all([...connections.values()].map((c) => c.resolver.close()));

@@ -16,6 +16,8 @@ export function noClients(): Clients {
     forCall: () => ({ get }),
     instances: get,
     close: () => Promise.resolve(),
+    setInterceptors: () => {},
+    readings: { dependencies: [] },
     [Symbol.asyncDispose]: () => Promise.resolve(),
   };
   return clients;

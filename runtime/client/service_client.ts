@@ -1,36 +1,23 @@
 /**
  * The per-method functions of a dependency's client, for all four call
- * kinds, on grpc-js client channels with the runtime's codecs. Calls inherit
- * a parent's deadline and cancellation, fail over once on UNAVAILABLE for
- * idempotent methods, and fail with svc's `RpcError` carrying the remote code.
+ * kinds. Each call is one logical call: traced and observed once, run
+ * through the client middleware once, and made of one or more attempts
+ * (attempts.ts). Calls inherit a parent's deadline and cancellation and
+ * fail with svc's `RpcError` carrying the remote code.
  * @module
  */
-import type * as grpc from "@grpc/grpc-js";
-import type { Buffer } from "node:buffer";
-import type {
-  CallParent,
-  ClientCallOptions,
-  OutgoingTracer,
-  ServiceClient,
-} from "../core/clients.ts";
-import { tracedResponse, tracedStream } from "./traced_calls.ts";
+import { RpcError, Status } from "../core/errors.ts";
+import type { CallParent, ClientCallOptions, ServiceClient } from "../core/clients.ts";
 import type { MethodDescriptor } from "../protos/types.ts";
-import type { Instance } from "./balancer.ts";
+import { type Connection, encodeRequest, type Requests } from "./_call.ts";
 import {
-  type Call,
-  type Connection,
-  decoder,
-  encodeRequest,
-  fromGrpcError,
-  grpcOptions,
-  passThrough,
-  pickInstance,
-  prepareCall,
-  pumpRequests,
-  type Requests,
-  retryable,
-  startCall,
-} from "./_call.ts";
+  bidiAttempt,
+  clientStreamAttempt,
+  serverStreamAttempts,
+  unaryAttempts,
+} from "./attempts.ts";
+import { runChain, streamThroughChain } from "./chain.ts";
+import { OutgoingCall } from "./outgoing_call.ts";
 
 export type { Connection } from "./_call.ts";
 
@@ -41,10 +28,11 @@ export function createServiceClient(
   parent?: CallParent,
 ): ServiceClient {
   const client: ServiceClient = {};
+  for (const method of methods) client[method.name] = _methodFunction(conn, method, parent);
+  // lowerCamel aliases never shadow a proto name: with `Get` and `get`, each keeps its own.
   for (const method of methods) {
-    const call = _methodFunction(conn, method, parent);
-    client[method.name] = call;
-    client[method.name.charAt(0).toLowerCase() + method.name.slice(1)] = call;
+    const camel = method.name.charAt(0).toLowerCase() + method.name.slice(1);
+    if (!Object.hasOwn(client, camel)) client[camel] = client[method.name];
   }
   return Object.freeze(client);
 }
@@ -52,206 +40,165 @@ export function createServiceClient(
 // --- private helpers ---------------------------------------------------------
 
 function _methodFunction(conn: Connection, method: MethodDescriptor, parent?: CallParent) {
-  const tracer = conn.tracer;
-  if (tracer) return _tracedMethodFunction(conn, method, tracer, parent);
   switch (method.kind) {
     case "unary":
-      return (req: unknown, o?: ClientCallOptions) =>
-        _unary(conn, method, prepareCall(parent, o), req);
+      return (req: unknown, o?: ClientCallOptions) => _unary(conn, method, parent, req, o);
     case "server_stream":
-      return (req: unknown, o?: ClientCallOptions) =>
-        _serverStream(conn, method, () => prepareCall(parent, o), req);
+      return (req: unknown, o?: ClientCallOptions) => _serverStream(conn, method, parent, req, o);
     case "client_stream":
       return (reqs: Requests, o?: ClientCallOptions) =>
-        _clientStream(conn, method, prepareCall(parent, o), reqs);
+        _clientStream(conn, method, parent, reqs, o);
     case "bidi_stream":
-      return (reqs: Requests, o?: ClientCallOptions) =>
-        _bidiStream(conn, method, () => prepareCall(parent, o), reqs);
+      return (reqs: Requests, o?: ClientCallOptions) => _bidiStream(conn, method, parent, reqs, o);
   }
 }
 
-function _tracedMethodFunction(
+/** Creates the call (its span first, so time waiting for discovery counts) and observes it. */
+function _begin(
   conn: Connection,
   method: MethodDescriptor,
-  tracer: OutgoingTracer,
-  parent?: CallParent,
-) {
-  const start = () => tracer.start(method, parent);
-  switch (method.kind) {
-    case "unary":
-      return (req: unknown, o?: ClientCallOptions) => {
-        const span = start();
-        return tracedResponse(span, () => _unary(conn, method, prepareCall(parent, o, span), req));
-      };
-    case "server_stream":
-      return (req: unknown, o?: ClientCallOptions) => {
-        const span = start();
-        return tracedStream(
-          span,
-          _serverStream(conn, method, () => prepareCall(parent, o, span), req),
-        );
-      };
-    case "client_stream":
-      return (reqs: Requests, o?: ClientCallOptions) => {
-        const span = start();
-        return tracedResponse(
-          span,
-          () => _clientStream(conn, method, prepareCall(parent, o, span), reqs),
-        );
-      };
-    case "bidi_stream":
-      return (reqs: Requests, o?: ClientCallOptions) => {
-        const span = start();
-        return tracedStream(
-          span,
-          _bidiStream(conn, method, () => prepareCall(parent, o, span), reqs),
-        );
-      };
-  }
+  parent: CallParent | undefined,
+  options: ClientCallOptions | undefined,
+): OutgoingCall {
+  const span = conn.tracer?.start(method, parent) ?? null;
+  const call = new OutgoingCall(method, parent, options, conn.timeouts, span);
+  conn.observer?.started(call);
+  return call;
 }
 
-async function _unary(conn: Connection, method: MethodDescriptor, call: Call, request: unknown) {
-  const bytes = encodeRequest(method, request);
-  let avoid: Instance | undefined;
-  for (let attempt = 1;; attempt++) {
-    const instance = await pickInstance(conn, method, call, avoid);
-    try {
-      return await new Promise((resolve, reject) => {
-        startCall(conn, instance, call, (onEnd) =>
-          instance.client.makeUnaryRequest(
-            method.path,
-            passThrough,
-            decoder(method),
-            bytes,
-            call.metadata,
-            grpcOptions(call),
-            (error, response) => {
-              onEnd(error);
-              error ? reject(fromGrpcError(error, call)) : resolve(response);
-            },
-          ));
-      });
-    } catch (error) {
-      if (!retryable(error, method, call, attempt)) throw error;
-      conn.log.debug("discovery: retrying on another instance", {
-        method: method.path,
-        from: instance.address,
-      });
-      avoid = instance;
-    }
-  }
+/** Ends the call's span and observation with the status the caller got. */
+function _end(conn: Connection, call: OutgoingCall, code: number, message: string): void {
+  call.span?.end(code, message);
+  conn.observer?.finished(call, code, Date.now() - call.startedAt);
 }
 
-async function* _serverStream(
+function _fail(conn: Connection, call: OutgoingCall, error: unknown): never {
+  const rpc = RpcError.from(error);
+  _end(conn, call, rpc.code, rpc.message);
+  throw error;
+}
+
+async function _unary(
   conn: Connection,
   method: MethodDescriptor,
-  prepare: () => Call,
+  parent: CallParent | undefined,
   request: unknown,
-): AsyncGenerator<unknown> {
-  const call = prepare();
+  options: ClientCallOptions | undefined,
+): Promise<unknown> {
   const bytes = encodeRequest(method, request);
-  let avoid: Instance | undefined;
-  for (let attempt = 1;; attempt++) {
-    const instance = await pickInstance(conn, method, call, avoid);
-    let received = 0;
-    const stream = startCall(conn, instance, call, (onEnd) => {
-      const s = instance.client.makeServerStreamRequest(
-        method.path,
-        passThrough,
-        decoder(method),
-        bytes,
-        call.metadata,
-        grpcOptions(call),
-      );
-      s.on("status", (status: grpc.StatusObject) => onEnd(status.code === 0 ? null : status));
-      return s;
-    });
-    try {
-      for await (const message of stream) {
-        received++;
-        yield message;
-      }
-      return;
-    } catch (error) {
-      const rpc = fromGrpcError(error, call);
-      // Only before the first message: a retry must not repeat what was yielded.
-      if (received > 0 || !retryable(rpc, method, call, attempt)) throw rpc;
-      avoid = instance;
-    } finally {
-      stream.cancel();
+  const call = _begin(conn, method, parent, options);
+  // Counted as go-grpc-prometheus does: the request when it goes out, the response when it arrives.
+  const attempts = async (c: OutgoingCall) => {
+    c.messagesSent = 1;
+    const response = await unaryAttempts(conn, method, c, bytes);
+    c.messagesReceived = 1;
+    return response;
+  };
+  try {
+    const chain = conn.middleware.chain;
+    let response: unknown;
+    if (chain === null) {
+      response = await attempts(call);
+    } else {
+      await runChain(chain, call, async (c) => {
+        response = await attempts(c);
+      });
     }
+    _end(conn, call, Status.OK, "");
+    return response;
+  } catch (error) {
+    _fail(conn, call, error);
   }
 }
 
 async function _clientStream(
   conn: Connection,
   method: MethodDescriptor,
-  call: Call,
+  parent: CallParent | undefined,
   requests: Requests,
+  options: ClientCallOptions | undefined,
 ): Promise<unknown> {
-  const instance = await pickInstance(conn, method, call);
-  let pumpError: unknown = null;
-  let stream!: grpc.ClientWritableStream<Buffer>;
-  const result = new Promise((resolve, reject) => {
-    stream = startCall(conn, instance, call, (onEnd) =>
-      instance.client.makeClientStreamRequest(
-        method.path,
-        passThrough,
-        decoder(method),
-        call.metadata,
-        grpcOptions(call),
-        (error, response) => {
-          onEnd(error);
-          error ? reject(error) : resolve(response);
-        },
-      ));
-  });
-  pumpRequests(stream, requests, method, result.then(() => {}, () => {})).catch((error) => {
-    pumpError = error;
-    stream.cancel();
-  });
+  const call = _begin(conn, method, parent, options);
   try {
-    return await result;
+    const chain = conn.middleware.chain;
+    let response: unknown;
+    const attempt = async (c: OutgoingCall) => {
+      const response = await clientStreamAttempt(conn, method, c, requests);
+      c.messagesReceived = 1;
+      return response;
+    };
+    if (chain === null) {
+      response = await attempt(call);
+    } else {
+      await runChain(chain, call, async (c) => {
+        response = await attempt(c);
+      });
+    }
+    _end(conn, call, Status.OK, "");
+    return response;
   } catch (error) {
-    throw pumpError ?? fromGrpcError(error, call);
+    _fail(conn, call, error);
   }
 }
 
-async function* _bidiStream(
+function _serverStream(
   conn: Connection,
   method: MethodDescriptor,
-  prepare: () => Call,
-  requests: Requests,
+  parent: CallParent | undefined,
+  request: unknown,
+  options: ClientCallOptions | undefined,
 ): AsyncGenerator<unknown> {
-  const call = prepare();
-  const instance = await pickInstance(conn, method, call);
-  let pumpError: unknown = null;
-  let ended!: Promise<void>;
-  const stream = startCall(conn, instance, call, (onEnd) => {
-    const s = instance.client.makeBidiStreamRequest(
-      method.path,
-      passThrough,
-      decoder(method),
-      call.metadata,
-      grpcOptions(call),
-    );
-    ended = new Promise((resolve) =>
-      s.on("status", (status: grpc.StatusObject) => {
-        onEnd(status.code === 0 ? null : status);
-        resolve();
-      })
-    );
-    return s;
+  return _streaming(conn, method, parent, options, (call) => {
+    const bytes = encodeRequest(method, request);
+    return () => {
+      call.messagesSent = 1;
+      return serverStreamAttempts(conn, method, call, bytes);
+    };
   });
-  pumpRequests(stream, requests, method, ended).catch((error) => {
-    pumpError = error;
-    stream.cancel();
-  });
+}
+
+function _bidiStream(
+  conn: Connection,
+  method: MethodDescriptor,
+  parent: CallParent | undefined,
+  requests: Requests,
+  options: ClientCallOptions | undefined,
+): AsyncGenerator<unknown> {
+  return _streaming(
+    conn,
+    method,
+    parent,
+    options,
+    (call) => () => bidiAttempt(conn, method, call, requests),
+  );
+}
+
+/**
+ * A streaming call as the caller iterates it; nothing starts before the
+ * first `next()`. A caller that stops reading early ends the call CANCELLED.
+ */
+async function* _streaming(
+  conn: Connection,
+  method: MethodDescriptor,
+  parent: CallParent | undefined,
+  options: ClientCallOptions | undefined,
+  prepare: (call: OutgoingCall) => () => AsyncGenerator<unknown>,
+): AsyncGenerator<unknown> {
+  const call = _begin(conn, method, parent, options);
+  let code: number = Status.CANCELLED;
+  let message = "the caller stopped reading the responses";
   try {
-    for await (const message of stream) yield message;
+    const source = prepare(call);
+    const chain = conn.middleware.chain;
+    yield* chain === null ? source() : streamThroughChain(chain, call, source);
+    code = Status.OK;
+    message = "";
   } catch (error) {
-    throw pumpError ?? fromGrpcError(error, call);
+    const rpc = RpcError.from(error);
+    code = rpc.code;
+    message = rpc.message;
+    throw error;
   } finally {
-    stream.cancel();
+    _end(conn, call, code, message);
   }
 }

@@ -42,7 +42,10 @@ Deno.test("createClients() calls all four kinds on a static instance", async () 
   await using backend = await startTestBackend("b1");
   await using clients = staticClients([backend]);
   const b = clients.get("demo.Backend");
-  assert.deepEqual(await b.echo({ text: "hi" }), { text: "hi", instance: "b1", deadlineMs: -1 });
+  const reply: Reply = await b.echo({ text: "hi" });
+  assert.deepEqual({ ...reply, deadlineMs: 0 }, { text: "hi", instance: "b1", deadlineMs: 0 });
+  // No caller deadline: the dependency's default timeout (10 s) applies to unary calls.
+  assert.ok(reply.deadlineMs > 9_000 && reply.deadlineMs <= 10_000, `${reply.deadlineMs}`);
   assert.equal(b.Echo, b.echo, "the proto name works too");
   const counted: Reply[] = await collect(b.count({ text: "n", count: 3 }));
   assert.deepEqual(counted.map((r) => r.text), ["n 1", "n 2", "n 3"]);
@@ -54,6 +57,22 @@ Deno.test("createClients() calls all four kinds on a static instance", async () 
   assert.equal((await b.join([{ text: "sync" }, { text: "iterable" }])).text, "sync iterable");
   const chatted: Reply[] = await collect(b.chat([{ text: "x" }, { text: "y" }]));
   assert.deepEqual(chatted.map((r) => r.text), ["x", "y"]);
+});
+
+Deno.test("timeout: 0 sends no deadline; streams get streamTimeout", async () => {
+  await using backend = await startTestBackend("b1");
+  {
+    await using clients = staticClients([backend], { timeout: 0, streamTimeout: 0 });
+    const reply: Reply = await clients.get("demo.Backend").echo({ text: "x" });
+    assert.equal(reply.deadlineMs, -1);
+  }
+  {
+    await using clients = staticClients([backend], { streamTimeout: 3_000 });
+    const [first]: Reply[] = await collect(
+      clients.get("demo.Backend").count({ text: "n", count: 1 }),
+    );
+    assert.ok(first.deadlineMs > 2_000 && first.deadlineMs <= 3_000, `${first.deadlineMs}`);
+  }
 });
 
 Deno.test("createClients() balances round-robin, or sticks to the first with pick_first", async () => {

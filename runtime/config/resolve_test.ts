@@ -44,6 +44,7 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
     protos: { files: [join(project.dir, "proto")], includePaths: [] },
     handlers: join(project.dir, "handlers"),
     middleware: [],
+    clientMiddleware: [],
     dependencies: {},
     admin: { enabled: true, host: "0.0.0.0", port: 9090 },
     health: { enabled: true },

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Span } from "@opentelemetry/api";
-import type { CallKind } from "./context.ts";
+import type { CallKind } from "./call_kind.ts";
 import type { Metadata } from "./metadata.ts";
 
 /** Per-call options of a client method. */

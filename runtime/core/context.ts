@@ -8,9 +8,9 @@ import type { Metadata } from "./metadata.ts";
 import type { CallClients, UntypedClients } from "./clients.ts";
 import type { PeerCertificate } from "./peer.ts";
 import type { Span } from "@opentelemetry/api";
+import type { CallKind } from "./call_kind.ts";
 
-/** The four gRPC call kinds, spelled as go-grpc-prometheus's `grpc_type` label. */
-export type CallKind = "unary" | "client_stream" | "server_stream" | "bidi_stream";
+export type { CallKind } from "./call_kind.ts";
 
 /**
  * What a handler knows about the call it serves. `C` types `ctx.clients`
