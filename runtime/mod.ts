@@ -17,6 +17,8 @@ export { defineService, isServiceDefinition } from "./handlers/define.ts";
 export type { AnyMethod, ServiceDefinition } from "./handlers/define.ts";
 export { defineMiddleware } from "./handlers/middleware.ts";
 export type { MiddlewareDefinition } from "./handlers/middleware.ts";
+export { defineClientMiddleware } from "./handlers/client_middleware.ts";
+export type { ClientMiddlewareDefinition } from "./handlers/client_middleware.ts";
 export { RpcError, Status } from "./core/errors.ts";
 export type { MetadataValue, RpcErrorOptions } from "./core/errors.ts";
 export { Metadata } from "./core/metadata.ts";
@@ -27,7 +29,11 @@ export type { LogFields, Logger, LogLevel } from "./core/logger.ts";
 export type {
   BidiStreamClientMethod,
   CallClients,
+  CallParent,
+  ClientCall,
+  ClientCallHandler,
   ClientCallOptions,
+  ClientInterceptor,
   ClientStreamClientMethod,
   ServerStreamClientMethod,
   ServiceClient,

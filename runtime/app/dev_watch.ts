@@ -1,6 +1,6 @@
 /**
- * The file watch behind `svc dev`: the handlers directory, the middleware
- * files, the protos and the config; bursts of events (an editor's save is
+ * The file watch behind `svc dev`: the handlers directory, the (client)
+ * middleware files, the protos and the config; bursts of events (an editor's save is
  * several) coalesce into one reload.
  * @module
  */
@@ -12,6 +12,9 @@ import type { AppReloader } from "./reload.ts";
 
 /** Quiet time after the last event before reloading. */
 export const DEBOUNCE_MS = 150;
+
+/** `_middleware.ts` and `_client_middleware.ts`: not handler files, yet sources a reload loads. */
+const MIDDLEWARE_FILE = /^_(client_)?middleware\.(ts|js)$/;
 
 /** What to watch for one loaded app. */
 interface Targets {
@@ -116,7 +119,7 @@ async function pump(
 function targetsOf(app: LoadedApp): Targets {
   const { config } = app;
   const trees = new Set([config.handlers]);
-  const files = new Set([config.file, ...config.middleware]);
+  const files = new Set([config.file, ...config.middleware, ...config.clientMiddleware]);
   for (const entry of config.protos.files) {
     if (isDirectory(entry)) trees.add(entry);
     else files.add(entry);
@@ -135,7 +138,7 @@ function classify(path: string, targets: Targets, handlersDir: string): "source"
   // Types are erased at run time; `svc dev --types` writes this one itself.
   if (name === "_types.ts" || name.endsWith(".d.ts")) return null;
   const direct = dirname(path) === handlersDir;
-  if (direct && (isHandlerFileName(name) || /^_middleware\.(ts|js)$/.test(name))) return "source";
+  if (direct && (isHandlerFileName(name) || MIDDLEWARE_FILE.test(name))) return "source";
   return /\.(ts|js|mts|mjs|json)$/.test(name) ? "helper" : null;
 }
 

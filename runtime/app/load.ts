@@ -9,10 +9,13 @@ import { loadConfig } from "../config/mod.ts";
 import type { ResolvedConfig } from "../config/types.ts";
 import { UserInputError } from "../core/errors.ts";
 import {
+  CLIENT_MIDDLEWARE_FILE_HINT,
   discoverHandlerFiles,
   fileSource,
+  findClientMiddlewareFile,
   findMiddlewareFile,
   type HandlerSource,
+  loadClientMiddleware,
   type LoadedHandlers,
   loadHandlers,
   loadMiddleware,
@@ -20,6 +23,7 @@ import {
   type ModuleVersion,
 } from "../handlers/mod.ts";
 import type { Interceptor } from "../core/interceptor.ts";
+import type { ClientInterceptor } from "../core/clients.ts";
 import type { DependencyOptions } from "../client/discovery.ts";
 import { etcdEndpointIssues } from "../etcd/etcd_client.ts";
 import { loadDependencies } from "./dependencies.ts";
@@ -35,6 +39,8 @@ export interface LoadedApp {
   readonly handlers: LoadedHandlers;
   /** User middleware, in the order it runs. */
   readonly middleware: readonly Interceptor[];
+  /** User client middleware for calls through `ctx.clients`, outermost first. */
+  readonly clientMiddleware: readonly ClientInterceptor[];
   /** Services handlers call through `ctx.clients`, with their methods. */
   readonly dependencies: ReadonlyMap<string, DependencyOptions>;
   /** Things worth telling the user that do not stop start-up. */
@@ -49,6 +55,11 @@ export interface LoadAppOptions {
   handlerSources?: readonly HandlerSource[];
   /** Middleware modules to use instead of `_middleware.ts` plus `config.middleware`. */
   middlewareSources?: readonly HandlerSource[];
+  /**
+   * Client middleware modules to use instead of `_client_middleware.ts` plus
+   * `config.clientMiddleware` (a build manifest).
+   */
+  clientMiddlewareSources?: readonly HandlerSource[];
   /** Which version of each handler and middleware file to import (live reload). Default: as is. */
   moduleVersion?: ModuleVersion;
 }
@@ -68,11 +79,19 @@ export async function loadApp(
   const handlers = await loadHandlers(sources, protos, {
     servedElsewhere: servedElsewhere(config),
   });
-  const middleware = await loadAllMiddleware(
+  const { middleware, clientMiddleware } = await loadAllMiddleware(
     options.middlewareSources ?? await middlewareSourcesOf(config, options.moduleVersion),
+    options.clientMiddlewareSources ??
+      await clientMiddlewareSourcesOf(config, options.moduleVersion),
   );
   const dependencies = await loadDependencies(config);
   const warnings = collectWarnings(config, protos, handlers);
+  if (clientMiddleware.length > 0 && dependencies.size === 0) {
+    warnings.push(
+      "client middleware is loaded but never runs: it wraps calls to dependencies, " +
+        "and the config declares none",
+    );
+  }
   for (const [name, dependency] of dependencies) {
     if ((dependency.static ?? []).length === 0 && config.registry.type === "none") {
       warnings.push(
@@ -84,7 +103,7 @@ export async function loadApp(
   if (dependencies.size > 0 || config.registry.type === "etcd") {
     warnings.push(...etcdEndpointIssues(config.registry));
   }
-  return { config, protos, handlers, middleware, dependencies, warnings };
+  return { config, protos, handlers, middleware, clientMiddleware, dependencies, warnings };
 }
 
 /** `<handlers>/_middleware.ts`, then each file under `middleware` in the config. */
@@ -96,11 +115,38 @@ async function middlewareSourcesOf(
   return [...(local ? [local] : []), ...config.middleware.map((f) => fileSource(f, version))];
 }
 
-async function loadAllMiddleware(sources: readonly HandlerSource[]): Promise<Interceptor[]> {
-  const issues: Issue[] = [];
-  const interceptors = await loadMiddleware(sources, issues);
-  if (issues.length > 0) throw new UserInputError("middleware", issues, MIDDLEWARE_FILE_HINT);
-  return interceptors;
+/** `<handlers>/_client_middleware.ts`, then each file under `clientMiddleware` in the config. */
+async function clientMiddlewareSourcesOf(
+  config: ResolvedConfig,
+  version?: ModuleVersion,
+): Promise<HandlerSource[]> {
+  const local = await findClientMiddlewareFile(config.handlers, version);
+  return [
+    ...(local ? [local] : []),
+    ...config.clientMiddleware.map((f) => fileSource(f, version)),
+  ];
+}
+
+/**
+ * Both kinds of middleware. Problems in either are reported together, so a
+ * user fixing a server and a client middleware file sees both at once.
+ */
+async function loadAllMiddleware(
+  serverSources: readonly HandlerSource[],
+  clientSources: readonly HandlerSource[],
+): Promise<{ middleware: Interceptor[]; clientMiddleware: ClientInterceptor[] }> {
+  const serverIssues: Issue[] = [];
+  const middleware = await loadMiddleware(serverSources, serverIssues);
+  const clientIssues: Issue[] = [];
+  const clientMiddleware = await loadClientMiddleware(clientSources, clientIssues);
+  if (serverIssues.length + clientIssues.length > 0) {
+    const hints = [
+      ...(serverIssues.length > 0 ? [MIDDLEWARE_FILE_HINT] : []),
+      ...(clientIssues.length > 0 ? [CLIENT_MIDDLEWARE_FILE_HINT] : []),
+    ];
+    throw new UserInputError("middleware", [...serverIssues, ...clientIssues], hints.join("\n\n"));
+  }
+  return { middleware, clientMiddleware };
 }
 
 async function discoverSources(dir: string, version?: ModuleVersion): Promise<HandlerSource[]> {

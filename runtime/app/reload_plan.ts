@@ -6,11 +6,17 @@
 import type { LoadedApp } from "./load.ts";
 
 /**
- * Config keys a swap covers: they only say where handlers, middleware and
- * protos come from, and those are what a swap replaces. Every other key is
- * read once at start-up (the listener, admin, limits, logging, ...).
+ * Config keys a swap covers: they only say where handlers, middleware,
+ * client middleware and protos come from, and those are what a swap
+ * replaces (client middleware through `clients.setInterceptors`). Every
+ * other key is read once at start-up (the listener, admin, limits, ...).
  */
-const SWAPPABLE_KEYS: ReadonlySet<string> = new Set(["protos", "handlers", "middleware"]);
+const SWAPPABLE_KEYS: ReadonlySet<string> = new Set([
+  "protos",
+  "handlers",
+  "middleware",
+  "clientMiddleware",
+]);
 
 /** The outcome of {@link planReload}. */
 export interface ReloadPlan {

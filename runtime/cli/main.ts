@@ -23,10 +23,11 @@ const DEFAULT_CONFIG = "config/svc.yaml";
 const INIT_CONFIG = "svc.yaml";
 
 /**
- * Handler and middleware sources built into a binary by `svc build`. Without
- * them the CLI walks the config's handlers directory.
+ * Handler and (client) middleware sources built into a binary by `svc build`.
+ * Without them the CLI walks the config's handlers directory.
  */
-export interface MainOptions extends Pick<LoadAppOptions, "handlerSources" | "middlewareSources"> {
+export interface MainOptions
+  extends Pick<LoadAppOptions, "handlerSources" | "middlewareSources" | "clientMiddlewareSources"> {
   /** What a built binary may read (its --allow-read); named when a read is refused. */
   readPaths?: readonly string[];
 }

@@ -45,11 +45,27 @@ export async function discoverHandlerFiles(
 }
 
 /** `_middleware.ts` (or `.js`) in `dir`, if there is one. */
-export async function findMiddlewareFile(
+export function findMiddlewareFile(
   dir: string,
   version?: ModuleVersion,
 ): Promise<HandlerSource | null> {
-  for (const name of ["_middleware.ts", "_middleware.js"]) {
+  return findFirstFile(dir, ["_middleware.ts", "_middleware.js"], version);
+}
+
+/** `_client_middleware.ts` (or `.js`) in `dir`, if there is one: middleware for outgoing calls. */
+export function findClientMiddlewareFile(
+  dir: string,
+  version?: ModuleVersion,
+): Promise<HandlerSource | null> {
+  return findFirstFile(dir, ["_client_middleware.ts", "_client_middleware.js"], version);
+}
+
+async function findFirstFile(
+  dir: string,
+  names: readonly string[],
+  version?: ModuleVersion,
+): Promise<HandlerSource | null> {
+  for (const name of names) {
     const file = join(dir, name);
     const info = await Deno.stat(file).catch(() => null);
     if (info?.isFile) return fileSource(file, version);

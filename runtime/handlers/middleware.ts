@@ -6,9 +6,12 @@
 import type { Issue } from "../core/errors.ts";
 import type { Interceptor } from "../core/interceptor.ts";
 import type { HandlerSource } from "./discover.ts";
-import { importIssue } from "./import_error.ts";
-
-const MIDDLEWARE_DEFINITION: unique symbol = Symbol.for("svc.middleware-definition") as never;
+import {
+  CLIENT_MIDDLEWARE_DEFINITION,
+  loadMiddlewareExports,
+  MIDDLEWARE_DEFINITION,
+  type MiddlewareKind,
+} from "./middleware_exports.ts";
 
 /** What `defineMiddleware()` returns. */
 export interface MiddlewareDefinition {
@@ -26,6 +29,18 @@ export const MIDDLEWARE_FILE_HINT = `a middleware file looks like this:
     }
     await next(call);
   });`;
+
+const SERVER_MIDDLEWARE: MiddlewareKind = {
+  noun: "middleware",
+  define: "defineMiddleware",
+  marker: MIDDLEWARE_DEFINITION,
+  otherKind: {
+    marker: CLIENT_MIDDLEWARE_DEFINITION,
+    message: "is client middleware (defineClientMiddleware), which runs on outgoing calls; " +
+      "export defineMiddleware(...) here, or move it to _client_middleware.ts or " +
+      "clientMiddleware in the config",
+  },
+};
 
 /**
  * Declares the interceptors a middleware file adds, run in the order
@@ -51,45 +66,12 @@ export function defineMiddleware(...interceptors: Interceptor[]): MiddlewareDefi
 /**
  * Imports each middleware source and collects its interceptors, in order.
  * Accepts a `defineMiddleware()` result, a bare interceptor or an array of
- * them as the default export; anything else is an issue.
+ * them as the default export; anything else (client middleware included)
+ * is an issue.
  */
-export async function loadMiddleware(
+export function loadMiddleware(
   sources: readonly HandlerSource[],
   issues: Issue[],
 ): Promise<Interceptor[]> {
-  const interceptors: Interceptor[] = [];
-  for (const source of sources) {
-    let exported: unknown;
-    try {
-      exported = (await source.load()).default;
-    } catch (error) {
-      issues.push(importIssue(source.file, error));
-      continue;
-    }
-    const list = isMiddlewareDefinition(exported)
-      ? exported.interceptors
-      : Array.isArray(exported)
-      ? exported
-      : [exported];
-    const bad = list.findIndex((item) => typeof item !== "function");
-    if (exported === undefined || bad >= 0) {
-      issues.push({
-        file: source.file,
-        where: "export default",
-        message: exported === undefined
-          ? "has no default export; export defineMiddleware(...) by default"
-          : `is not middleware (item ${bad} is ${typeof list[
-            bad
-          ]}); export defineMiddleware(interceptor, ...)`,
-      });
-      continue;
-    }
-    interceptors.push(...(list as Interceptor[]));
-  }
-  return interceptors;
-}
-
-function isMiddlewareDefinition(value: unknown): value is MiddlewareDefinition {
-  return typeof value === "object" && value !== null &&
-    (value as Record<symbol, unknown>)[MIDDLEWARE_DEFINITION] === true;
+  return loadMiddlewareExports<Interceptor>(sources, issues, SERVER_MIDDLEWARE);
 }

@@ -7,6 +7,7 @@ export type { AnyMethod, ServiceDefinition } from "./define.ts";
 export {
   discoverHandlerFiles,
   fileSource,
+  findClientMiddlewareFile,
   findMiddlewareFile,
   type HandlerSource,
   isHandlerFileName,
@@ -20,3 +21,9 @@ export {
   MIDDLEWARE_FILE_HINT,
   type MiddlewareDefinition,
 } from "./middleware.ts";
+export {
+  CLIENT_MIDDLEWARE_FILE_HINT,
+  type ClientMiddlewareDefinition,
+  defineClientMiddleware,
+  loadClientMiddleware,
+} from "./client_middleware.ts";

@@ -48,7 +48,8 @@ export interface ContainerConfig {
  * Rewrites the YAML `text` of `config` for the image: `protos.files`,
  * `protos.includePaths` and each `dependencies.<service>.protos` point into
  * `proto/`, `handlers` at an empty
- * `handlers/` and `middleware` is emptied (both are built into the binary).
+ * `handlers/`, and `middleware` and `clientMiddleware` are emptied (all are
+ * built into the binary).
  * Everything else, comments included, is kept; certificate paths are left
  * alone because certificates are mounted at run time, never baked in.
  *
@@ -98,7 +99,9 @@ export async function containerConfig(
     );
   }
   doc.setIn(["handlers"], CONTAINER_HANDLERS_DIR);
-  if (doc.hasIn(["middleware"])) doc.setIn(["middleware"], doc.createNode([], { flow: true }));
+  for (const key of ["middleware", "clientMiddleware"]) {
+    if (doc.hasIn([key])) doc.setIn([key], doc.createNode([], { flow: true }));
+  }
   const note = ` Rewritten by svc build for the image: protos under ${CONTAINER_PROTO_DIR}/, ` +
     `handlers and middleware\n built into the binary (${CONTAINER_HANDLERS_DIR}/ stays empty).`;
   doc.commentBefore = doc.commentBefore ? `${note}\n\n${doc.commentBefore}` : note;

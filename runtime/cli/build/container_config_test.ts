@@ -24,6 +24,7 @@ Deno.test("containerConfig() copies the loaded and dependency protos with their 
       "  includePaths: [../vendor]",
       "handlers: ../handlers",
       "middleware: [../mw.ts]",
+      "clientMiddleware: [../mw.ts]",
       "dependencies:",
       "  dep.Backend: { protos: [../deps/backend.proto] }",
       "",
@@ -56,6 +57,7 @@ Deno.test("containerConfig() copies the loaded and dependency protos with their 
   });
   assert.equal(yaml.handlers, "handlers");
   assert.deepEqual(yaml.middleware, []);
+  assert.deepEqual(yaml.clientMiddleware, []);
   assert.deepEqual(yaml.dependencies["dep.Backend"].protos, ["proto/deps/backend.proto"]);
   assert.equal(yaml.service.name, "shop");
   assert.match(image.yaml, /# keep me/);

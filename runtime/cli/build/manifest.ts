@@ -1,6 +1,7 @@
 /**
- * The build manifest: a generated module that lists every handler and
- * middleware file of a config with a string-literal `import()` each.
+ * The build manifest: a generated module that lists every handler,
+ * middleware and client middleware file of a config with a string-literal
+ * `import()` each.
  *
  * Why literal imports: `deno compile` embeds every module a literal
  * specifier reaches (static or dynamic) and nothing else, so a compiled
@@ -13,7 +14,11 @@
 import { dirname, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ResolvedConfig } from "../../config/mod.ts";
-import { discoverHandlerFiles, findMiddlewareFile } from "../../handlers/mod.ts";
+import {
+  discoverHandlerFiles,
+  findClientMiddlewareFile,
+  findMiddlewareFile,
+} from "../../handlers/mod.ts";
 
 /** The files a manifest imports, in the order the loader uses them. */
 export interface ManifestFiles {
@@ -21,6 +26,8 @@ export interface ManifestFiles {
   handlers: string[];
   /** `<handlers>/_middleware.ts`, then each `middleware` file of the config (absolute). */
   middleware: string[];
+  /** `<handlers>/_client_middleware.ts`, then each `clientMiddleware` file of the config. */
+  clientMiddleware: string[];
 }
 
 /** What {@link writeManifest} wrote. */
@@ -30,7 +37,7 @@ export interface WrittenManifest extends ManifestFiles {
 }
 
 /**
- * Lists the handler and middleware files `config` loads, with the same rules
+ * Lists the handler and (client) middleware files `config` loads, with the same rules
  * as `svc run` (runtime/handlers/discover.ts): `.ts`/`.js` files directly in
  * the handlers directory, minus `_*`, `*_test.*`, `*.test.*` and `.d.ts`.
  *
@@ -44,7 +51,9 @@ export async function manifestFiles(config: ResolvedConfig): Promise<ManifestFil
   const handlers = (await discoverHandlerFiles(config.handlers)).map((s) => s.file);
   const local = await findMiddlewareFile(config.handlers);
   const middleware = [...(local ? [local.file] : []), ...config.middleware];
-  return { handlers, middleware };
+  const localClient = await findClientMiddlewareFile(config.handlers);
+  const clientMiddleware = [...(localClient ? [localClient.file] : []), ...config.clientMiddleware];
+  return { handlers, middleware, clientMiddleware };
 }
 
 /**
@@ -55,7 +64,7 @@ export async function manifestFiles(config: ResolvedConfig): Promise<ManifestFil
  * @example
  * ```ts
  * const text = renderManifest(
- *   { handlers: ["/app/handlers/greeter.ts"], middleware: [] },
+ *   { handlers: ["/app/handlers/greeter.ts"], middleware: [], clientMiddleware: [] },
  *   "/app/dist/svc_manifest.ts",
  * );
  * text.includes('import("../../handlers/greeter.ts")'); // true
@@ -85,13 +94,16 @@ export const handlerSources: HandlerSource[] = ${list(files.handlers)};
 /** \`_middleware.ts\` in the handlers directory, then the config's \`middleware\` files. */
 export const middlewareSources: HandlerSource[] = ${list(files.middleware)};
 
+/** \`_client_middleware.ts\` in the handlers directory, then the config's \`clientMiddleware\` files. */
+export const clientMiddlewareSources: HandlerSource[] = ${list(files.clientMiddleware)};
+
 /** What the binary may read (its --allow-read), named when a read is refused. */
 export const readPaths: string[] = ${JSON.stringify(readPaths)};
 `;
 }
 
 /**
- * Discovers the handler and middleware files of `config` and writes the
+ * Discovers the handler and (client) middleware files of `config` and writes the
  * manifest module to `outFile` (directories created as needed).
  *
  * @example

@@ -14,19 +14,26 @@ Deno.test("writeManifest() imports every handler and middleware file, skipping h
     "handlers/_helper.ts": HANDLER,
     "handlers/_types.ts": HANDLER,
     "handlers/_middleware.ts": HANDLER,
+    "handlers/_client_middleware.ts": HANDLER,
     "handlers/b_test.ts": HANDLER,
     "handlers/c.test.ts": HANDLER,
     "handlers/d.d.ts": "",
     "handlers/notes.md": "",
     "handlers/lib/helper.ts": HANDLER,
     "mw/extra.ts": HANDLER,
-    "svc.yaml": "handlers: handlers\nmiddleware: [mw/extra.ts]\n",
+    "mw/outgoing.ts": HANDLER,
+    "svc.yaml":
+      "handlers: handlers\nmiddleware: [mw/extra.ts]\nclientMiddleware: [mw/outgoing.ts]\n",
   });
   const config = await loadConfig(project.file, { env: {} });
   const written = await writeManifest(config, join(project.dir, "dist", "svc_manifest.ts"));
   const h = (name: string) => join(project.dir, "handlers", name);
   assert.deepEqual(written.handlers, [h("a.js"), h("b.ts")]);
   assert.deepEqual(written.middleware, [h("_middleware.ts"), join(project.dir, "mw", "extra.ts")]);
+  assert.deepEqual(written.clientMiddleware, [
+    h("_client_middleware.ts"),
+    join(project.dir, "mw", "outgoing.ts"),
+  ]);
 
   const text = await Deno.readTextFile(written.file);
   const imports = [...text.matchAll(/import\("([^"]+)"\)/g)].map((m) => m[1]);
@@ -35,6 +42,8 @@ Deno.test("writeManifest() imports every handler and middleware file, skipping h
     "../handlers/b.ts",
     "../handlers/_middleware.ts",
     "../mw/extra.ts",
+    "../handlers/_client_middleware.ts",
+    "../mw/outgoing.ts",
   ]);
   assert.match(text, new RegExp(`file: "${h("b.ts")}"`), "file keeps the original path");
   for (const skipped of ["_helper", "_types", "b_test", "c.test", "d.d.ts", "notes", "lib/"]) {
@@ -43,9 +52,13 @@ Deno.test("writeManifest() imports every handler and middleware file, skipping h
 });
 
 Deno.test("renderManifest() writes empty lists when there is nothing to import", () => {
-  const text = renderManifest({ handlers: [], middleware: [] }, "/p/dist/m.ts");
+  const text = renderManifest(
+    { handlers: [], middleware: [], clientMiddleware: [] },
+    "/p/dist/m.ts",
+  );
   assert.match(text, /handlerSources: HandlerSource\[\] = \[\];/);
   assert.match(text, /middlewareSources: HandlerSource\[\] = \[\];/);
+  assert.match(text, /clientMiddlewareSources: HandlerSource\[\] = \[\];/);
 });
 
 Deno.test("moduleSpecifier() is relative, POSIX and percent-encodes odd names", () => {
@@ -62,12 +75,16 @@ Deno.test("moduleSpecifier() is relative, POSIX and percent-encodes odd names", 
 Deno.test("manifestFiles() lists nothing for an empty handlers directory", async () => {
   await using project = await makeProject({ "svc.yaml": "" });
   const files = await manifestFiles(await loadConfig(project.file, { env: {} }));
-  assert.deepEqual(files, { handlers: [], middleware: [] });
+  assert.deepEqual(files, { handlers: [], middleware: [], clientMiddleware: [] });
 });
 
 Deno.test("renderEntry() runs the CLI main with the manifest's sources", () => {
   const text = renderEntry("/p/dist/svc_entry.ts", "/p/dist/svc_manifest.ts");
   assert.match(text, /import \{ main \} from "\.\.\/.*runtime\/cli\/main\.ts";/);
   assert.match(text, /from "\.\/svc_manifest\.ts";/);
-  assert.match(text, /main\(Deno\.args, \{ handlerSources, middlewareSources, readPaths \}\)/);
+  assert.match(
+    text,
+    /\{ handlerSources, middlewareSources, clientMiddlewareSources, readPaths \}/,
+  );
+  assert.match(text, /main\(Deno\.args, sources\)/);
 });

@@ -47,7 +47,7 @@ export interface PermissionOptions {
 /**
  * The paths a binary built from `config` may read: `/etc/svc`, the config
  * file's directory, and every path the config names (protos, include paths,
- * handlers, middleware, dependency protos, TLS, etcd and dependency
+ * handlers, middleware, client middleware, dependency protos, TLS, etcd and dependency
  * certificate files), absolute and de-duplicated, in that order. Build-host
  * paths are kept so the binary also runs from the project it was built in.
  *
@@ -66,6 +66,7 @@ export function readPaths(config: ResolvedConfig, extra: readonly string[] = [])
     ...protos.includePaths,
     config.handlers,
     ...config.middleware,
+    ...config.clientMiddleware,
     ...(server.tls ? [server.tls.cert, server.tls.key, server.tls.ca] : []),
     ...(registry.tls ? [registry.tls.ca, registry.tls.cert, registry.tls.key] : []),
     ...Object.values(config.dependencies ?? {}).flatMap((dependency) => [
