@@ -20,3 +20,10 @@ export {
   type ProtoSet,
   type ServiceDescriptor,
 } from "./types.ts";
+export {
+  binaryToJson,
+  type BinaryToJsonOptions,
+  JsonMappingError,
+  jsonToBinary,
+  type JsonToBinaryOptions,
+} from "./json_codec.ts";
