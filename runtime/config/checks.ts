@@ -66,6 +66,11 @@ export function checkConfig(config: PartialConfig, root: MapNode, context: Conte
         `raise it to at least ${maxReceive + 5}`,
     );
   }
+  // Only the native transport has the HTTP/1.1 side; silently not serving it would
+  // leave browsers and curl failing with nothing in the config to say why.
+  if (server?.web?.enabled && server.transport === "grpc-js") {
+    at(["server", "web", "enabled"], `gRPC-Web and Connect need server.transport "native"`);
+  }
   const overload = config.overload;
   if (
     overload?.targetDelay !== undefined && overload.interval !== undefined &&

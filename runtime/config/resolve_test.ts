@@ -39,6 +39,14 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
         prefaceTimeout: 10_000,
         maxOutputBytes: 4_194_304,
       },
+      web: {
+        enabled: false,
+        maxHeadBytes: 16384,
+        maxHeaderCount: 100,
+        headTimeout: 10_000,
+        bodyIdleTimeout: 30_000,
+        keepAliveIdle: 60_000,
+      },
       compression: "identity",
     },
     protos: { files: [join(project.dir, "proto")], includePaths: [] },
@@ -281,4 +289,27 @@ Deno.test("resolveConfig() keeps server.http2 within what HTTP/2 allows", async 
     ["server.http2.prefaceTimeout", `expected at least 100ms, got "50ms"`],
     ["server.http2.maxOutputBytes", "expected an integer >= 65536, got 1024"],
   ]);
+});
+
+Deno.test("resolveConfig() reads server.web and refuses it with the grpc-js transport", async () => {
+  await using project = await makeProject();
+  const on = resolveConfig(
+    "server:\n  web:\n    enabled: true\n    headTimeout: 2s\n",
+    project.file,
+  );
+  assert.equal(on.server.web.enabled, true);
+  assert.equal(on.server.web.headTimeout, 2000);
+  assert.equal(on.server.web.maxHeadBytes, 16384);
+  const issues = issuesOf(() =>
+    resolveConfig(
+      "server:\n  transport: grpc-js\n  web:\n    enabled: true\n    maxHeadBytez: 1\n",
+      project.file,
+    )
+  );
+  const where = issues.map((i) => i.where);
+  assert.ok(where.includes("server.web.maxHeadBytez"), where.join(", "));
+  assert.equal(
+    issues.find((i) => i.where === "server.web.enabled")?.message,
+    `gRPC-Web and Connect need server.transport "native"`,
+  );
 });

@@ -159,6 +159,46 @@ const http2 = object({
   }),
 }, { doc: "HTTP/2 settings and flood limits; they apply to the native transport only." });
 
+// Off by default until the browser half of issue 15 (CORS preflight and
+// headers) exists: without it, turning this on serves curl and server-side
+// Connect clients only, and every plaintext connection pays a first-bytes sniff.
+const web = object({
+  enabled: boolean({
+    doc:
+      "Serve gRPC-Web and the Connect protocol (binary and JSON) over HTTP/1.1 on the gRPC port, next to gRPC (native transport only). Off by default: browser support (CORS) is not done yet, and when on each plaintext connection's first bytes are sniffed to tell HTTP/2 from HTTP/1.1.",
+    default: false,
+  }),
+  maxHeadBytes: integer({
+    doc: "Largest HTTP/1.1 request line and headers, in bytes; more is answered 431.",
+    default: 16384,
+    min: 1024,
+  }),
+  maxHeaderCount: integer({
+    doc: "Most header fields in one HTTP/1.1 request; more is answered 431.",
+    default: 100,
+    min: 8,
+  }),
+  headTimeout: duration({
+    doc: "Time an HTTP/1.1 request's headers get to arrive once begun (slowloris bound).",
+    default: "10s",
+    min: 100,
+  }),
+  bodyIdleTimeout: duration({
+    doc:
+      "Longest pause in an HTTP/1.1 request body (or a stalled response write) before 408 and close.",
+    default: "30s",
+    min: 100,
+  }),
+  keepAliveIdle: duration({
+    doc: "Time an idle kept-alive HTTP/1.1 connection is held open for its next request.",
+    default: "60s",
+    min: 100,
+  }),
+}, {
+  doc:
+    "gRPC-Web and Connect over HTTP/1.1 on the gRPC port; request bodies are bounded by maxReceiveMessageBytes.",
+});
+
 const server = object({
   host: string({ doc: "Address to listen on.", default: "0.0.0.0", ...HOST }),
   port: port({ doc: "gRPC port; 0 picks a free port (logged at start).", default: 50051 }),
@@ -197,6 +237,7 @@ const server = object({
   }),
   keepalive,
   http2,
+  web,
   compression: oneOf(["identity", "gzip"], {
     doc: "Response compression; compressed requests are always accepted.",
     default: "identity",

@@ -55,6 +55,22 @@ export interface ResolvedHttp2 {
   maxOutputBytes: number;
 }
 
+/** `server.web`: gRPC-Web and Connect over HTTP/1.1 on the gRPC port (native transport only). */
+export interface ResolvedWeb {
+  /** Default false: the browser (CORS) half of issue 15 is not done yet. */
+  enabled: boolean;
+  /** Request line and headers, bytes. Default 16384. */
+  maxHeadBytes: number;
+  /** Header fields per request. Default 100. */
+  maxHeaderCount: number;
+  /** A request head must complete within this, in ms. Default 10s. */
+  headTimeout: number;
+  /** Longest body (or response write) stall, in ms. Default 30s. */
+  bodyIdleTimeout: number;
+  /** Idle keep-alive connections close after this, in ms. Default 60s. */
+  keepAliveIdle: number;
+}
+
 /** `server`. */
 export interface ResolvedServer {
   /** Default `0.0.0.0`. */
@@ -79,6 +95,7 @@ export interface ResolvedServer {
   maxSessionMemoryMb: number;
   keepalive: ResolvedKeepalive;
   http2: ResolvedHttp2;
+  web: ResolvedWeb;
   /** Response compression: `identity` (default) or `gzip`. Requests in any supported encoding are accepted. */
   compression: "identity" | "gzip";
 }

@@ -5,7 +5,7 @@
  */
 import protobuf from "protobufjs";
 import type { MessageCodec } from "./codec.ts";
-import type { CallKind, MethodDescriptor, ServiceDescriptor } from "./types.ts";
+import type { CallKind, MethodDescriptor, MethodJsonCodec, ServiceDescriptor } from "./types.ts";
 
 /**
  * Describes every service declared in a file named in `files` (by protobufjs
@@ -49,6 +49,8 @@ export function describeMethod(
     requestType: method.resolvedRequestType!.fullName.slice(1),
     responseType: method.resolvedResponseType!.fullName.slice(1),
     idempotent: isIdempotent(method),
+    noSideEffects: idempotencyLevel(method) === "NO_SIDE_EFFECTS",
+    jsonCodec: lazyJsonCodec(method.resolvedRequestType!, method.resolvedResponseType!),
     decodeRequest: request.decode,
     encodeResponse: response.encode,
     encodeRequest: request.encode,
@@ -64,10 +66,35 @@ export function callKind(requestStream: boolean, responseStream: boolean): CallK
 
 /** True when the method's `idempotency_level` option is IDEMPOTENT or NO_SIDE_EFFECTS. */
 export function isIdempotent(method: protobuf.Method): boolean {
+  const level = idempotencyLevel(method);
+  return level === "IDEMPOTENT" || level === "NO_SIDE_EFFECTS";
+}
+
+/** The method's `idempotency_level` by name, or null when unset or unknown. */
+function idempotencyLevel(method: protobuf.Method): "IDEMPOTENT" | "NO_SIDE_EFFECTS" | null {
   const level = method.options?.["idempotency_level"] ??
     (method.parsedOptions as Record<string, unknown>[] | null)
       ?.find((o) => "idempotency_level" in o)?.["idempotency_level"];
-  return level === "IDEMPOTENT" || level === "NO_SIDE_EFFECTS" || level === 1 || level === 2;
+  if (level === "NO_SIDE_EFFECTS" || level === 1) return "NO_SIDE_EFFECTS";
+  if (level === "IDEMPOTENT" || level === 2) return "IDEMPOTENT";
+  return null;
+}
+
+/**
+ * A converter factory that imports the JSON mapping and builds the pair on
+ * first use, then returns the same pair: nothing is loaded or built for a
+ * method no one calls with JSON.
+ */
+function lazyJsonCodec(
+  requestType: protobuf.Type,
+  responseType: protobuf.Type,
+): () => Promise<MethodJsonCodec> {
+  let codec: Promise<MethodJsonCodec> | null = null;
+  return () =>
+    codec ??= import("./json_codec.ts").then(({ binaryToJson, jsonToBinary }) => ({
+      requestToBinary: (json: string) => jsonToBinary(requestType, json),
+      responseToJson: (bytes: Uint8Array) => binaryToJson(responseType, bytes),
+    }));
 }
 
 function _walk(ns: protobuf.NamespaceBase, visit: (service: protobuf.Service) => void): void {

@@ -16,6 +16,7 @@ export {
   type CallKind,
   MessageShapeError,
   type MethodDescriptor,
+  type MethodJsonCodec,
   type ProtoFile,
   type ProtoSet,
   type ServiceDescriptor,

@@ -43,6 +43,14 @@ export interface MethodDescriptor {
   readonly responseType: string;
   /** True when the proto marks the method `idempotency_level = IDEMPOTENT` or `NO_SIDE_EFFECTS`. */
   readonly idempotent: boolean;
+  /** True when the proto marks the method `idempotency_level = NO_SIDE_EFFECTS` (Connect GET). */
+  readonly noSideEffects?: boolean;
+  /**
+   * Canonical-JSON converters for the request and response types (Connect
+   * and gRPC-Web `+json`). Built on first call, and the JSON mapping
+   * modules loaded then: a service nobody calls with JSON pays nothing.
+   */
+  readonly jsonCodec?: () => Promise<MethodJsonCodec>;
   /**
    * Decodes request bytes into a plain object: camelCase field names, every
    * field present (defaults filled), 64-bit integers as decimal strings, enums
@@ -68,6 +76,12 @@ export interface MethodDescriptor {
   /** The same pair the other way round, for clients. */
   encodeRequest(value: unknown): Uint8Array;
   decodeResponse(bytes: Uint8Array): unknown;
+}
+
+/** A method's canonical-JSON converters; both throw JsonMappingError naming the field. */
+export interface MethodJsonCodec {
+  requestToBinary(json: string): Uint8Array;
+  responseToJson(bytes: Uint8Array): string;
 }
 
 /** One service of the loaded protos. */

@@ -143,7 +143,13 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
 }
 
 function routesOf(bindings: readonly MethodBinding[]): Route[] {
-  return bindings.map((b) => ({ path: b.method.path, kind: b.method.kind }));
+  // The JSON converters are the descriptor's lazy factory: nothing is built here.
+  return bindings.map((b) => ({
+    path: b.method.path,
+    kind: b.method.kind,
+    noSideEffects: b.method.noSideEffects,
+    json: b.method.jsonCodec,
+  }));
 }
 
 function unimplemented(call: TransportCall): Promise<void> {

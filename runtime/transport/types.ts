@@ -16,6 +16,22 @@ export interface Route {
   /** `/pkg.Service/Method`. */
   readonly path: string;
   readonly kind: CallKind;
+  /**
+   * The method is `idempotency_level = NO_SIDE_EFFECTS`: Connect may call it
+   * with GET. Read by the HTTP/1.1 (web) side only.
+   */
+  readonly noSideEffects?: boolean;
+  /**
+   * Canonical-JSON converters for the method's messages, built on first use
+   * (Connect and gRPC-Web `+json`); absent: JSON requests are refused.
+   */
+  readonly json?: () => Promise<RouteJsonCodec>;
+}
+
+/** A route's JSON converters; both throw (JsonMappingError) with a message naming the field. */
+export interface RouteJsonCodec {
+  requestToBinary(json: string): Uint8Array;
+  responseToJson(bytes: Uint8Array): string;
 }
 
 /** How a call ends. */

@@ -1,7 +1,9 @@
 /**
  * The native transport: gRPC over this package's own HTTP/2 on node:net
  * sockets (h2c with prior knowledge) or node:tls (ALPN h2, optional client
- * certificates). Why not Deno.listen: see socket.ts.
+ * certificates). Why not Deno.listen: see socket.ts. With
+ * `server.web.enabled`, the same port also serves gRPC-Web and Connect over
+ * HTTP/1.1 (web_dispatch.ts, loaded only then).
  * @module
  */
 import type { ResolvedServer } from "../../config/types.ts";
@@ -15,6 +17,7 @@ import { type ByteSocket, nodeSocket } from "./socket.ts";
 import { watchListener } from "../../util/listener_watch.ts";
 import { unlimitedBudget } from "../../util/memory_budget.ts";
 import { InflateGate } from "./compression.ts";
+import type { ServedConnection, WebDispatch } from "./web_dispatch.ts";
 
 /** How often connections check their timers (preface, keepalive, idle, age). */
 const TICK_MS = 250;
@@ -29,7 +32,8 @@ export function createNativeTransport(
   const timeReads = options.timeReads ?? false;
   const limits = nativeLimits(server);
   const inflation = new InflateGate();
-  const connections = new Set<Http2Connection>();
+  // HTTP/2 connections, and with web enabled HTTP/1.1 ones and sniffers too.
+  const connections = new Set<ServedConnection>();
   // One map for the transport's life: every connection holds it, so
   // setRoutes() mutates it in place and open connections see the change.
   const routes = new Map<string, Route>();
@@ -43,11 +47,20 @@ export function createNativeTransport(
     for (const connection of connections) connection.tick(now);
   };
 
-  const serve = (socket: ByteSocket) => {
-    if (draining) {
-      socket.close();
-      return;
+  const track = (connection: ServedConnection) => {
+    connections.add(connection);
+    ticker ??= setInterval(tick, TICK_MS);
+  };
+  const untrack = (connection: ServedConnection) => {
+    connections.delete(connection);
+    if (connections.size === 0 && ticker !== undefined) {
+      clearInterval(ticker);
+      ticker = undefined;
     }
+  };
+  let web: WebDispatch | null = null;
+
+  const serveH2 = (socket: ByteSocket) => {
     const connection = new Http2Connection(socket, {
       routes,
       onCall,
@@ -56,23 +69,37 @@ export function createNativeTransport(
       memory,
       inflation,
       timeReads,
-      onClose: (closed) => {
-        connections.delete(closed);
-        if (connections.size === 0 && ticker !== undefined) {
-          clearInterval(ticker);
-          ticker = undefined;
-        }
-      },
+      onClose: untrack,
     });
-    connections.add(connection);
-    ticker ??= setInterval(tick, TICK_MS);
+    track(connection);
     connection.serve();
+  };
+
+  const serve = (socket: ByteSocket, alpn: string | null) => {
+    if (draining) {
+      socket.close();
+      return;
+    }
+    if (web === null) serveH2(socket);
+    else web(socket, alpn);
   };
 
   return {
     async listen(routeList, handler) {
       replaceRoutes(routes, routeList);
       onCall = handler;
+      if (server.web.enabled) {
+        const { createWebDispatch } = await import("./web_dispatch.ts");
+        web = createWebDispatch({
+          server,
+          routes,
+          onCall: () => onCall,
+          log,
+          track,
+          untrack,
+          serveH2,
+        });
+      }
       bound = await bind(server, serve, log);
       return bound.address;
     },
@@ -114,15 +141,18 @@ interface Bound {
   readonly accepting: boolean;
 }
 
+/** Serves one accepted socket; `alpn` is what TLS negotiated, or null. */
+type Serve = (socket: ByteSocket, alpn: string | null) => void;
+
 async function bind(
   server: ResolvedServer,
-  serve: (socket: ByteSocket) => void,
+  serve: Serve,
   log: Logger,
 ): Promise<Bound> {
   let accepted = 0;
-  const create = await listenerFactory(server, (socket) => {
+  const create = await listenerFactory(server, (socket, alpn) => {
     accepted++;
-    serve(socket);
+    serve(socket, alpn);
   }, log);
   let listener = create();
   const port = await listenOn(listener, server, server.port);
@@ -157,12 +187,13 @@ async function bind(
 /** A function making a new, unbound listener that serves each connection: plain or TLS. */
 async function listenerFactory(
   server: ResolvedServer,
-  serve: (socket: ByteSocket) => void,
+  serve: Serve,
   log: Logger,
 ): Promise<() => NetServer> {
   const tls = server.tls;
   if (!tls) {
-    return () => createNetServer({ noDelay: true }, (socket) => serve(nodeSocket(socket, null)));
+    return () =>
+      createNetServer({ noDelay: true }, (socket) => serve(nodeSocket(socket, null), null));
   }
   const requireClientCert = tls.clientAuth === "require";
   // Loaded only for TLS: node:tls is several ms of every plain-text start.
@@ -179,12 +210,13 @@ async function listenerFactory(
       ca,
       requestCert: requireClientCert,
       rejectUnauthorized: requireClientCert,
-      ALPNProtocols: ["h2"],
+      // http/1.1 only when it is served: otherwise a client offering both would pick it.
+      ALPNProtocols: server.web.enabled ? ["h2", "http/1.1"] : ["h2"],
       handshakeTimeout: server.http2.prefaceTimeout,
     }, (socket) => {
       socket.setNoDelay(true);
       const certificate = requireClientCert ? toPeerCertificate(socket.getPeerCertificate()) : null;
-      serve(nodeSocket(socket, certificate));
+      serve(nodeSocket(socket, certificate), socket.alpnProtocol || null);
     });
     tlsServer.on("tlsClientError", (error, socket) => {
       log.debug("TLS handshake failed", { error });

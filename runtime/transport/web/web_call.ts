@@ -1,0 +1,258 @@
+/**
+ * One gRPC-Web or Connect call on an HTTP/1.1 exchange, as the pipeline
+ * sees it: a {@link TransportCall} whose response side writes the
+ * protocol's framing. Connect unary buffers its single reply (status,
+ * headers and `trailer-` headers must precede the body); the enveloped
+ * protocols (gRPC-Web, gRPC-Web-Text, Connect streaming) write each message
+ * as it comes, chunked, and end with their trailers frame or EndStream
+ * message. The request side (bytes, `requests()`) is filled in by
+ * serve_http1.ts before the call is handed on.
+ * @module
+ */
+import { Status } from "../../core/errors.ts";
+import type { Metadata } from "../../core/metadata.ts";
+import type { HeaderField } from "../native/hpack/mod.ts";
+import { appendMetadata } from "../native/grpc_wire.ts";
+import type { Http1Request, Http1ResponseWriter } from "../http1/mod.ts";
+import type { CallStatus, Route, RouteJsonCodec, TransportCall } from "../types.ts";
+import { httpStatusForCode } from "./connect_codes.ts";
+import { encodeConnectError, encodeEndStream } from "./connect_error.ts";
+import { appendConnectUnaryMetadata } from "./connect_headers.ts";
+import { encodeEnvelope, FLAG_END_STREAM } from "./envelope.ts";
+import { encodeGrpcWebTrailers } from "./grpc_web.ts";
+import { encodeBase64Frame } from "./grpc_web_text.ts";
+import type { RequestProtocol } from "./protocol.ts";
+import { failure } from "./web_request.ts";
+
+/** What a {@link WebCall} is made of. */
+export interface WebCallInit {
+  readonly route: Route;
+  readonly protocol: RequestProtocol;
+  readonly request: Http1Request;
+  readonly response: Http1ResponseWriter;
+  readonly metadata: Metadata;
+  /** Absolute, epoch ms; Infinity for none. */
+  readonly deadline: number;
+  /** Converters when the codec is JSON, else null. */
+  readonly json: RouteJsonCodec | null;
+  readonly maxSendMessageBytes: number;
+  /** A Connect error's HTTP status instead of the code's (404 for an unknown path). */
+  readonly httpStatus?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+
+/**
+ * A call over HTTP/1.1. `finished` resolves once its response has been
+ * handed to the connection in full (or the connection died).
+ *
+ * @example
+ * ```ts
+ * const call = new WebCall({ route, protocol, request, response, metadata, deadline: Infinity,
+ *   json: null, maxSendMessageBytes: 4 << 20 });
+ * call.setRequest(bytes);
+ * onCall(call);
+ * await call.finished;
+ * ```
+ */
+export class WebCall implements TransportCall {
+  readonly route: Route;
+  readonly metadata: Metadata;
+  readonly peer: string;
+  readonly peerCertificate = null;
+  readonly deadline: number;
+  request: Uint8Array | null = null;
+  readonly #init: WebCallInit;
+  readonly #controller = new AbortController();
+  readonly #finished = Promise.withResolvers<void>();
+  #requests: () => AsyncIterable<Uint8Array> = () => emptyRequests();
+  #headers: Metadata | null = null;
+  #ended = false;
+  #sentCode: Status = Status.OK;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Writes in order; each waits for the one before (backpressure for the handler). */
+  #chain: Promise<void> = Promise.resolve();
+  readonly #onDisconnect = () => this.#abortFromClient();
+
+  constructor(init: WebCallInit) {
+    this.#init = init;
+    this.route = init.route;
+    this.metadata = init.metadata;
+    this.peer = init.request.peer;
+    this.deadline = init.deadline;
+    init.request.signal.addEventListener("abort", this.#onDisconnect, { once: true });
+    if (init.deadline !== Infinity) {
+      // A timer per call with a deadline, cleared when it ends: the pipeline relies on
+      // the transport to end an overdue call (TransportCall.signal).
+      const delay = Math.max(0, init.deadline - Date.now());
+      this.#timer = setTimeout(() => this.#expire(), delay);
+    }
+  }
+
+  /** Aborts on deadline, client disconnect, or the connection closing. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Resolves once the response is written (or can no longer be). */
+  get finished(): Promise<void> {
+    return this.#finished.promise;
+  }
+
+  /** The single request message of a unary or server-streaming call. */
+  setRequest(bytes: Uint8Array): void {
+    this.request = bytes;
+  }
+
+  /** The request stream of a client-streaming call. */
+  setRequests(requests: () => AsyncIterable<Uint8Array>): void {
+    this.#requests = requests;
+  }
+
+  header(name: string): string | undefined {
+    return this.#init.request.headers.get(name) ?? undefined;
+  }
+
+  requests(): AsyncIterable<Uint8Array> {
+    return this.#requests();
+  }
+
+  sendHeaders(headers: Metadata): void {
+    // Held until the head goes out with the first message or the end: HTTP/1.1 sends
+    // a head only together with a body write.
+    this.#headers ??= headers;
+  }
+
+  write(message: Uint8Array): Promise<void> | void {
+    if (this.#ended || this.#init.protocol.protocol === "connect") return;
+    const payload = this.#payload(message);
+    if (typeof payload === "object" && !(payload instanceof Uint8Array)) {
+      this.end(payload);
+      return;
+    }
+    this.#sendHead(200, this.#init.protocol.responseContentType, null);
+    return this.#send(this.#frame(0, payload));
+  }
+
+  end(status: CallStatus, response?: Uint8Array): Status {
+    if (this.#ended) return this.#sentCode;
+    let final = status;
+    let body: Uint8Array | null = null;
+    if (status.code === Status.OK && response !== undefined) {
+      const payload = this.#payload(response);
+      if (payload instanceof Uint8Array) body = payload;
+      else final = payload;
+    }
+    this.#ended = true;
+    this.#sentCode = final.code;
+    clearTimeout(this.#timer);
+    this.#init.request.signal.removeEventListener("abort", this.#onDisconnect);
+    if (this.#init.protocol.protocol === "connect") this.#endUnary(final, body);
+    else this.#endEnveloped(final, body);
+    this.#chain.then(() => this.#init.response.end()).catch(() => {}).finally(() =>
+      this.#finished.resolve()
+    );
+    return final.code;
+  }
+
+  /** Connect unary: the whole answer at once, trailers as `trailer-` headers. */
+  #endUnary(status: CallStatus, body: Uint8Array | null): void {
+    const ok = status.code === Status.OK;
+    const bytes = ok ? body ?? EMPTY : encodeConnectError(status);
+    const httpStatus = ok ? 200 : this.#init.httpStatus ?? httpStatusForCode(status.code);
+    const contentType = ok ? this.#init.protocol.responseContentType : "application/json";
+    this.#sendHead(httpStatus, contentType, status.trailers, bytes.length);
+    this.#send(bytes);
+  }
+
+  /** gRPC-Web(-Text) and Connect streaming: messages, then the trailers frame or EndStream. */
+  #endEnveloped(status: CallStatus, body: Uint8Array | null): void {
+    this.#sendHead(200, this.#init.protocol.responseContentType, null);
+    if (body !== null) this.#send(this.#frame(0, body));
+    if (this.#init.protocol.protocol === "connect-stream") {
+      this.#send(this.#frame(FLAG_END_STREAM, encodeEndStream(status)));
+    } else {
+      const trailers = encodeGrpcWebTrailers(status);
+      this.#send(
+        this.#init.protocol.protocol === "grpc-web-text" ? encodeBase64Frame(trailers) : trailers,
+      );
+    }
+  }
+
+  /** The message as the client's codec wants it, or the status to end with instead. */
+  #payload(message: Uint8Array): Uint8Array | CallStatus {
+    let bytes = message;
+    const json = this.#init.json;
+    if (json !== null) {
+      try {
+        bytes = encoder.encode(json.responseToJson(message));
+      } catch {
+        // The handler's reply passed the binary codec; only a JSON-only limit fails here.
+        return failure(Status.INTERNAL, "Cannot write the response as JSON");
+      }
+    }
+    if (bytes.length > this.#init.maxSendMessageBytes) {
+      return failure(
+        Status.RESOURCE_EXHAUSTED,
+        `Sent message larger than max (${bytes.length} vs ${this.#init.maxSendMessageBytes})`,
+      );
+    }
+    return bytes;
+  }
+
+  #frame(flags: number, data: Uint8Array): Uint8Array {
+    const frame = encodeEnvelope(flags, data);
+    return this.#init.protocol.protocol === "grpc-web-text" ? encodeBase64Frame(frame) : frame;
+  }
+
+  #sendHead(
+    httpStatus: number,
+    contentType: string,
+    trailers: Metadata | null,
+    contentLength?: number,
+  ): void {
+    const response = this.#init.response;
+    if (response.headSent) return;
+    const base: HeaderField[] = [["content-type", contentType]];
+    if (contentLength !== undefined) base.push(["content-length", String(contentLength)]);
+    const fields = [...base];
+    if (
+      this.#init.protocol.protocol === "connect" ||
+      this.#init.protocol.protocol === "connect-stream"
+    ) {
+      appendConnectUnaryMetadata(fields, this.#headers, trailers);
+    } else if (this.#headers !== null) appendMetadata(fields, this.#headers);
+    try {
+      response.writeHead(httpStatus, fields);
+    } catch {
+      // A metadata value the wire cannot carry: the answer matters more than the metadata.
+      response.writeHead(httpStatus, base);
+    }
+  }
+
+  #send(bytes: Uint8Array): Promise<void> {
+    const response = this.#init.response;
+    const next = this.#chain.then(() => response.write(bytes));
+    // A failed write means the connection is gone; its close aborts the call.
+    this.#chain = next.catch(() => {});
+    return this.#chain;
+  }
+
+  #expire(): void {
+    this.end(failure(Status.DEADLINE_EXCEEDED, "Deadline exceeded"));
+    this.#controller.abort(new DOMException("Deadline exceeded", "TimeoutError"));
+  }
+
+  #abortFromClient(): void {
+    if (!this.#ended) {
+      this.#ended = true;
+      this.#sentCode = Status.CANCELLED;
+      clearTimeout(this.#timer);
+      this.#finished.resolve();
+    }
+    this.#controller.abort(this.#init.request.signal.reason);
+  }
+}
+
+async function* emptyRequests(): AsyncGenerator<Uint8Array> {}
