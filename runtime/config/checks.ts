@@ -66,6 +66,13 @@ export function checkConfig(config: PartialConfig, root: MapNode, context: Conte
         `raise it to at least ${maxReceive + 5}`,
     );
   }
+  const origins = server?.web?.cors?.allowedOrigins;
+  if (origins && origins.length > 1 && origins.includes("*")) {
+    at(
+      ["server", "web", "cors", "allowedOrigins"],
+      `"*" allows every origin; it cannot be listed with others`,
+    );
+  }
   // Only the native transport has the HTTP/1.1 side; silently not serving it would
   // leave browsers and curl failing with nothing in the config to say why.
   if (server?.web?.enabled && server.transport === "grpc-js") {

@@ -46,6 +46,13 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
         headTimeout: 10_000,
         bodyIdleTimeout: 30_000,
         keepAliveIdle: 60_000,
+        cors: {
+          allowedOrigins: [],
+          allowCredentials: false,
+          allowedHeaders: [],
+          exposedHeaders: [],
+          maxAge: 7_200_000,
+        },
       },
       compression: "identity",
     },

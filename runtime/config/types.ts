@@ -55,9 +55,23 @@ export interface ResolvedHttp2 {
   maxOutputBytes: number;
 }
 
+/** `server.web.cors`: which browser origins may call; off while `allowedOrigins` is empty. */
+export interface ResolvedWebCors {
+  /** Exact origins (`scheme://host[:port]`, lower-cased) or `["*"]`. Default [] (CORS off). */
+  allowedOrigins: string[];
+  /** Send `Access-Control-Allow-Credentials: true` (and echo the origin for `*`). Default false. */
+  allowCredentials: boolean;
+  /** Request headers allowed beyond the built-in Connect/gRPC-Web ones. Default []. */
+  allowedHeaders: string[];
+  /** Response headers exposed beyond the built-in Connect/gRPC-Web ones. Default []. */
+  exposedHeaders: string[];
+  /** Access-Control-Max-Age of preflight answers, in ms. Default 2h (7200000). */
+  maxAge: number;
+}
+
 /** `server.web`: gRPC-Web and Connect over HTTP/1.1 on the gRPC port (native transport only). */
 export interface ResolvedWeb {
-  /** Default false: the browser (CORS) half of issue 15 is not done yet. */
+  /** Default false: every plaintext connection's first bytes are sniffed when on. */
   enabled: boolean;
   /** Request line and headers, bytes. Default 16384. */
   maxHeadBytes: number;
@@ -69,6 +83,8 @@ export interface ResolvedWeb {
   bodyIdleTimeout: number;
   /** Idle keep-alive connections close after this, in ms. Default 60s. */
   keepAliveIdle: number;
+  /** Cross-origin browser access; off by default. */
+  cors: ResolvedWebCors;
 }
 
 /** `server`. */

@@ -18,6 +18,7 @@ import { watchListener } from "../../util/listener_watch.ts";
 import { unlimitedBudget } from "../../util/memory_budget.ts";
 import { InflateGate } from "./compression.ts";
 import type { ServedConnection, WebDispatch } from "./web_dispatch.ts";
+import type { Http1Handler } from "../http1/mod.ts";
 
 /** How often connections check their timers (preface, keepalive, idle, age). */
 const TICK_MS = 250;
@@ -60,8 +61,9 @@ export function createNativeTransport(
   };
   let web: WebDispatch | null = null;
 
-  const serveH2 = (socket: ByteSocket) => {
+  const serveH2 = (socket: ByteSocket, webHandler: Http1Handler | null = null) => {
     const connection = new Http2Connection(socket, {
+      webHandler,
       routes,
       onCall,
       limits,

@@ -10,8 +10,9 @@
  */
 import type { ResolvedServer } from "../../config/types.ts";
 import type { Logger } from "../../core/logger.ts";
-import { Http1Connection, type Http1Limits } from "../http1/mod.ts";
+import { Http1Connection, type Http1Handler, type Http1Limits } from "../http1/mod.ts";
 import { createWebHandler } from "../web/serve_http1.ts";
+import { withCors } from "../web/cors.ts";
 import type { Route, TransportCall } from "../types.ts";
 import { prefixedSocket, ProtocolSniffer } from "./protocol_sniffer.ts";
 import type { ByteSocket } from "./socket.ts";
@@ -33,8 +34,8 @@ export interface WebDispatchOptions {
   /** Adds to / removes from the transport's set of ticked connections. */
   readonly track: (connection: ServedConnection) => void;
   readonly untrack: (connection: ServedConnection) => void;
-  /** Serves `socket` as HTTP/2, as the transport does without web. */
-  readonly serveH2: (socket: ByteSocket) => void;
+  /** Serves `socket` as HTTP/2; `webHandler` serves the streams that are not gRPC. */
+  readonly serveH2: (socket: ByteSocket, webHandler: Http1Handler) => void;
 }
 
 /** `alpn`: the protocol TLS negotiated, or null (plaintext, or none offered). */
@@ -53,12 +54,16 @@ export type WebDispatch = (socket: ByteSocket, alpn: string | null) => void;
 export function createWebDispatch(options: WebDispatchOptions): WebDispatch {
   const { server, log } = options;
   const limits = http1Limits(server);
-  const handler = createWebHandler({
+  const webHandler = createWebHandler({
     routes: options.routes,
     onCall: options.onCall,
     maxReceiveMessageBytes: server.maxReceiveMessageBytes,
     maxSendMessageBytes: server.maxSendMessageBytes,
   });
+  // Wrapped only when configured, so with CORS off nothing is added per request.
+  const handler = server.web.cors.allowedOrigins.length > 0
+    ? withCors(webHandler, server.web.cors)
+    : webHandler;
 
   const serveHttp1 = (socket: ByteSocket, initial: Uint8Array) => {
     let served: ServedConnection | null = null;
@@ -83,11 +88,11 @@ export function createWebDispatch(options: WebDispatchOptions): WebDispatch {
   };
 
   return function dispatchConnection(socket, alpn) {
-    if (alpn === "h2") return options.serveH2(socket);
+    if (alpn === "h2") return options.serveH2(socket, handler);
     if (alpn === "http/1.1") return serveHttp1(socket, new Uint8Array(0));
     const deadline = performance.now() + server.http2.prefaceTimeout;
     const sniffer: ProtocolSniffer = new ProtocolSniffer(socket, deadline, (protocol, s, bytes) => {
-      if (protocol === "h2") options.serveH2(prefixedSocket(s, bytes));
+      if (protocol === "h2") options.serveH2(prefixedSocket(s, bytes), handler);
       else serveHttp1(s, bytes);
     }, () => options.untrack(sniffer));
     options.track(sniffer);
