@@ -18,7 +18,11 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { type Client, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import {
+  createConnectTransport,
+  createGrpcWebTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
 import {
   createFileRegistry,
   type DescMessage,
@@ -101,16 +105,23 @@ export interface WebClients extends AsyncDisposable {
   client(protocol: WebProtocol, service: DescService): Client<any>;
 }
 
+/** The HTTP versions the web protocols are tested over. */
+export const HTTP_VERSIONS = ["1.1", "2"] as const;
+
 /**
- * Web clients for the server at 127.0.0.1:`port`, over HTTP/1.1 with
- * keep-alive (so the server's persistent connections are exercised too).
+ * Web clients for the server at 127.0.0.1:`port`: over HTTP/1.1 with
+ * keep-alive (so the server's persistent connections are exercised too),
+ * or over one cleartext HTTP/2 connection (prior knowledge, as gRPC does).
  */
-export function webClients(port: number): WebClients {
-  // One agent, destroyed at the end: otherwise idle keep-alive sockets
-  // outlive the test and trip Deno's resource sanitizer.
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+export function webClients(port: number, httpVersion: "1.1" | "2" = "1.1"): WebClients {
   const baseUrl = `http://127.0.0.1:${port}`;
-  const common = { baseUrl, httpVersion: "1.1" as const, nodeOptions: { agent } };
+  // One agent (or session), closed at the end: otherwise idle sockets outlive
+  // the test and trip Deno's resource sanitizer.
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const session = httpVersion === "2" ? new Http2SessionManager(baseUrl) : null;
+  const common = session === null
+    ? { baseUrl, httpVersion: "1.1" as const, nodeOptions: { agent } }
+    : { baseUrl, httpVersion: "2" as const, sessionManager: session };
   const transports: Record<WebProtocol, Transport> = {
     "grpc-web": createGrpcWebTransport({ ...common, useBinaryFormat: true }),
     "connect-binary": createConnectTransport({ ...common, useBinaryFormat: true }),
@@ -120,6 +131,7 @@ export function webClients(port: number): WebClients {
     client: (protocol, service) => createClient(service, transports[protocol]),
     [Symbol.asyncDispose]: () => {
       agent.destroy();
+      session?.abort();
       return Promise.resolve();
     },
   };

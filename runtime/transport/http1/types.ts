@@ -52,7 +52,8 @@ export interface Http1Request {
   readonly query: string;
   /** Header fields; names lower-case, repeated fields kept in order. */
   readonly headers: Http1Headers;
-  readonly httpVersion: "1.0" | "1.1";
+  /** "2" when an HTTP/2 stream presents itself in this shape (native/h2_web_stream.ts). */
+  readonly httpVersion: "1.0" | "1.1" | "2";
   /** `ip:port` of the client. */
   readonly peer: string;
   /**

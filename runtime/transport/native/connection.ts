@@ -10,7 +10,8 @@
  * - flow_control.ts: the windows both ways, and DATA waiting for them;
  * - keepalive.ts: the timers (preface, keepalive, idle, age, stuck writes);
  * - flood_limits.ts: what a hostile client may cost before it is cut off;
- * - grpc_admission.ts: new requests, refused early or made NativeCalls;
+ * - grpc_admission.ts: new requests, refused early or made NativeCalls (or,
+ *   with the web protocols on, H2WebStreams: h2_web_stream.ts);
  * - settings.ts: SETTINGS, ours and the peer's.
  * @module
  */
@@ -19,6 +20,8 @@ import type { Logger } from "../../core/logger.ts";
 import type { PeerCertificate } from "../../core/peer.ts";
 import type { Route, TransportCall } from "../types.ts";
 import type { CallOwner, NativeCall } from "./call.ts";
+import type { H2Stream } from "./h2_stream.ts";
+import type { WebStreamOwner } from "./h2_web_stream.ts";
 import { FloodLimits } from "./flood_limits.ts";
 import { FlowControl } from "./flow_control.ts";
 import {
@@ -42,6 +45,7 @@ import { StreamFate, StreamHistory } from "./stream_history.ts";
 import { validateTrailers } from "./request_headers.ts";
 import type { InflateGate } from "./compression.ts";
 import type { MemoryBudget } from "../../util/memory_budget.ts";
+import type { Http1Handler } from "../http1/mod.ts";
 
 /** What a connection needs from its server. */
 export interface ConnectionOptions {
@@ -57,10 +61,12 @@ export interface ConnectionOptions {
   readonly timeReads: boolean;
   /** Called once, when the socket is closed. */
   readonly onClose: (connection: Http2Connection) => void;
+  /** Serves the streams that are not gRPC (gRPC-Web, Connect) when `server.web.enabled`. */
+  readonly webHandler?: Http1Handler | null;
 }
 
 /** A server-side HTTP/2 connection over one socket. */
-export class Http2Connection implements CallOwner {
+export class Http2Connection implements CallOwner, WebStreamOwner {
   readonly peer: string;
   readonly peerCertificate: PeerCertificate | null;
   readonly maxReceiveMessageBytes: number;
@@ -73,7 +79,7 @@ export class Http2Connection implements CallOwner {
   readonly #socket: ByteSocket;
   readonly #options: ConnectionOptions;
   readonly #limits: NativeLimits;
-  readonly #streams = new Map<number, NativeCall>();
+  readonly #streams = new Map<number, H2Stream>();
   readonly #history = new StreamHistory();
   /** Calls whose stream closed while their handler still runs. */
   #detached = 0;
@@ -118,7 +124,7 @@ export class Http2Connection implements CallOwner {
       options.memory,
     );
     this.#keepalive = new Keepalive(limits, writer);
-    this.#admission = new GrpcAdmission(this, options.routes, options.onCall, limits, writer);
+    this.#admission = new GrpcAdmission(this, options, writer);
     this.#closedPromise = new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
@@ -342,7 +348,7 @@ export class Http2Connection implements CallOwner {
     }
   }
 
-  #onTrailers(call: NativeCall, endStream: boolean, fields: readonly HeaderField[]): void {
+  #onTrailers(call: H2Stream, endStream: boolean, fields: readonly HeaderField[]): void {
     if (call.remoteClosed) {
       throw new StreamError(call.id, ErrorCode.STREAM_CLOSED, "HEADERS after END_STREAM");
     }
@@ -437,7 +443,7 @@ export class Http2Connection implements CallOwner {
   // ------------------------------------------------------------ CallOwner
 
   /** CallOwner: response HEADERS, or Trailers-Only when `end`. */
-  sendHeaders(call: NativeCall, fields: readonly HeaderField[], end: boolean): void {
+  sendHeaders(call: H2Stream, fields: readonly HeaderField[], end: boolean): void {
     if (call.localClosed || this.#streams.get(call.id) !== call) return;
     call.headersSent = true;
     this.#writer.headers(call.id, fields, end);
@@ -453,8 +459,26 @@ export class Http2Connection implements CallOwner {
     return this.#flow.send(call, body, flag);
   }
 
+  /** WebStreamOwner: body bytes as they are (the web protocols frame their own). */
+  sendData(stream: H2Stream, bytes: Uint8Array): boolean {
+    if (stream.localClosed || this.#streams.get(stream.id) !== stream) return true;
+    return this.#flow.sendRaw(stream, bytes);
+  }
+
+  /** WebStreamOwner: END_STREAM after everything queued, as an empty DATA frame. */
+  sendEnd(stream: H2Stream): void {
+    if (stream.localClosed || this.#streams.get(stream.id) !== stream) return;
+    stream.trailers = [];
+    this.#flow.pump(stream);
+  }
+
+  /** WebStreamOwner. */
+  resetStream(stream: H2Stream, code: number): void {
+    if (this.#streams.get(stream.id) === stream) this.#resetStream(stream.id, code);
+  }
+
   /** CallOwner: trailers after everything queued. */
-  sendTrailers(call: NativeCall, fields: readonly HeaderField[]): void {
+  sendTrailers(call: H2Stream, fields: readonly HeaderField[]): void {
     if (call.localClosed || this.#streams.get(call.id) !== call) return;
     call.trailers = fields;
     this.#flow.pump(call);
@@ -463,6 +487,11 @@ export class Http2Connection implements CallOwner {
   /** CallOwner: request bytes were consumed; see FlowControl.release. */
   release(call: NativeCall): void {
     this.#flow.release(call);
+  }
+
+  /** WebStreamOwner: a web handler took request bytes; see FlowControl.release. */
+  releaseBody(stream: H2Stream): void {
+    this.#flow.release(stream);
   }
 
   /** CallOwner. */
@@ -476,7 +505,7 @@ export class Http2Connection implements CallOwner {
   }
 
   /** CallOwner. */
-  handlerDone(call: NativeCall): void {
+  handlerDone(call: H2Stream): void {
     if (call.detached) {
       call.detached = false;
       this.#detached--;
@@ -484,14 +513,14 @@ export class Http2Connection implements CallOwner {
   }
 
   /** CallOwner. */
-  whenWritable(call: NativeCall): Promise<void> | void {
+  whenWritable(call: H2Stream): Promise<void> | void {
     return this.#writer.whenWritable(call);
   }
 
   // ------------------------------------------------------------ lifecycle
 
   /** We sent END_STREAM: the stream closes, now or when the client finishes. */
-  #afterLocalClose(call: NativeCall): void {
+  #afterLocalClose(call: H2Stream): void {
     if (call.remoteClosed) {
       this.#closeStream(call);
       return;
@@ -523,7 +552,7 @@ export class Http2Connection implements CallOwner {
     call.cancel();
   }
 
-  #closeStream(call: NativeCall): void {
+  #closeStream(call: H2Stream): void {
     if (this.#streams.get(call.id) !== call) return;
     this.#streams.delete(call.id);
     if (call.running && !call.detached) {

@@ -11,11 +11,12 @@
  * larger SETTINGS_INITIAL_WINDOW_SIZE) arrive, followed by the trailers.
  * @module
  */
-import type { NativeCall } from "./call.ts";
+import type { H2Stream } from "./h2_stream.ts";
 import {
   ConnectionError,
   DEFAULT_WINDOW,
   ErrorCode,
+  Flag,
   FrameType,
   MAX_WINDOW,
   StreamError,
@@ -37,9 +38,9 @@ export class FlowControl {
 
   readonly #writer: OutputWriter;
   readonly #out: OutputBuffer;
-  readonly #streams: ReadonlyMap<number, NativeCall>;
+  readonly #streams: ReadonlyMap<number, H2Stream>;
   /** The pump sent a stream's trailers (END_STREAM): the connection closes its side. */
-  readonly #ended: (call: NativeCall) => void;
+  readonly #ended: (call: H2Stream) => void;
   readonly #connectionWindow: number;
   readonly #streamWindow: number;
   readonly #maxOutputBytes: number;
@@ -54,7 +55,7 @@ export class FlowControl {
   /** Bytes reserved by streams for messages being assembled or awaiting dispatch. */
   #reserved = 0;
   /** Streams with DATA waiting for the connection window. */
-  readonly #blocked = new Set<NativeCall>();
+  readonly #blocked = new Set<H2Stream>();
   /** The process's budget: what this connection holds is counted there too. */
   readonly #memory: MemoryBudget;
   /** Response bytes parked behind closed windows, over all streams. */
@@ -65,8 +66,8 @@ export class FlowControl {
   constructor(
     limits: NativeLimits,
     writer: OutputWriter,
-    streams: ReadonlyMap<number, NativeCall>,
-    ended: (call: NativeCall) => void,
+    streams: ReadonlyMap<number, H2Stream>,
+    ended: (call: H2Stream) => void,
     memory: MemoryBudget,
   ) {
     this.#memory = memory;
@@ -92,7 +93,7 @@ export class FlowControl {
   }
 
   /** Charges the same frame to `call`'s window; its bytes are then the call's to release. */
-  receiveOnStream(call: NativeCall, length: number): void {
+  receiveOnStream(call: H2Stream, length: number): void {
     call.recvWindow -= length;
     if (call.recvWindow < 0) {
       this.releaseConnection(length);
@@ -107,7 +108,7 @@ export class FlowControl {
    * reading thus stops its client, and one connection's buffered requests
    * stay within the connection window.
    */
-  release(call: NativeCall): void {
+  release(call: H2Stream): void {
     // A closed stream's bytes were given back when it closed (closed, dispose).
     if (this.#streams.get(call.id) !== call) return;
     const held = call.heldBytes - call.heldCounted;
@@ -137,7 +138,7 @@ export class FlowControl {
    * take the frame being read. Refused rather than waited for, so streams
    * cannot deadlock one another over the connection's share.
    */
-  reserve(call: NativeCall, bytes: number): boolean {
+  reserve(call: H2Stream, bytes: number): boolean {
     if (this.#reserved + this.#queued + bytes > this.#connectionWindow) return false;
     if (!this.#memory.take(bytes)) return false;
     this.#reserved += bytes;
@@ -146,7 +147,7 @@ export class FlowControl {
   }
 
   /** CallOwner.unreserve. */
-  unreserve(call: NativeCall): void {
+  unreserve(call: H2Stream): void {
     if (call.reservedBytes === 0) return;
     this.#memory.give(call.reservedBytes);
     this.#reserved -= call.reservedBytes;
@@ -173,7 +174,7 @@ export class FlowControl {
    * no room to park it (issue 19: 300 calls of 1 MiB to a client with
    * INITIAL_WINDOW_SIZE=0 held 604 MiB); the call then fails.
    */
-  send(call: NativeCall, body: Uint8Array, flag: number): boolean {
+  send(call: H2Stream, body: Uint8Array, flag: number): boolean {
     const length = body.length;
     const size = PREFIX_BYTES + length;
     // The common case: nothing queued and room for all of it, straight into
@@ -214,10 +215,41 @@ export class FlowControl {
   }
 
   /**
+   * Body bytes as they are, without gRPC's prefix (the web protocols frame
+   * their own): sent as far as the windows allow, parked beyond, false when
+   * there is no room to park them (see send).
+   */
+  sendRaw(call: H2Stream, body: Uint8Array): boolean {
+    const length = body.length;
+    if (length === 0) return true;
+    if (call.pending.length === 0 && length <= call.sendWindow && length <= this.#connSendWindow) {
+      const out = this.#out;
+      const max = this.#writer.peerMaxFrameSize;
+      for (let p = 0; p < length; p += max) {
+        const end = Math.min(p + max, length);
+        out.frameHeader(end - p, FrameType.DATA, 0, call.id);
+        out.bytes(p === 0 && end === length ? body : body.subarray(p, end));
+      }
+      call.sendWindow -= length;
+      this.#connSendWindow -= length;
+      this.#writer.schedule();
+      return true;
+    }
+    if (this.#parked + length > this.#maxParked && length >= ALWAYS_GRANTED_BYTES) return false;
+    if (!this.#memory.take(length)) return false;
+    this.#parked += length;
+    call.parkedBytes += length;
+    call.pending.push(body.slice());
+    call.pendingBytes += length;
+    this.pump(call);
+    return true;
+  }
+
+  /**
    * Sends `call`'s queued DATA as far as the windows allow, then its
    * trailers once nothing is queued.
    */
-  pump(call: NativeCall): void {
+  pump(call: H2Stream): void {
     const out = this.#out;
     const writer = this.#writer;
     while (call.pending.length > 0) {
@@ -249,7 +281,8 @@ export class FlowControl {
     if (call.pending.length === 0 && call.trailers !== null) {
       const trailers = call.trailers;
       call.trailers = null;
-      writer.headers(call.id, trailers, true);
+      if (trailers.length > 0) writer.headers(call.id, trailers, true);
+      else this.#out.frameHeader(0, FrameType.DATA, Flag.END_STREAM, call.id);
       call.localClosed = true;
       this.#ended(call);
     }
@@ -257,7 +290,7 @@ export class FlowControl {
   }
 
   /** The stream is closed: its queued DATA is dropped, and the window of what it never read given back. */
-  closed(call: NativeCall): void {
+  closed(call: H2Stream): void {
     this.#blocked.delete(call);
     // Requests still queued for the handler will never be read: give their window back.
     this.releaseConnection(call.unreleased);
@@ -289,7 +322,7 @@ export class FlowControl {
     }
   }
 
-  #unpark(call: NativeCall, bytes: number): void {
+  #unpark(call: H2Stream, bytes: number): void {
     call.parkedBytes -= bytes;
     this.#parked -= bytes;
     this.#memory.give(bytes);
@@ -313,7 +346,7 @@ export class FlowControl {
   }
 
   /** WINDOW_UPDATE on an open stream. */
-  streamWindowUpdate(call: NativeCall, increment: number): void {
+  streamWindowUpdate(call: H2Stream, increment: number): void {
     if (increment === 0) throw new StreamError(call.id, ErrorCode.PROTOCOL_ERROR, "increment 0");
     call.sendWindow += increment;
     if (call.sendWindow > MAX_WINDOW) {

@@ -3,13 +3,18 @@
  * (PROTOCOL-HTTP2.md). Which method, whether we serve it, in what encoding,
  * by when. A request the transport refuses is answered here, before any
  * call exists (405, 415, UNIMPLEMENTED, ...); one it accepts becomes a
- * NativeCall. The HTTP/2 half (stream states, limits on streams) is the
- * connection's; what makes a request malformed is request_headers.ts's.
+ * NativeCall. With the web protocols on, a request that is not gRPC
+ * (gRPC-Web, Connect, a GET or a CORS preflight) becomes an H2WebStream for
+ * the web handler instead. The HTTP/2 half (stream states, limits on
+ * streams) is the connection's; what makes a request malformed is
+ * request_headers.ts's.
  * @module
  */
 import { Status } from "../../core/errors.ts";
+import type { Http1Handler } from "../http1/mod.ts";
 import type { Route, TransportCall } from "../types.ts";
 import { type CallOwner, NativeCall } from "./call.ts";
+import { H2WebStream, type WebStreamOwner } from "./h2_web_stream.ts";
 import { ACCEPTED_ENCODINGS, parseEncoding } from "./compression.ts";
 import { ErrorCode, StreamError } from "./frame.ts";
 import { encodeStatusMessage, parseTimeout } from "./grpc_wire.ts";
@@ -23,24 +28,32 @@ const ECHO_MAX = 128;
 
 /** Turns request headers into calls, or into early responses. */
 export class GrpcAdmission {
-  readonly #owner: CallOwner;
+  readonly #owner: CallOwner & WebStreamOwner;
   readonly #routes: ReadonlyMap<string, Route>;
   readonly #onCall: (call: NativeCall) => void;
   readonly #limits: NativeLimits;
   readonly #writer: OutputWriter;
+  readonly #web: Http1Handler | null;
+  /** A web request body's bound, as over HTTP/1.1 (web_dispatch.ts's http1Limits). */
+  readonly #maxWebBodyBytes: number;
 
   constructor(
-    owner: CallOwner,
-    routes: ReadonlyMap<string, Route>,
-    onCall: (call: TransportCall) => void,
-    limits: NativeLimits,
+    owner: CallOwner & WebStreamOwner,
+    options: {
+      readonly routes: ReadonlyMap<string, Route>;
+      readonly onCall: (call: TransportCall) => void;
+      readonly limits: NativeLimits;
+      readonly webHandler?: Http1Handler | null;
+    },
     writer: OutputWriter,
   ) {
     this.#owner = owner;
-    this.#routes = routes;
-    this.#onCall = onCall;
-    this.#limits = limits;
+    this.#routes = options.routes;
+    this.#onCall = options.onCall;
+    this.#limits = options.limits;
     this.#writer = writer;
+    this.#web = options.webHandler ?? null;
+    this.#maxWebBodyBytes = Math.ceil((options.limits.maxReceiveMessageBytes + 5) / 3) * 4;
   }
 
   /**
@@ -49,7 +62,11 @@ export class GrpcAdmission {
    * stream if the client is still sending). Throws StreamError for a
    * malformed request.
    */
-  admit(streamId: number, decoded: DecodeResult, sendWindow: number): NativeCall | null {
+  admit(
+    streamId: number,
+    decoded: DecodeResult,
+    sendWindow: number,
+  ): NativeCall | H2WebStream | null {
     const limits = this.#limits;
     if (decoded.oversized) {
       this.#respondEarly(
@@ -66,6 +83,18 @@ export class GrpcAdmission {
     const request = validateRequestHeaders(decoded.fields);
     if (typeof request === "string") {
       throw new StreamError(streamId, ErrorCode.PROTOCOL_ERROR, request);
+    }
+    if (this.#web !== null && !isGrpc(request.method, request.contentType)) {
+      return new H2WebStream(
+        this.#owner,
+        streamId,
+        { method: request.method, target: request.path },
+        decoded.fields,
+        this.#web,
+        this.#maxWebBodyBytes,
+        sendWindow,
+        limits.initialWindowBytes,
+      );
     }
     if (request.method !== "POST") {
       this.#respondEarly(
@@ -155,4 +184,11 @@ export class GrpcAdmission {
       ["grpc-message", encodeStatusMessage(message)],
     ], true);
   }
+}
+
+/** gRPC proper: a POST of `application/grpc`, bare or with a `+codec` or parameters. */
+function isGrpc(method: string, contentType: string | undefined): boolean {
+  return method === "POST" && contentType !== undefined &&
+    contentType.startsWith("application/grpc") &&
+    (contentType.length === 16 || contentType[16] === "+" || contentType[16] === ";");
 }

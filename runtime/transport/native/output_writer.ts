@@ -11,7 +11,7 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import type { NativeCall } from "./call.ts";
+import type { H2Stream } from "./h2_stream.ts";
 import { DEFAULT_MAX_FRAME_SIZE, Flag, FrameType } from "./frame.ts";
 import { type HeaderField, HpackEncoder } from "./hpack/mod.ts";
 import type { NativeLimits } from "./limits.ts";
@@ -36,7 +36,7 @@ export class OutputWriter {
   /** Destroys the connection: when a write fails, and once closing is done. */
   readonly #destroy: () => void;
   /** Streams whose handlers wait for their queued output to fall. */
-  readonly #writeWaiting = new Set<NativeCall>();
+  readonly #writeWaiting = new Set<H2Stream>();
   #flushScheduled = false;
   #writing = false;
   /** Writes completed, and when the tick last saw that count change (or saw no write). */
@@ -205,7 +205,7 @@ export class OutputWriter {
   }
 
   /** CallOwner.whenWritable: resolves once `call`'s queued output, and the connection's, are low. */
-  whenWritable(call: NativeCall): Promise<void> | void {
+  whenWritable(call: H2Stream): Promise<void> | void {
     if (call.pendingBytes <= STREAM_HIGH_WATER && this.bytes <= this.#maxOutputBytes) return;
     if (call.ended) return;
     this.#writeWaiting.add(call);
@@ -213,7 +213,7 @@ export class OutputWriter {
   }
 
   /** Resolves what `whenWritable(call)` returned, if it is waiting. */
-  wake(call: NativeCall): void {
+  wake(call: H2Stream): void {
     if (!this.#writeWaiting.delete(call)) return;
     const waiters = call.drainWaiters;
     call.drainWaiters = null;
