@@ -104,6 +104,24 @@ Deno.test("web CORS: exact origins with credentials on the demo", async (t) => {
     assert.match(r.headers.get("vary") ?? "", /\bOrigin\b/);
   });
 
+  // The CORS writer once rewrote a head already set, which HTTP/2 refused: the body was lost.
+  await t.step("the same POST over HTTP/2 keeps its body and its CORS headers", async () => {
+    const r = await curl(url, [
+      "--http2-prior-knowledge",
+      "-H",
+      "content-type: application/json",
+      "-H",
+      `origin: ${APP}`,
+      "--data-binary",
+      '{"name":"Ada"}',
+    ]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(JSON.parse(r.body), { message: "Hello, Ada!" });
+    assert.equal(r.headers.get("content-type"), "application/json");
+    assert.equal(r.headers.get("access-control-allow-origin"), APP);
+  });
+
   await t.step("a Connect error from the origin carries the CORS headers too", async () => {
     const r = await send(url, {
       method: "POST",

@@ -183,6 +183,8 @@ function mergeNames(base: readonly string[], extra: readonly string[]): string {
 class CorsResponseWriter implements Http1ResponseWriter {
   readonly #inner: Http1ResponseWriter;
   readonly #added: HeaderList;
+  /** writeHead was called: the head is set, though not sent before the first write or end. */
+  #headWritten = false;
 
   constructor(inner: Http1ResponseWriter, added: HeaderList) {
     this.#inner = inner;
@@ -194,16 +196,17 @@ class CorsResponseWriter implements Http1ResponseWriter {
   }
 
   writeHead(status: number, headers: HeaderList): void {
+    this.#headWritten = true;
     this.#inner.writeHead(status, [...headers, ...this.#added]);
   }
 
   write(chunk: Uint8Array): Promise<void> {
-    if (!this.#inner.headSent) this.writeHead(200, []);
+    if (!this.#headWritten) this.writeHead(200, []);
     return this.#inner.write(chunk);
   }
 
   end(): Promise<void> {
-    if (!this.#inner.headSent) this.writeHead(200, []);
+    if (!this.#headWritten) this.writeHead(200, []);
     return this.#inner.end();
   }
 }
