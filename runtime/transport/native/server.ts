@@ -99,6 +99,7 @@ export function createNativeTransport(
           log,
           track,
           untrack,
+          inflation,
           serveH2,
         });
       }

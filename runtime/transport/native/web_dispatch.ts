@@ -16,6 +16,7 @@ import { withCors } from "../web/cors.ts";
 import type { Route, TransportCall } from "../types.ts";
 import { prefixedSocket, ProtocolSniffer } from "./protocol_sniffer.ts";
 import type { ByteSocket } from "./socket.ts";
+import type { InflateGate } from "./compression.ts";
 
 /** A connection (or a sniffer) as the transport's set holds it: ticked, drained, closed. */
 export interface ServedConnection {
@@ -34,6 +35,8 @@ export interface WebDispatchOptions {
   /** Adds to / removes from the transport's set of ticked connections. */
   readonly track: (connection: ServedConnection) => void;
   readonly untrack: (connection: ServedConnection) => void;
+  /** The process's inflation pacing, shared with gRPC (issue 19). */
+  readonly inflation: InflateGate;
   /** Serves `socket` as HTTP/2; `webHandler` serves the streams that are not gRPC. */
   readonly serveH2: (socket: ByteSocket, webHandler: Http1Handler) => void;
 }
@@ -59,6 +62,8 @@ export function createWebDispatch(options: WebDispatchOptions): WebDispatch {
     onCall: options.onCall,
     maxReceiveMessageBytes: server.maxReceiveMessageBytes,
     maxSendMessageBytes: server.maxSendMessageBytes,
+    compression: server.compression,
+    inflation: options.inflation,
   });
   // Wrapped only when configured, so with CORS off nothing is added per request.
   const handler = server.web.cors.allowedOrigins.length > 0

@@ -171,6 +171,25 @@ export function checkCallKind(
   return null;
 }
 
+const POST_ONLY: readonly string[] = Object.freeze(["POST"]);
+const GET_AND_POST: readonly string[] = Object.freeze(["GET", "POST"]);
+
+/**
+ * The HTTP methods a served path answers, for a 405's `allow` header
+ * (RFC 9110 §15.5.6): POST, and GET too for the unary methods marked
+ * `idempotency_level = NO_SIDE_EFFECTS` (Connect GET), as connect-es lists
+ * them.
+ *
+ * @example
+ * ```ts
+ * allowedMethods("unary", true).join(", "); // "GET, POST"
+ * allowedMethods("server_stream", true).join(", "); // "POST"
+ * ```
+ */
+export function allowedMethods(kind: CallKind, noSideEffects: boolean): readonly string[] {
+  return kind === "unary" && noSideEffects ? GET_AND_POST : POST_ONLY;
+}
+
 /**
  * Why a Connect request's protocol version is wrong, or null. The spec lets
  * servers require `connect-protocol-version: 1` (or `connect=v1` on GET)

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  allowedMethods,
   checkCallKind,
   checkConnectVersion,
   classifyRequest,
@@ -102,6 +103,13 @@ Deno.test("checkCallKind() allows GET only for side-effect-free unary methods", 
   assert.equal(checkCallKind(get, "unary", true), null);
   assert.equal(checkCallKind(get, "unary", false)?.httpStatus, 405);
   assert.equal(checkCallKind(get, "server_stream", true)?.httpStatus, 405);
+});
+
+Deno.test("allowedMethods() lists GET only where Connect GET is allowed", () => {
+  assert.deepEqual(allowedMethods("unary", true), ["GET", "POST"]);
+  assert.deepEqual(allowedMethods("unary", false), ["POST"]);
+  assert.deepEqual(allowedMethods("server_stream", true), ["POST"]);
+  assert.deepEqual(allowedMethods("bidi_stream", false), ["POST"]);
 });
 
 Deno.test("checkConnectVersion() is lenient about absence unless required, strict about values", () => {

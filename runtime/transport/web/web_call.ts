@@ -6,23 +6,29 @@
  * protocols (gRPC-Web, gRPC-Web-Text, Connect streaming) write each message
  * as it comes, chunked, and end with their trailers frame or EndStream
  * message. The request side (bytes, `requests()`) is filled in by
- * serve_http1.ts before the call is handed on.
+ * serve_http1.ts before the call is handed on. Responses are gzip when the
+ * client accepts it and the server's policy or the handler
+ * (`compressResponses`) asks: the whole body of a Connect unary answer,
+ * each message of the enveloped ones (never their trailers or EndStream),
+ * in both cases only from web_compression.ts's COMPRESS_MIN_BYTES up.
  * @module
  */
 import { Status } from "../../core/errors.ts";
 import type { Metadata } from "../../core/metadata.ts";
 import type { HeaderField } from "../native/hpack/mod.ts";
 import { appendMetadata } from "../native/grpc_wire.ts";
+import { compress } from "../native/compression.ts";
 import type { Http1Request, Http1ResponseWriter } from "../http1/mod.ts";
 import type { CallStatus, Route, RouteJsonCodec, TransportCall } from "../types.ts";
 import { httpStatusForCode } from "./connect_codes.ts";
 import { encodeConnectError, encodeEndStream } from "./connect_error.ts";
 import { appendConnectUnaryMetadata } from "./connect_headers.ts";
-import { encodeEnvelope, FLAG_END_STREAM } from "./envelope.ts";
+import { encodeEnvelope, FLAG_COMPRESSED, FLAG_END_STREAM } from "./envelope.ts";
 import { encodeGrpcWebTrailers } from "./grpc_web.ts";
 import { encodeBase64Frame } from "./grpc_web_text.ts";
 import type { RequestProtocol } from "./protocol.ts";
 import { failure } from "./web_request.ts";
+import { COMPRESS_MIN_BYTES, compressionHeaders } from "./web_compression.ts";
 
 /** What a {@link WebCall} is made of. */
 export interface WebCallInit {
@@ -38,6 +44,10 @@ export interface WebCallInit {
   readonly maxSendMessageBytes: number;
   /** A Connect error's HTTP status instead of the code's (404 for an unknown path). */
   readonly httpStatus?: number;
+  /** The client's accept header (per protocol: web_compression.ts) lists gzip. */
+  readonly acceptsGzip?: boolean;
+  /** `server.compression` is gzip: responses are compressed unless the handler says not. */
+  readonly compressByDefault?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -63,6 +73,8 @@ export class WebCall implements TransportCall {
   readonly peerCertificate = null;
   readonly deadline: number;
   request: Uint8Array | null = null;
+  /** Whether the request message last taken was compressed on the wire. */
+  requestCompressed = false;
   readonly #init: WebCallInit;
   readonly #controller = new AbortController();
   readonly #finished = Promise.withResolvers<void>();
@@ -71,6 +83,12 @@ export class WebCall implements TransportCall {
   #ended = false;
   #sentCode: Status = Status.OK;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The response is gzip (its encoding header says so); fixed once the head is sent. */
+  #gzip: boolean;
+  /** Whether messages are compressed while #gzip (the handler may turn it off and on). */
+  #compressMessages = true;
+  /** Protocol headers serve_http1.ts adds to the head (an accept-encoding list). */
+  readonly #extraHeaders: HeaderField[] = [];
   /** Writes in order; each waits for the one before (backpressure for the handler). */
   #chain: Promise<void> = Promise.resolve();
   readonly #onDisconnect = () => this.#abortFromClient();
@@ -81,6 +99,7 @@ export class WebCall implements TransportCall {
     this.metadata = init.metadata;
     this.peer = init.request.peer;
     this.deadline = init.deadline;
+    this.#gzip = (init.compressByDefault ?? false) && (init.acceptsGzip ?? false);
     init.request.signal.addEventListener("abort", this.#onDisconnect, { once: true });
     if (init.deadline !== Infinity) {
       // A timer per call with a deadline, cleared when it ends: the pipeline relies on
@@ -110,6 +129,24 @@ export class WebCall implements TransportCall {
     this.#requests = requests;
   }
 
+  /** Adds a header to the response head, if it has not gone out yet. */
+  addResponseHeader(field: HeaderField): void {
+    this.#extraHeaders.push(field);
+  }
+
+  /**
+   * Compress the following response messages, if the client accepts gzip,
+   * or not. Before the head goes out this also picks its encoding header;
+   * after, only each message's flag (a Connect unary body goes out whole at
+   * the end, so the last call before then decides).
+   */
+  compressResponses(enabled: boolean): void {
+    this.#compressMessages = enabled;
+    if (enabled && !this.#init.response.headSent && (this.#init.acceptsGzip ?? false)) {
+      this.#gzip = true;
+    }
+  }
+
   header(name: string): string | undefined {
     return this.#init.request.headers.get(name) ?? undefined;
   }
@@ -131,8 +168,8 @@ export class WebCall implements TransportCall {
       this.end(payload);
       return;
     }
-    this.#sendHead(200, this.#init.protocol.responseContentType, null);
-    return this.#send(this.#frame(0, payload));
+    this.#sendHead(200, this.#init.protocol.responseContentType, null, undefined, this.#gzip);
+    return this.#send(this.#messageFrame(payload));
   }
 
   end(status: CallStatus, response?: Uint8Array): Status {
@@ -159,17 +196,20 @@ export class WebCall implements TransportCall {
   /** Connect unary: the whole answer at once, trailers as `trailer-` headers. */
   #endUnary(status: CallStatus, body: Uint8Array | null): void {
     const ok = status.code === Status.OK;
-    const bytes = ok ? body ?? EMPTY : encodeConnectError(status);
+    let bytes = ok ? body ?? EMPTY : encodeConnectError(status);
+    // Only a success body: an error's JSON is small, and any client must be able to read it.
+    const compressed = ok && this.#compressing(bytes);
+    if (compressed) bytes = compress("gzip", bytes);
     const httpStatus = ok ? 200 : this.#init.httpStatus ?? httpStatusForCode(status.code);
     const contentType = ok ? this.#init.protocol.responseContentType : "application/json";
-    this.#sendHead(httpStatus, contentType, status.trailers, bytes.length);
+    this.#sendHead(httpStatus, contentType, status.trailers, bytes.length, compressed);
     this.#send(bytes);
   }
 
   /** gRPC-Web(-Text) and Connect streaming: messages, then the trailers frame or EndStream. */
   #endEnveloped(status: CallStatus, body: Uint8Array | null): void {
-    this.#sendHead(200, this.#init.protocol.responseContentType, null);
-    if (body !== null) this.#send(this.#frame(0, body));
+    this.#sendHead(200, this.#init.protocol.responseContentType, null, undefined, this.#gzip);
+    if (body !== null) this.#send(this.#messageFrame(body));
     if (this.#init.protocol.protocol === "connect-stream") {
       this.#send(this.#frame(FLAG_END_STREAM, encodeEndStream(status)));
     } else {
@@ -201,6 +241,18 @@ export class WebCall implements TransportCall {
     return bytes;
   }
 
+  /** Whether `message` goes out compressed. */
+  #compressing(message: Uint8Array): boolean {
+    return this.#gzip && this.#compressMessages && message.length >= COMPRESS_MIN_BYTES;
+  }
+
+  /** One response message enveloped, compressed and flagged so when it should be. */
+  #messageFrame(message: Uint8Array): Uint8Array {
+    return this.#compressing(message)
+      ? this.#frame(FLAG_COMPRESSED, compress("gzip", message))
+      : this.#frame(0, message);
+  }
+
   #frame(flags: number, data: Uint8Array): Uint8Array {
     const frame = encodeEnvelope(flags, data);
     return this.#init.protocol.protocol === "grpc-web-text" ? encodeBase64Frame(frame) : frame;
@@ -211,11 +263,16 @@ export class WebCall implements TransportCall {
     contentType: string,
     trailers: Metadata | null,
     contentLength?: number,
+    gzip = false,
   ): void {
     const response = this.#init.response;
     if (response.headSent) return;
     const base: HeaderField[] = [["content-type", contentType]];
     if (contentLength !== undefined) base.push(["content-length", String(contentLength)]);
+    if (gzip) base.push([compressionHeaders(this.#init.protocol).encoding, "gzip"]);
+    // A Connect GET answer is cacheable, and its encoding follows Accept-Encoding.
+    if (this.#init.protocol.get) base.push(["vary", "accept-encoding"]);
+    base.push(...this.#extraHeaders);
     const fields = [...base];
     if (
       this.#init.protocol.protocol === "connect" ||

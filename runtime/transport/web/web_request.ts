@@ -4,14 +4,29 @@
  * Connect streaming), and JSON turned into protobuf binary on the way in so
  * that everything after the transport sees binary only. Sizes are checked
  * before bytes are held: the HTTP/1.1 layer refuses a body over its limit,
- * and the envelope parser a message over `maxMessageBytes` from its prefix.
+ * and the envelope parser a message over `maxMessageBytes` from its prefix;
+ * a compressed message is inflated no further than that limit.
  * @module
  */
 import { RpcError, Status } from "../../core/errors.ts";
 import type { CallStatus, RouteJsonCodec } from "../types.ts";
-import { type EnvelopeError, EnvelopeParser, FLAG_COMPRESSED } from "./envelope.ts";
+import type { Encoding, InflateGate } from "../native/compression.ts";
+import { EnvelopeParser, FLAG_COMPRESSED } from "./envelope.ts";
 import { Base64StreamDecoder } from "./grpc_web_text.ts";
 import type { RequestProtocol } from "./protocol.ts";
+import { compressionHeaders, inflateMessage } from "./web_compression.ts";
+
+/** How a request's flagged messages are inflated. */
+export interface MessageInflation {
+  /** The request's encoding (`grpc-encoding`, `connect-content-encoding`). */
+  readonly encoding: Encoding;
+  /** Told, for each message handed out, whether it was compressed on the wire. */
+  readonly onMessage?: (compressed: boolean) => void;
+  /** Paces inflation (the transport's InflateGate); absent: inflate at once. */
+  readonly gate?: InflateGate;
+}
+
+const IDENTITY: MessageInflation = { encoding: "identity" };
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -40,17 +55,18 @@ export async function readWholeBody(
 }
 
 /**
- * The enveloped messages of a body, in order. Throws RpcError on a
- * malformed, compressed (not supported yet) or oversized message, on bad
- * base64, or on a body that ends inside a message.
+ * The enveloped messages of a body, in order, inflated when flagged
+ * compressed. Throws RpcError on a malformed or oversized message (before
+ * or after inflating), on a compressed one when the request named no
+ * encoding, on bad base64, or on a body that ends inside a message.
  */
 export async function* envelopedMessages(
   body: AsyncIterable<Uint8Array>,
   protocol: RequestProtocol,
   maxMessageBytes: number,
+  inflation: MessageInflation = IDENTITY,
 ): AsyncGenerator<Uint8Array> {
-  // Compressed requests are refused for now (flag 0x01 is a bad flag): see the report of issue 15.
-  const parser = new EnvelopeParser({ maxMessageBytes, allowedFlags: 0 });
+  const parser = new EnvelopeParser({ maxMessageBytes, allowedFlags: FLAG_COMPRESSED });
   const text = protocol.protocol === "grpc-web-text" ? new Base64StreamDecoder() : null;
   for await (const chunk of body) {
     try {
@@ -59,13 +75,44 @@ export async function* envelopedMessages(
       throw new RpcError(Status.INVALID_ARGUMENT, String((error as Error).message));
     }
     for (let next = parser.next(); next !== null; next = parser.next()) {
-      if ("error" in next) throw envelopeError(next);
-      // A view of a chunk the body may reuse: copy what outlives this turn.
-      yield next.data.slice();
+      if ("error" in next) throw new RpcError(next.code, next.message);
+      const compressed = (next.flags & FLAG_COMPRESSED) !== 0;
+      inflation.onMessage?.(compressed);
+      if (!compressed) {
+        // A view of a chunk the body may reuse: copy what outlives this turn.
+        yield next.data.slice();
+        continue;
+      }
+      if (inflation.encoding === "identity") {
+        // gRPC's rule (compression.md), which Connect shares: a flag without an encoding is an error.
+        const header = compressionHeaders(protocol).encoding;
+        throw new RpcError(
+          Status.INTERNAL,
+          `Received compressed message but no ${header} was sent`,
+        );
+      }
+      const inflated = await inflate(inflation, next.data, maxMessageBytes);
+      if (!(inflated instanceof Uint8Array)) throw new RpcError(inflated.code, inflated.message);
+      yield inflated;
     }
   }
   const ended = parser.end();
   if (ended !== null) throw new RpcError(ended.code, ended.message);
+}
+
+/**
+ * A compressed message (or Connect unary body) inflated within `maxBytes`,
+ * through the gate when there is one, or the status to end with.
+ */
+export function inflate(
+  inflation: MessageInflation,
+  bytes: Uint8Array,
+  maxBytes: number,
+): Uint8Array | CallStatus | Promise<Uint8Array | CallStatus> {
+  const run = () => inflateMessage(inflation.encoding, bytes, maxBytes);
+  if (inflation.encoding === "identity" || inflation.gate === undefined) return run();
+  // Turns go round per request here: the HTTP/1.1 layer names no connection.
+  return inflation.gate.run(run, inflation);
 }
 
 /** The single message of a unary or server-streaming enveloped request, or the status to end with. */
@@ -74,10 +121,11 @@ export async function readSingleMessage(
   protocol: RequestProtocol,
   maxMessageBytes: number,
   path: string,
+  inflation: MessageInflation = IDENTITY,
 ): Promise<Uint8Array | CallStatus> {
   let message: Uint8Array | null = null;
   try {
-    for await (const data of envelopedMessages(body, protocol, maxMessageBytes)) {
+    for await (const data of envelopedMessages(body, protocol, maxMessageBytes, inflation)) {
       if (message !== null) {
         return failure(Status.UNIMPLEMENTED, `Received a second request message for ${path}`);
       }
@@ -124,17 +172,6 @@ export async function* jsonMessages(
     if (!(converted instanceof Uint8Array)) throw new RpcError(converted.code, converted.message);
     yield converted;
   }
-}
-
-/** The parser's error; a compressed message is UNIMPLEMENTED (not supported yet), not malformed. */
-function envelopeError(error: EnvelopeError): RpcError {
-  if (error.error === "bad-flags" && error.message.endsWith(`0x${FLAG_COMPRESSED.toString(16)}`)) {
-    return new RpcError(
-      Status.UNIMPLEMENTED,
-      "Compressed request messages are not supported over HTTP/1.1 yet",
-    );
-  }
-  return new RpcError(error.code, error.message);
 }
 
 /** A status without trailers. */
