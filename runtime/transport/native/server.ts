@@ -100,6 +100,7 @@ export function createNativeTransport(
           track,
           untrack,
           inflation,
+          memory,
           serveH2,
         });
       }

@@ -17,6 +17,7 @@ import type { Route, TransportCall } from "../types.ts";
 import { prefixedSocket, ProtocolSniffer } from "./protocol_sniffer.ts";
 import type { ByteSocket } from "./socket.ts";
 import type { InflateGate } from "./compression.ts";
+import type { MemoryBudget } from "../../util/memory_budget.ts";
 
 /** A connection (or a sniffer) as the transport's set holds it: ticked, drained, closed. */
 export interface ServedConnection {
@@ -37,6 +38,8 @@ export interface WebDispatchOptions {
   readonly untrack: (connection: ServedConnection) => void;
   /** The process's inflation pacing, shared with gRPC (issue 19). */
   readonly inflation: InflateGate;
+  /** The process's memory budget, shared with gRPC. */
+  readonly memory: MemoryBudget;
   /** Serves `socket` as HTTP/2; `webHandler` serves the streams that are not gRPC. */
   readonly serveH2: (socket: ByteSocket, webHandler: Http1Handler) => void;
 }
@@ -64,6 +67,7 @@ export function createWebDispatch(options: WebDispatchOptions): WebDispatch {
     maxSendMessageBytes: server.maxSendMessageBytes,
     compression: server.compression,
     inflation: options.inflation,
+    memory: options.memory,
   });
   // Wrapped only when configured, so with CORS off nothing is added per request.
   const handler = server.web.cors.allowedOrigins.length > 0

@@ -19,6 +19,7 @@ import { Status } from "../../core/errors.ts";
 import type { Metadata } from "../../core/metadata.ts";
 import { parseTimeout } from "../native/grpc_wire.ts";
 import type { InflateGate } from "../native/compression.ts";
+import type { MemoryBudget } from "../../util/memory_budget.ts";
 import type { Http1Handler, Http1Request, Http1ResponseWriter } from "../http1/mod.ts";
 import type { CallStatus, Route, RouteJsonCodec, TransportCall } from "../types.ts";
 import { decodeConnectGetQuery } from "./connect_get.ts";
@@ -33,6 +34,7 @@ import {
 import { WebCall } from "./web_call.ts";
 import { type CallCompression, negotiateCompression } from "./web_compression.ts";
 import {
+  BodyHold,
   envelopedMessages,
   failure,
   inflate,
@@ -62,6 +64,8 @@ export interface WebHandlerOptions {
    * requests are inflated at once (each is still bounded by the limit).
    */
   readonly inflation?: InflateGate;
+  /** The process's memory budget: request bodies being assembled are counted in it. */
+  readonly memory?: MemoryBudget;
 }
 
 // gRPC-Web's own request headers, the transport's to read: handlers never see them.
@@ -165,10 +169,12 @@ async function serveRoute(
     gate: options.inflation,
   };
   if (route.kind === "client_stream" || route.kind === "bidi_stream") {
-    const messages = () => envelopedMessages(request.body, protocol, max, inflation);
+    const messages = () =>
+      envelopedMessages(request.body, protocol, max, inflation, new BodyHold(options.memory));
     call.setRequests(json === null ? messages : () => jsonMessages(json, messages()));
   } else {
-    const read = await readRequest(request, protocol, max, route.path, inflation);
+    const hold = new BodyHold(options.memory);
+    const read = await readRequest(request, protocol, max, route.path, inflation, hold);
     const message = json !== null && read instanceof Uint8Array
       ? jsonRequestToBinary(json, read)
       : read;
@@ -216,9 +222,10 @@ async function readRequest(
   max: number,
   path: string,
   inflation: MessageInflation,
+  hold: BodyHold,
 ): Promise<Uint8Array | CallStatus> {
   if (protocol.protocol !== "connect") {
-    return await readSingleMessage(request.body, protocol, max, path, inflation);
+    return await readSingleMessage(request.body, protocol, max, path, inflation, hold);
   }
   let wire: Uint8Array | CallStatus;
   if (protocol.get) {
@@ -229,7 +236,7 @@ async function readRequest(
     if (version !== null) return failure(Status.INVALID_ARGUMENT, version);
     wire = get.message;
   } else {
-    wire = await readWholeBody(request.body, max);
+    wire = await readWholeBody(request.body, max, hold);
   }
   if (!(wire instanceof Uint8Array)) return wire;
   inflation.onMessage?.(inflation.encoding !== "identity");

@@ -11,6 +11,8 @@
 import { RpcError, Status } from "../../core/errors.ts";
 import type { CallStatus, RouteJsonCodec } from "../types.ts";
 import type { Encoding, InflateGate } from "../native/compression.ts";
+import { memoryFull } from "../native/call_requests.ts";
+import { ALWAYS_GRANTED_BYTES, type MemoryBudget } from "../../util/memory_budget.ts";
 import { EnvelopeParser, FLAG_COMPRESSED } from "./envelope.ts";
 import { Base64StreamDecoder } from "./grpc_web_text.ts";
 import type { RequestProtocol } from "./protocol.ts";
@@ -28,21 +30,77 @@ export interface MessageInflation {
 
 const IDENTITY: MessageInflation = { encoding: "identity" };
 
+/**
+ * Request bytes held while a message is assembled, counted in the process's
+ * memory budget as the HTTP/2 side counts its own: a thousand slow uploads
+ * of a few megabytes each end RESOURCE_EXHAUSTED instead of growing the
+ * process. A request holding less than a small message always fits (the
+ * budget's own rule), so small calls never meet it.
+ *
+ * @example
+ * ```ts
+ * const hold = new BodyHold(new MemoryBudget(64 << 20));
+ * if (!hold.add(chunk.length)) throw new RpcError(Status.RESOURCE_EXHAUSTED, "full");
+ * hold.release();
+ * ```
+ */
+export class BodyHold {
+  readonly #memory: MemoryBudget | undefined;
+  #held = 0;
+
+  constructor(memory: MemoryBudget | undefined) {
+    this.#memory = memory;
+  }
+
+  /** Counts `bytes` more; false, counting nothing, when they do not fit. */
+  add(bytes: number): boolean {
+    const memory = this.#memory;
+    if (memory === undefined) return true;
+    const held = this.#held + bytes;
+    if (held >= ALWAYS_GRANTED_BYTES && memory.used + bytes > memory.limit) return false;
+    memory.charge(bytes);
+    this.#held = held;
+    return true;
+  }
+
+  /** Gives back everything counted. */
+  release(): void {
+    if (this.#held === 0) return;
+    this.#memory?.give(this.#held);
+    this.#held = 0;
+  }
+
+  /** The error for a request that did not fit. */
+  static full(bytes: number): RpcError {
+    return new RpcError(Status.RESOURCE_EXHAUSTED, memoryFull("request", bytes));
+  }
+}
+
+const NO_HOLD = new BodyHold(undefined);
+
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** The whole body, or the status to end with when it is larger than `max`. */
 export async function readWholeBody(
   body: AsyncIterable<Uint8Array>,
   max: number,
+  hold: BodyHold = NO_HOLD,
 ): Promise<Uint8Array | CallStatus> {
   const chunks: Uint8Array[] = [];
   let length = 0;
-  for await (const chunk of body) {
-    length += chunk.length;
-    if (length > max) {
-      return failure(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${max})`);
+  try {
+    for await (const chunk of body) {
+      length += chunk.length;
+      if (length > max) {
+        return failure(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${max})`);
+      }
+      if (!hold.add(chunk.length)) {
+        return failure(Status.RESOURCE_EXHAUSTED, memoryFull("request", length));
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } finally {
+    hold.release();
   }
   if (chunks.length === 1) return chunks[0];
   const whole = new Uint8Array(length);
@@ -65,10 +123,26 @@ export async function* envelopedMessages(
   protocol: RequestProtocol,
   maxMessageBytes: number,
   inflation: MessageInflation = IDENTITY,
+  hold: BodyHold = NO_HOLD,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* parseEnvelopes(body, protocol, maxMessageBytes, inflation, hold);
+  } finally {
+    hold.release();
+  }
+}
+
+async function* parseEnvelopes(
+  body: AsyncIterable<Uint8Array>,
+  protocol: RequestProtocol,
+  maxMessageBytes: number,
+  inflation: MessageInflation,
+  hold: BodyHold,
 ): AsyncGenerator<Uint8Array> {
   const parser = new EnvelopeParser({ maxMessageBytes, allowedFlags: FLAG_COMPRESSED });
   const text = protocol.protocol === "grpc-web-text" ? new Base64StreamDecoder() : null;
   for await (const chunk of body) {
+    if (!hold.add(chunk.length)) throw BodyHold.full(chunk.length);
     try {
       parser.push(text === null ? chunk : text.push(chunk));
     } catch (error) {
@@ -76,6 +150,9 @@ export async function* envelopedMessages(
     }
     for (let next = parser.next(); next !== null; next = parser.next()) {
       if ("error" in next) throw new RpcError(next.code, next.message);
+      // The message is whole: what was held to assemble it is the handler's now (a
+      // partial next message in the same chunk goes uncounted until its next chunk).
+      hold.release();
       const compressed = (next.flags & FLAG_COMPRESSED) !== 0;
       inflation.onMessage?.(compressed);
       if (!compressed) {
@@ -122,10 +199,13 @@ export async function readSingleMessage(
   maxMessageBytes: number,
   path: string,
   inflation: MessageInflation = IDENTITY,
+  hold: BodyHold = NO_HOLD,
 ): Promise<Uint8Array | CallStatus> {
   let message: Uint8Array | null = null;
   try {
-    for await (const data of envelopedMessages(body, protocol, maxMessageBytes, inflation)) {
+    for await (
+      const data of envelopedMessages(body, protocol, maxMessageBytes, inflation, hold)
+    ) {
       if (message !== null) {
         return failure(Status.UNIMPLEMENTED, `Received a second request message for ${path}`);
       }
