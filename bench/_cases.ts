@@ -4,21 +4,45 @@
  * @module
  */
 
+/**
+ * What a case speaks: gRPC (every contender), or one of the web protocols
+ * (only contenders that serve them; see Contender.serves).
+ */
+export type CaseProtocol = "grpc" | "connect-json" | "grpc-web";
+
 /** One load case. */
 export interface BenchCase {
   readonly name: string;
   readonly description: string;
-  /** The method the load calls (for the svc metrics check). */
-  readonly method: "Say" | "Stream" | "Ping";
+  readonly protocol: CaseProtocol;
+  /** HTTP version of the load: h2load speaks HTTP/1.1 with `--h1`. */
+  readonly http: "2" | "1.1";
+  /** The service and method the load calls (its URL, and the svc metrics check). */
+  readonly service: string;
+  readonly method: string;
+  /** Request headers h2load sends besides its own (`name:value`). */
+  readonly headers: readonly string[];
   /** h2load posts `body` as each request; pingpong uses the bench's own client. */
   readonly driver: "h2load" | "pingpong";
-  /** One gRPC-framed request (h2load cases). */
+  /** One request body (h2load cases): gRPC- or gRPC-Web-framed, or Connect's JSON. */
   readonly body?: Uint8Array;
   /** Messages the server sends per call (for the metrics check). */
   readonly repliesPerCall: number;
   /** h2load's `-c` (connections) and `-m` (concurrent calls per connection). */
   readonly connections: number;
   readonly streams: number;
+}
+
+/** Writes `benchCase`'s request body into the folder `tmp`; returns the file. */
+export function caseBodyFile(benchCase: BenchCase, tmp: string): string {
+  const file = `${tmp}/${benchCase.name}.bin`;
+  Deno.writeFileSync(file, benchCase.body!);
+  return file;
+}
+
+/** Protobuf `helloworld.HelloRequest { name }` (a string of one-byte characters). */
+export function helloRequest(name: string): Uint8Array {
+  return concat(Uint8Array.of(0x0a, ...varint(name.length)), new TextEncoder().encode(name));
 }
 
 /** Protobuf `bench.Msg { payload }` with `size` payload bytes. */
@@ -61,9 +85,54 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** Server-streaming replies per call. */
 export const STREAM_COUNT = 1000;
 
+/** What the gRPC cases have in common: bench.Echo over HTTP/2. */
+const GRPC = {
+  protocol: "grpc",
+  http: "2",
+  service: "bench.Echo",
+  headers: ["content-type:application/grpc", "te:trailers", "x-api-key:bench"],
+} as const;
+
+/**
+ * The name the web cases greet: 10 bytes, as unary-small's payload, so the
+ * gRPC-Web request is byte for byte as long as unary-small's (17 bytes).
+ */
+export const WEB_NAME = "a".repeat(10);
+
+/**
+ * One web case: helloworld.Greeter/SayHello (the demo handler's unary
+ * method) in `protocol` over HTTP `http`. Over HTTP/1.1 the load is 64
+ * keep-alive connections with one request at a time each (no pipelining,
+ * as browsers do); over HTTP/2 it is unary-small's 8 × 32.
+ */
+function webCase(protocol: "connect-json" | "grpc-web", http: "2" | "1.1"): BenchCase {
+  const json = protocol === "connect-json";
+  return {
+    name: `${json ? "connect-json" : "grpc-web"}-unary-h${http === "2" ? "2" : "1"}`,
+    description: `unary SayHello, ${
+      json ? "Connect JSON" : "gRPC-Web binary"
+    } over HTTP/${http}, a 10-character name`,
+    protocol,
+    http,
+    service: "helloworld.Greeter",
+    method: "SayHello",
+    headers: json
+      ? ["content-type:application/json", "connect-protocol-version:1"]
+      : ["content-type:application/grpc-web+proto", "x-grpc-web:1"],
+    driver: "h2load",
+    body: json
+      ? new TextEncoder().encode(JSON.stringify({ name: WEB_NAME }))
+      : grpcFrame(helloRequest(WEB_NAME)),
+    repliesPerCall: 1,
+    connections: http === "2" ? 8 : 64,
+    streams: http === "2" ? 32 : 1,
+  };
+}
+
 /** Every load case, in the order they run. */
 export const CASES: readonly BenchCase[] = [
   {
+    ...GRPC,
     name: "unary-small",
     description: "unary Say, 12-byte message each way",
     method: "Say",
@@ -74,6 +143,7 @@ export const CASES: readonly BenchCase[] = [
     streams: 32,
   },
   {
+    ...GRPC,
     name: "unary-64k",
     description: "unary Say, 64 KiB payload each way",
     method: "Say",
@@ -84,6 +154,7 @@ export const CASES: readonly BenchCase[] = [
     streams: 32,
   },
   {
+    ...GRPC,
     name: "stream-1000",
     description: `server streaming Stream, ${STREAM_COUNT} 12-byte replies per call`,
     method: "Stream",
@@ -96,6 +167,7 @@ export const CASES: readonly BenchCase[] = [
     streams: 4,
   },
   {
+    ...GRPC,
     name: "bidi-pingpong",
     description: "bidi Ping, one 12-byte message, wait for its echo, repeat",
     method: "Ping",
@@ -105,4 +177,8 @@ export const CASES: readonly BenchCase[] = [
     connections: 4,
     streams: 16,
   },
+  webCase("connect-json", "1.1"),
+  webCase("grpc-web", "1.1"),
+  webCase("connect-json", "2"),
+  webCase("grpc-web", "2"),
 ];

@@ -3,7 +3,8 @@
  * @module
  */
 import { join } from "node:path";
-import { BENCH_DIR, NODE_DIR, PROTO } from "./_setup.ts";
+import type { BenchCase } from "./_cases.ts";
+import { BENCH_DIR, type ConnectNode, NODE_DIR, PROTO } from "./_setup.ts";
 import { otlpSink } from "./_otlp_sink.ts";
 
 /** The Deno release the project pins (deno.lock is only used with it). */
@@ -16,8 +17,18 @@ export interface Contender {
   readonly runtime: string;
   /** svc contenders expose /metrics, whose counters the bench checks. */
   readonly svc: boolean;
+  /**
+   * The cases it serves: "grpc" (bench.Echo over gRPC) and/or "web"
+   * (helloworld.Greeter over gRPC-Web and Connect); default gRPC only.
+   */
+  readonly serves?: readonly ("grpc" | "web")[];
   /** The command line serving on `port` (and `adminPort` for svc). */
   command(port: number, adminPort: number): { cmd: string[]; env: Record<string, string> };
+}
+
+/** Whether `contender` serves `benchCase` (the others skip it). */
+export function servesCase(contender: Contender, benchCase: BenchCase): boolean {
+  return (contender.serves ?? ["grpc"]).includes(benchCase.protocol === "grpc" ? "grpc" : "web");
 }
 
 /** A Deno binary and its version. */
@@ -41,6 +52,7 @@ function svcContender(
   transport: "grpc-js" | "native" = "grpc-js",
   checkout: string | null = null,
   extraEnv: Record<string, string> | (() => Record<string, string>) = {},
+  serves: readonly ("grpc" | "web")[] = ["grpc"],
 ): Contender {
   // Another checkout of svc (a baseline) runs with its own deno.json and bench configs.
   const main = checkout ? [`--config=${join(checkout, "deno.json")}`, join(checkout, "main.ts")] : [
@@ -51,6 +63,7 @@ function svcContender(
     name,
     runtime: `deno ${deno.version}`,
     svc: true,
+    serves,
     command: (port, adminPort) => ({
       cmd: [...denoRun(deno), ...main, "run", join(benchDir, "svc", config, "svc.yaml")],
       env: {
@@ -89,7 +102,9 @@ export interface Baseline {
  * svc-grpcjs and svc-grpcjs-builtins (the same on grpc-js) and
  * grpcjs-deno (named `@version` after the first binary), then grpcjs-node
  * and, when it built, grpc-go. With `tuning`, grpcjs-deno-tuned and
- * grpcjs-node-tuned follow their untuned twins.
+ * grpcjs-node-tuned follow their untuned twins. svc-native-web (the web
+ * protocols on) follows the first svc-native-overload; connect-node, the
+ * web cases' baseline on Node, follows grpcjs-node when `connectNode` is set up.
  */
 export function createContenders(
   denos: readonly DenoBinary[],
@@ -97,6 +112,7 @@ export function createContenders(
   goBinary: string | null,
   tuning: Tuning | null = null,
   baselines: readonly Baseline[] = [],
+  connectNode: ConnectNode | null = null,
 ): Contender[] {
   const tunedEnv: Record<string, string> = {};
   if (tuning?.grpcOptions) tunedEnv.BENCH_GRPC_OPTIONS = tuning.grpcOptions;
@@ -126,6 +142,11 @@ export function createContenders(
         svcContender("svc-native-overload", "default", deno, "native", null, {
           SVC_OVERLOAD_ENABLED: "true",
         }),
+      );
+      // The default config with server.web on and helloworld.Greeter beside
+      // bench.Echo: the web cases, and what the switch costs the gRPC ones.
+      out.push(
+        svcContender("svc-native-web", "web", deno, "native", null, {}, ["grpc", "web"]),
       );
       // The default config tracing every call, and one in a hundred, exporting
       // to a sink in a process of its own (run.ts and profile.ts start it).
@@ -174,6 +195,19 @@ export function createContenders(
       PROTO,
     ]).map(withPort),
   );
+  if (connectNode) {
+    // Serves bench.Echo/Say too, for the cold-start probe; measured on the web cases only.
+    out.push(withPort({
+      name: "connect-node",
+      runtime: `node ${node.version}`,
+      svc: false,
+      serves: ["web"],
+      command: () => ({
+        cmd: [node.path, connectNode.script, "$PORT", connectNode.descriptors],
+        env: {},
+      }),
+    }));
+  }
   if (goBinary) {
     out.push(withPort({
       name: "grpc-go",

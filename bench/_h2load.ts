@@ -11,6 +11,10 @@ export interface LoadResult {
   readonly succeeded: number;
   /** Calls h2load saw fail (connection errors, non-2xx). */
   readonly failed: number;
+  /** Responses whose status was not 2xx. */
+  readonly non2xx: number;
+  /** Response body bytes received (HTTP/1.1: after de-chunking), cut-off calls included. */
+  readonly dataBytes: number;
   readonly seconds: number;
   readonly rate: number;
   /** Latency percentiles in ms, from the per-request log. */
@@ -18,27 +22,32 @@ export interface LoadResult {
   readonly p99: number;
 }
 
+/** How h2load loads: what it posts, with which headers, how many at once, how long. */
+export interface LoadSpec {
+  readonly bodyFile: string;
+  /** `name:value` request headers. */
+  readonly headers: readonly string[];
+  /** HTTP/1.1 (`--h1`) instead of HTTP/2. */
+  readonly h1: boolean;
+  readonly connections: number;
+  /** Concurrent calls per connection (HTTP/1.1: pipelined requests). */
+  readonly streams: number;
+  readonly seconds: number;
+}
+
 /** Runs h2load against `url` for `seconds`, posting `bodyFile` as every request, pinned to the load core. */
-export async function h2load(
-  url: string,
-  load: { bodyFile: string; connections: number; streams: number; seconds: number },
-  logFile: string,
-): Promise<LoadResult> {
+export async function h2load(url: string, load: LoadSpec, logFile: string): Promise<LoadResult> {
   const { bodyFile, seconds } = load;
   const args = [
     "h2load",
+    ...(load.h1 ? ["--h1"] : []),
     `-c${load.connections}`,
     `-m${load.streams}`,
     "-t1",
     `-D${Math.round(seconds * 1000)}ms`,
     "-d",
     bodyFile,
-    "-H",
-    "content-type:application/grpc",
-    "-H",
-    "te:trailers",
-    "-H",
-    "x-api-key:bench",
+    ...load.headers.flatMap((h) => ["-H", h]),
     `--log-file=${logFile}`,
     url,
   ];
@@ -52,18 +61,31 @@ export async function h2load(
   return { ...summary, p50, p99 };
 }
 
-/** Parses h2load's "finished in" and "requests:" lines. */
+/** Parses h2load's "finished in", "requests:", "status codes:" and "traffic:" lines. */
 export function parseSummary(
   text: string,
-): { succeeded: number; failed: number; seconds: number; rate: number } {
+): {
+  succeeded: number;
+  failed: number;
+  non2xx: number;
+  dataBytes: number;
+  seconds: number;
+  rate: number;
+} {
   const finished = /finished in ([\d.]+)(ms|s)/.exec(text);
   const requests = /requests: .*?(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(text);
-  if (!finished || !requests) throw new Error(`Cannot parse h2load output: ${text.slice(-400)}`);
+  const codes = /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(text);
+  const traffic = /traffic: .*?\((\d+)\) data/.exec(text);
+  if (!finished || !requests || !codes || !traffic) {
+    throw new Error(`Cannot parse h2load output: ${text.slice(-400)}`);
+  }
   const seconds = Number(finished[1]) / (finished[2] === "ms" ? 1000 : 1);
   const succeeded = Number(requests[1]);
   return {
     succeeded,
     failed: Number(requests[2]) + Number(requests[3]),
+    non2xx: Number(codes[1]) + Number(codes[2]) + Number(codes[3]),
+    dataBytes: Number(traffic[1]),
     seconds,
     rate: succeeded / seconds,
   };

@@ -1,15 +1,23 @@
 import assert from "node:assert/strict";
 import { latencyPercentiles, parseSummary, percentile } from "./_h2load.ts";
-import { grpcFrame, msg, streamRequest } from "./_cases.ts";
+import { CASES, grpcFrame, helloRequest, msg, streamRequest } from "./_cases.ts";
 
 const OUTPUT = `
 finished in 10.00s, 9600.30 req/s, 1.21MB/s
 requests: 96003 total, 96259 started, 96003 done, 96000 succeeded, 3 failed, 0 errored, 0 timeout
-status codes: 96259 2xx, 0 3xx, 0 4xx, 0 5xx
+status codes: 96259 2xx, 0 3xx, 2 4xx, 1 5xx
+traffic: 2.78MB (2912052) total, 67.78KB (69408) headers (space savings 95.83%), 1.52MB (1594544) data
 `;
 
-Deno.test("parseSummary() reads succeeded, failed and the duration", () => {
-  assert.deepEqual(parseSummary(OUTPUT), { succeeded: 96000, failed: 3, seconds: 10, rate: 9600 });
+Deno.test("parseSummary() reads succeeded, failed, non-2xx, data bytes and the duration", () => {
+  assert.deepEqual(parseSummary(OUTPUT), {
+    succeeded: 96000,
+    failed: 3,
+    non2xx: 3,
+    dataBytes: 1594544,
+    seconds: 10,
+    rate: 9600,
+  });
   const ms = parseSummary(OUTPUT.replace("10.00s", "500.00ms"));
   assert.deepEqual([ms.seconds, ms.rate], [0.5, 192000]);
 });
@@ -32,4 +40,14 @@ Deno.test("msg() and grpcFrame() make a 12-byte Msg with its 5-byte prefix", () 
   assert.deepEqual([...framed.subarray(0, 7)], [0, 0, 0, 0, 12, 0x0a, 10]);
   assert.deepEqual(msg(65536).length, 65536 + 4);
   assert.deepEqual([...streamRequest(1000, 10).subarray(0, 5)], [0x08, 0xe8, 0x07, 0x12, 10]);
+});
+
+Deno.test("the gRPC-Web case's request is as long as unary-small's; Connect's is its JSON", () => {
+  const body = (name: string) => CASES.find((c) => c.name === name)!.body!;
+  assert.deepEqual(body("grpc-web-unary-h1"), grpcFrame(helloRequest("aaaaaaaaaa")));
+  assert.deepEqual(body("grpc-web-unary-h1").length, body("unary-small").length);
+  assert.deepEqual(
+    new TextDecoder().decode(body("connect-json-unary-h2")),
+    '{"name":"aaaaaaaaaa"}',
+  );
 });

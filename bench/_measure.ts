@@ -5,8 +5,8 @@
  * @module
  */
 import { join } from "node:path";
-import type { BenchCase } from "./_cases.ts";
-import type { Contender } from "./_contenders.ts";
+import { type BenchCase, caseBodyFile } from "./_cases.ts";
+import { type Contender, servesCase } from "./_contenders.ts";
 import { h2load } from "./_h2load.ts";
 import {
   cpuSeconds,
@@ -24,6 +24,7 @@ import {
 import { NODE_DIR, PROTO, ROOT } from "./_setup.ts";
 import { countSyscalls, type SyscallSample } from "./_syscalls.ts";
 import { type MethodCounts, methodCounts, scrape, waitIdle } from "./_svc_metrics.ts";
+import { checkWebCase } from "./_web_check.ts";
 
 /** How long and how hard to load. */
 export interface MeasureOptions {
@@ -71,13 +72,19 @@ export interface ProcessRun {
   readonly errors: string[];
 }
 
-/** Starts `contender`, measures `cases` on it, stops it. Never throws; errors are recorded. */
+/**
+ * Starts `contender`, measures those of `cases` it serves on it, stops it.
+ * Never throws; errors are recorded.
+ */
 export async function measureProcess(
   contender: Contender,
-  cases: readonly BenchCase[],
+  allCases: readonly BenchCase[],
   rep: number,
   options: MeasureOptions,
 ): Promise<ProcessRun> {
+  // A gRPC-only server has no answer to the web cases (and connect-node's
+  // contender is there for those only): they are not its to run.
+  const cases = allCases.filter((c) => servesCase(contender, c));
   const result: ProcessRun = {
     contender: contender.name,
     rep,
@@ -178,7 +185,7 @@ async function measureCase(
   let before: MethodCounts | null = null;
   if (adminPort !== null) {
     await waitIdle(adminPort);
-    before = methodCounts(await scrape(adminPort), benchCase.method);
+    before = methodCounts(await scrape(adminPort), benchCase.method, benchCase.service);
   }
   const cpu0 = cpuSeconds(pid);
   const measured = await load(options.seconds);
@@ -188,10 +195,12 @@ async function measureCase(
   let verified = "";
   if (adminPort !== null && before) {
     await waitIdle(adminPort);
-    const after = methodCounts(await scrape(adminPort), benchCase.method);
+    const after = methodCounts(await scrape(adminPort), benchCase.method, benchCase.service);
     verified = verifyMetrics(benchCase, before, after, measured);
   }
-  verified += await checkWithClient(port, options.node);
+  verified += benchCase.protocol === "grpc"
+    ? await checkWithClient(port, options.node)
+    : await checkWebCase(benchCase, port, options, measured);
   return {
     rate: measured.rate,
     calls: measured.calls,
@@ -227,6 +236,9 @@ export interface Load {
   readonly p99Ms: number;
   /** Calls the client saw end OK (ping-pong only). */
   readonly okCalls?: number;
+  /** h2load only: responses that were not 2xx, and response body bytes received. */
+  readonly non2xx?: number;
+  readonly dataBytes?: number;
 }
 
 /**
@@ -244,17 +256,25 @@ export function createLoad(
 }
 
 function h2loadDriver(benchCase: BenchCase, port: number, options: { tmp: string }) {
-  const body = join(options.tmp, `${benchCase.name}.bin`);
-  Deno.writeFileSync(body, benchCase.body!);
-  const url = `http://127.0.0.1:${port}/bench.Echo/${benchCase.method}`;
+  const body = caseBodyFile(benchCase, options.tmp);
+  const url = `http://127.0.0.1:${port}/${benchCase.service}/${benchCase.method}`;
   return async (seconds: number): Promise<Load> => {
     const r = await h2load(url, {
       bodyFile: body,
+      headers: benchCase.headers,
+      h1: benchCase.http === "1.1",
       connections: benchCase.connections,
       streams: benchCase.streams,
       seconds,
     }, join(options.tmp, "h2load.log"));
-    return { calls: r.succeeded, rate: r.rate, p50Ms: r.p50, p99Ms: r.p99 };
+    return {
+      calls: r.succeeded,
+      rate: r.rate,
+      p50Ms: r.p50,
+      p99Ms: r.p99,
+      non2xx: r.non2xx,
+      dataBytes: r.dataBytes,
+    };
   };
 }
 

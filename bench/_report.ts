@@ -1,6 +1,7 @@
 /**
  * Turns per-process measurements into min/median/max, ratios against the
- * baselines (bare grpc-js on Deno and Node, and grpc-go), and padded
+ * baselines (bare grpc-js on Deno and Node, and grpc-go; connect-node on
+ * the gRPC-Web and Connect cases), and padded
  * Markdown tables (readable in a terminal, pasteable into the README).
  * @module
  */
@@ -9,19 +10,28 @@ import type { ProcessRun } from "./_measure.ts";
 import { type Stat, stat, table } from "./_stats.ts";
 
 /** The baselines every ratio is taken against. */
-export const BASELINES = ["grpcjs-deno", "grpcjs-node", "grpc-go"] as const;
+export const BASELINES = ["grpcjs-deno", "grpcjs-node", "grpc-go", "connect-node"] as const;
 /** A baseline contender's name. */
 export type Baseline = (typeof BASELINES)[number];
 
 /**
- * grpc-go is skipped when it does not build (and can be left out with
- * --contenders): its column appears only in tables it has a row in. The
- * grpc-js columns always show, "—" when their contender did not run.
+ * grpc-go is skipped when it does not build, connect-node when Node cannot
+ * load it (and either can be left out with --contenders): their columns
+ * appear only in tables they have a row in. The grpc-js columns always
+ * show, "—" when their contender did not run.
  */
-const OPTIONAL_BASELINES: ReadonlySet<Baseline> = new Set(["grpc-go"]);
+const OPTIONAL_BASELINES: ReadonlySet<Baseline> = new Set(["grpc-go", "connect-node"]);
 
-function baselinesOf(rs: readonly Row[]): Baseline[] {
-  return BASELINES.filter((b) => !OPTIONAL_BASELINES.has(b) || rs.some((r) => r.contender === b));
+/**
+ * The baselines a table compares with: connect-node (the only one that
+ * speaks them) for the web cases; the gRPC servers for the gRPC cases, cold
+ * start and memory (connect-node's row shows there, without a column).
+ */
+function baselinesOf(rs: readonly Row[], benchCase?: BenchCase): Baseline[] {
+  const candidates = benchCase?.protocol !== undefined && benchCase.protocol !== "grpc"
+    ? ["connect-node" as const]
+    : BASELINES.filter((b) => b !== "connect-node");
+  return candidates.filter((b) => !OPTIONAL_BASELINES.has(b) || rs.some((r) => r.contender === b));
 }
 
 /** One contender in one case. */
@@ -105,7 +115,7 @@ export function render(summary: Summary, cases: readonly BenchCase[]): string {
   for (const c of cases) {
     const rs = summary.cases[c.name];
     if (!rs.length) continue;
-    const bases = baselinesOf(rs);
+    const bases = baselinesOf(rs, c);
     const unit = c.driver === "pingpong" ? "round trips/s" : "calls/s";
     parts.push(
       `**${c.name}**: ${c.description} (${unit}; p50/p99 per ${

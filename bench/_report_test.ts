@@ -76,3 +76,34 @@ Deno.test("issue 6's table is unchanged: goals without a baseline name, vs grpcj
   // Only targets whose contender ran: neither svc-native's rows nor issue 7's table.
   assert.doesNotMatch(targets, /svc-native|issue 7/);
 });
+
+Deno.test("a web case's table compares with connect-node only; the others never do", () => {
+  const web = CASES.filter((c) => c.name === "grpc-web-unary-h2" || c.name === "unary-small");
+  const sample = (rate: number) => ({
+    rate,
+    calls: rate * 10,
+    p50Ms: 1,
+    p99Ms: 2,
+    cpuUsPerCall: 10,
+    settleSeconds: [0, 0] as const,
+    verified: "",
+  });
+  const runs: ProcessRun[] = [
+    {
+      ...runOf("svc-native-web", 0),
+      cases: { "unary-small": sample(400), "grpc-web-unary-h2": sample(300) },
+    },
+    { ...runOf("connect-node", 0), cases: { "grpc-web-unary-h2": sample(100) } },
+    runOf("grpcjs-deno", 100),
+    runOf("grpcjs-node", 200),
+  ];
+  const names = runs.map((r) => r.contender);
+  const tables = render(summarize(names, web, runs), web);
+  const [small, grpcWeb, coldStart] = tables.split(/\n(?=\*\*)/);
+  assert.match(grpcWeb, /\| CPU µs \| vs connect-node \|\n/);
+  assert.match(grpcWeb, /\| svc-native-web +\|.*\| +3\.00× \|\n/);
+  assert.doesNotMatch(grpcWeb, /grpcjs/);
+  assert.doesNotMatch(small, /connect-node/);
+  assert.match(coldStart, /vs grpcjs-node \|\n/);
+  assert.doesNotMatch(coldStart, /vs connect-node/);
+});

@@ -1,6 +1,6 @@
 /**
  * What the bench needs besides Deno: grpc-js for Node (npm, into
- * bench/.node), the grpc-go server (built in GOPATH mode from Debian's
+ * bench/.node), connect-node's descriptors, the grpc-go server (built in GOPATH mode from Debian's
  * packages, into bench/.go), h2load, and the versions for the report.
  * @module
  */
@@ -67,6 +67,57 @@ function clientScripts(): string[] {
   return [...Deno.readDirSync(join(BENCH_DIR, "clients"))]
     .filter((e) => e.name.endsWith(".mjs"))
     .map((e) => `clients/${e.name}`);
+}
+
+/** The connect-node contender's server script and its descriptor set. */
+export interface ConnectNode {
+  readonly script: string;
+  readonly descriptors: string;
+  readonly version: string;
+}
+
+/**
+ * Readies the connect-node contender: Node must resolve
+ * `@connectrpc/connect-node` and `@bufbuild/protobuf` from the repository's
+ * node_modules (where Deno links deno.json's npm packages), and protoc
+ * compiles the served protos into a descriptor set in bench/.node (what
+ * codegen would embed). Resolves with the reason when it cannot.
+ */
+export async function prepareConnectNode(node: string): Promise<ConnectNode | { skip: string }> {
+  const script = join(BENCH_DIR, "servers", "connect_node_server.mjs");
+  const probe = await run([
+    node,
+    "--input-type=module",
+    "-e",
+    'await import("@connectrpc/connect-node"); await import("@bufbuild/protobuf/wkt");',
+  ], { timeoutMs: 30_000, cwd: join(BENCH_DIR, "servers") });
+  if (probe.code !== 0) {
+    return {
+      skip: `Node cannot import @connectrpc/connect-node from ${ROOT}/node_modules ` +
+        `(deno install fills it): ${firstLine(probe.stderr)}`,
+    };
+  }
+  Deno.mkdirSync(NODE_DIR, { recursive: true });
+  const descriptors = join(NODE_DIR, "connect_node.binpb");
+  const helloworld = join(ROOT, "proto", "helloworld.proto");
+  const gen = await run([
+    "protoc",
+    "--include_imports",
+    `--descriptor_set_out=${descriptors}`,
+    `-I${join(ROOT, "proto")}`,
+    `-I${join(BENCH_DIR, "proto")}`,
+    helloworld,
+    PROTO,
+  ], { timeoutMs: 60_000 }).catch((e: Error) => ({ code: 1, stderr: e.message }));
+  if (gen.code !== 0) {
+    return { skip: `protoc --descriptor_set_out failed: ${firstLine(gen.stderr)}` };
+  }
+  let version = "";
+  try {
+    const pkg = join(ROOT, "node_modules", "@connectrpc", "connect-node", "package.json");
+    version = JSON.parse(Deno.readTextFileSync(pkg)).version;
+  } catch { /* the version is for the report only */ }
+  return { script, descriptors, version };
 }
 
 /** Fails with the install hint when h2load is missing. */

@@ -50,7 +50,7 @@ export function total(
   return sum;
 }
 
-/** Per-method counters of bench.Echo that the checks compare. */
+/** Per-method counters that the checks compare. */
 export interface MethodCounts {
   readonly ok: number;
   readonly notOk: number;
@@ -58,9 +58,13 @@ export interface MethodCounts {
   readonly sent: number;
 }
 
-/** The counters of `/bench.Echo/<method>`. */
-export function methodCounts(samples: readonly Sample[], method: string): MethodCounts {
-  const m = { grpc_service: "bench.Echo", grpc_method: method };
+/** The counters of `/<service>/<method>` (web calls count as gRPC calls do). */
+export function methodCounts(
+  samples: readonly Sample[],
+  method: string,
+  service = "bench.Echo",
+): MethodCounts {
+  const m = { grpc_service: service, grpc_method: method };
   const handled = "grpc_server_handled_total";
   return {
     ok: total(samples, handled, { ...m, grpc_code: "OK" }),

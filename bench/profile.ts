@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CASES } from "./_cases.ts";
-import { createContenders } from "./_contenders.ts";
+import { createContenders, servesCase } from "./_contenders.ts";
 import { startOtlpSink } from "./_otlp_sink.ts";
 import { cpuSettled, createLoad } from "./_measure.ts";
 import {
@@ -30,7 +30,7 @@ import {
   tail,
   within,
 } from "./_process.ts";
-import { buildGo, denoVersion, prepareNode, ROOT } from "./_setup.ts";
+import { buildGo, denoVersion, prepareConnectNode, prepareNode, ROOT } from "./_setup.ts";
 
 const { positionals, values } = parseArgs({
   args: Deno.args,
@@ -64,13 +64,23 @@ await pinSelf();
 await prepareNode(values.node);
 const go = await buildGo();
 const deno = { path: Deno.execPath(), version: await denoVersion(Deno.execPath()) };
+const connectNode = values.contender === "connect-node"
+  ? await prepareConnectNode(values.node)
+  : { skip: "not asked for" };
+if (values.contender === "connect-node" && "skip" in connectNode) throw new Error(connectNode.skip);
 const contender = createContenders(
   [deno],
   { path: values.node, version: "" },
   "binary" in go ? go.binary : null,
+  null,
+  [],
+  "skip" in connectNode ? null : connectNode,
 )
   .find((c) => c.name === values.contender);
 if (!contender) throw new Error(`unknown contender ${values.contender}`);
+if (!servesCase(contender, benchCase)) {
+  throw new Error(`${contender.name} does not serve ${benchCase.name}`);
+}
 
 const sink = contender.name.includes("-tracing-") ? await startOtlpSink() : null;
 const tmp = await Deno.makeTempDir({ prefix: "svc-profile-" });

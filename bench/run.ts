@@ -1,8 +1,9 @@
 /**
  * The svc benchmark: svc (default config and every built-in on, on the
  * grpc-js and the native transport) against bare grpc-js on Deno and on
- * Node, and grpc-go when it builds, side by side in one run. See
- * bench/README.md.
+ * Node, and grpc-go when it builds, side by side in one run; and on the
+ * gRPC-Web and Connect cases, svc with the web protocols on against
+ * connect-node. See bench/README.md.
  *
  *   deno run -A bench/run.ts [--quick] [--deno PATH[,PATH...]] [--node PATH]
  *     [--cases a,b] [--contenders a,b] [--repeat N] [--duration S] [--warmup S]
@@ -18,6 +19,7 @@ import {
   type Contender,
   createContenders,
   type DenoBinary,
+  servesCase,
   type Tuning,
 } from "./_contenders.ts";
 import { type MeasureOptions, measureProcess, type ProcessRun, SYSCALL_CASE } from "./_measure.ts";
@@ -33,6 +35,7 @@ import {
   grpcGoVersion,
   grpcJsVersion,
   NODE_DIR,
+  prepareConnectNode,
   prepareNode,
   requireH2load,
   ROOT,
@@ -162,6 +165,9 @@ async function main(): Promise<number> {
   const nodeVersion = await versionOf([options.node, "--version"]);
   const go = await buildGo();
   if ("skip" in go) console.error(`grpc-go: skipped: ${go.skip}`);
+  const connectSetup = await prepareConnectNode(options.node);
+  if ("skip" in connectSetup) console.error(`connect-node: skipped: ${connectSetup.skip}`);
+  const connectNode = "skip" in connectSetup ? null : connectSetup;
   if (options.syscalls > 0 && options.cases.some((c) => c.name === SYSCALL_CASE)) {
     const missing = await straceMissing();
     if (missing) {
@@ -175,12 +181,19 @@ async function main(): Promise<number> {
     "binary" in go ? go.binary : null,
     options.tuning,
     options.baselines,
+    connectNode,
   );
   if (options.only) {
     const missing = options.only.filter((n) => !contenders.some((c) => c.name === n));
     if (missing.length) throw new Error(`unknown or unavailable contender ${missing.join(", ")}`);
     contenders = contenders.filter((c) => options.only!.includes(c.name));
   }
+  // A contender with none of the chosen cases to serve (connect-node without a web case) would
+  // only be started for its cold start: leave it out, and say so.
+  const idle = contenders.filter((c) => !options.cases.some((bc) => servesCase(c, bc)));
+  for (const c of idle) console.error(`${c.name}: skipped: it serves none of the chosen cases`);
+  contenders = contenders.filter((c) => !idle.includes(c));
+  if (!contenders.length) throw new Error("no contender serves the chosen cases");
   const sink = contenders.some((c) => c.name.includes("-tracing-")) ? await startOtlpSink() : null;
   const tmp = await Deno.makeTempDir({ prefix: "svc-bench-" });
   const measure: MeasureOptions = {
@@ -217,7 +230,8 @@ async function main(): Promise<number> {
   const names = contenders.map((c) => c.name);
   const summary = summarize(names, options.cases, runs);
   const failures = runs.flatMap((r) => r.errors.map((e) => `${r.contender} rep ${r.rep}: ${e}`));
-  const meta = await describeRun(options, denos, nodeVersion, h2loadVersion, go, contenders);
+  const versions = { node: nodeVersion, h2load: h2loadVersion, connectNode: connectNode?.version };
+  const meta = await describeRun(options, denos, versions, go, contenders);
   const report = reportOf({ ...meta, runs });
   console.log(report);
   if (failures.length) console.log(`FAILURES\n${failures.join("\n")}`);
@@ -255,8 +269,7 @@ function progress(r: ProcessRun): void {
 async function describeRun(
   options: Options,
   denos: DenoBinary[],
-  nodeVersion: string,
-  h2loadVersion: string,
+  versions: { node: string; h2load: string; connectNode?: string },
   go: { binary: string } | { skip: string },
   contenders: Contender[],
 ) {
@@ -274,17 +287,20 @@ async function describeRun(
     },
     versions: {
       deno: denos.map((d) => d.version),
-      node: nodeVersion,
+      node: versions.node,
       grpcJsDeno: grpcJsVersion(ROOT),
       grpcJsNode: grpcJsVersion(NODE_DIR),
       grpcGo: "binary" in go ? grpcGoVersion() : null,
-      h2load: h2loadVersion,
+      connectNode: versions.connectNode ?? null,
+      h2load: versions.h2load,
     },
     grpcGo: "skip" in go ? `skipped: ${go.skip}` : "built",
     load: {
       h2load: `-t 1 -D ${options.seconds}s after a ${options.warmup}s warm-up run; ${
         options.cases.filter((c) => c.driver === "h2load")
-          .map((c) => `${c.name} -c ${c.connections} -m ${c.streams}`).join(", ")
+          .map((c) =>
+            `${c.name}${c.http === "1.1" ? " --h1" : ""} -c ${c.connections} -m ${c.streams}`
+          ).join(", ")
       }`,
       pingpong: "4 connections × 16 bidi calls, raw node:http2 client on Node",
       repeat: options.repeat,
@@ -325,7 +341,7 @@ function header(meta: RunMeta): string {
       v.deno.join(", ")
     }; Node ${v.node}; grpc-js ${v.grpcJsDeno} (Deno), ${v.grpcJsNode} (Node); grpc-go ${
       v.grpcGo ?? "—"
-    }; ${v.h2load}`,
+    }${v.connectNode ? `; connect-node ${v.connectNode}` : ""}; ${v.h2load}`,
     `- load: h2load ${meta.load.h2load}; ping-pong ${meta.load.pingpong}; ${meta.load.repeat} repetitions, contenders alternating, a fresh process each`,
     `- grpc-go: ${meta.grpcGo}`,
     ...(tuning
