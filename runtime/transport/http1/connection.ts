@@ -37,6 +37,7 @@ import { type RequestFraming, requestFraming } from "./framing.ts";
 import { type HeadScan, newHeadScan, type ParsedHead, parseHead, scanHead } from "./head_parser.ts";
 import { answerFailure, Exchange } from "./exchange.ts";
 import { BODY_HIGH_WATER_BYTES } from "./request_body.ts";
+import { OutputQueue } from "./output_queue.ts";
 import { Http1Timers } from "./timers.ts";
 import type { Http1ConnectionOptions, Http1Handler, Http1Limits } from "./types.ts";
 
@@ -89,6 +90,7 @@ export class Http1Connection {
   #draining = false;
   #paused = false;
   readonly #timers: Http1Timers;
+  readonly #output = new OutputQueue((bytes) => this.#write(bytes));
   #discarded = 0;
 
   constructor(
@@ -368,6 +370,12 @@ export class Http1Connection {
   // ----------------------------------------------------------------- output
 
   #send(bytes: Uint8Array): Promise<void> {
+    if (this.#phase === Phase.Closed) return Promise.reject(new Error("connection closed"));
+    return this.#output.send(bytes);
+  }
+
+  /** One socket write of what a turn sent (output_queue.ts), timed for the stall bound. */
+  #write(bytes: Uint8Array): Promise<void> {
     if (this.#phase === Phase.Closed) return Promise.reject(new Error("connection closed"));
     this.#timers.writeStarted();
     return this.#socket.write(bytes).then(

@@ -89,7 +89,7 @@ export class WebCall implements TransportCall {
   #compressMessages = true;
   /** Protocol headers serve_http1.ts adds to the head (an accept-encoding list). */
   readonly #extraHeaders: HeaderField[] = [];
-  /** Writes in order; each waits for the one before (backpressure for the handler). */
+  /** The last write: a handler awaiting it waits for the socket (backpressure). */
   #chain: Promise<void> = Promise.resolve();
   readonly #onDisconnect = () => this.#abortFromClient();
 
@@ -187,9 +187,13 @@ export class WebCall implements TransportCall {
     this.#init.request.signal.removeEventListener("abort", this.#onDisconnect);
     if (this.#init.protocol.protocol === "connect") this.#endUnary(final, body);
     else this.#endEnveloped(final, body);
-    this.#chain.then(() => this.#init.response.end()).catch(() => {}).finally(() =>
-      this.#finished.resolve()
-    );
+    let ended: Promise<void>;
+    try {
+      ended = this.#init.response.end();
+    } catch (error) {
+      ended = Promise.reject(error);
+    }
+    Promise.all([this.#chain, ended]).catch(() => {}).finally(() => this.#finished.resolve());
     return final.code;
   }
 
@@ -289,10 +293,16 @@ export class WebCall implements TransportCall {
   }
 
   #send(bytes: Uint8Array): Promise<void> {
-    const response = this.#init.response;
-    const next = this.#chain.then(() => response.write(bytes));
+    // Queued at once, not after the previous write resolves: both HTTP versions keep
+    // their writes in order, and what one turn writes leaves in one socket write.
+    let written: Promise<void>;
+    try {
+      written = this.#init.response.write(bytes);
+    } catch (error) {
+      written = Promise.reject(error);
+    }
     // A failed write means the connection is gone; its close aborts the call.
-    this.#chain = next.catch(() => {});
+    this.#chain = written.catch(() => {});
     return this.#chain;
   }
 
