@@ -66,15 +66,14 @@ Deno.test("web protocols over TLS: ALPN chooses HTTP/1.1 or HTTP/2 on the gRPC p
       const baseUrl = `https://localhost:${svc.port}`;
       const session = new Http2SessionManager(baseUrl, undefined, { ca });
       try {
-        const transport = createGrpcWebTransport({
-          baseUrl,
-          httpVersion: "2",
-          sessionManager: session,
-        });
-        // deno-lint-ignore no-explicit-any
-        const client: any = createClient(greeter, transport);
-        const reply = await client.sayHello({ name: "Bo" }, { timeoutMs: 10_000 });
-        assert.equal(reply.message, "Hello, Bo!");
+        // Over HTTP/2, which TLS can only have agreed by ALPN h2.
+        const common = { baseUrl, httpVersion: "2" as const, sessionManager: session };
+        for (const transport of [createGrpcWebTransport(common), createConnectTransport(common)]) {
+          // deno-lint-ignore no-explicit-any
+          const client: any = createClient(greeter, transport);
+          const reply = await client.sayHello({ name: "Bo" }, { timeoutMs: 10_000 });
+          assert.equal(reply.message, "Hello, Bo!");
+        }
       } finally {
         session.abort();
       }
