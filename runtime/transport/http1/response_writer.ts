@@ -169,22 +169,21 @@ export class ResponseWriter implements Http1ResponseWriter {
     return this.#head === null ? Promise.resolve() : this.#send([]);
   }
 
-  /** Sends the parts (behind the head, the first time) in one socket write. */
+  /**
+   * Sends the parts (behind the head, the first time); the connection joins
+   * what one turn sends into one socket write (output_queue.ts).
+   */
   #send(parts: Uint8Array[]): Promise<void> {
     if (this.#head !== null) {
       parts.unshift(this.#head);
       this.#head = null;
       this.#headSent = true;
     }
-    if (parts.length === 1) return this.#target.send(parts[0]);
-    let size = 0;
-    for (const part of parts) size += part.length;
-    const joined = new Uint8Array(size);
-    let offset = 0;
-    for (const part of parts) {
-      joined.set(part, offset);
-      offset += part.length;
+    if (parts.length === 0) return Promise.resolve();
+    for (let i = 0; i < parts.length - 1; i++) {
+      // Written with the last part or not at all: its promise reports for all of them.
+      this.#target.send(parts[i]).catch(() => {});
     }
-    return this.#target.send(joined);
+    return this.#target.send(parts[parts.length - 1]);
   }
 }

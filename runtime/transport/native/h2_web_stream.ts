@@ -19,6 +19,7 @@ import type { Http1Handler, Http1Request, Http1ResponseWriter } from "../http1/m
 import { RequestBody } from "../http1/request_body.ts";
 import { ErrorCode } from "./frame.ts";
 import type { H2Stream } from "./h2_stream.ts";
+import { CONNECTION_SPECIFIC } from "./request_headers.ts";
 import type { HeaderField } from "./hpack/mod.ts";
 
 /** What a web stream needs from its connection. */
@@ -47,14 +48,6 @@ export interface WebStreamHead {
   readonly target: string;
 }
 
-/** Response header fields HTTP/2 forbids (RFC 9113 §8.2.2); the HTTP/1.1 writer drops them too. */
-const CONNECTION_SPECIFIC = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-]);
 const INTERNAL = ErrorCode.INTERNAL_ERROR;
 const encoder = new TextEncoder();
 

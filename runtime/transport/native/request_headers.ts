@@ -15,8 +15,8 @@ export interface RequestHead {
   acceptEncoding: string | undefined;
 }
 
-// Connection-specific fields are forbidden in HTTP/2 (RFC 9113 §8.2.2).
-const CONNECTION_SPECIFIC = new Set([
+/** Connection-specific fields, forbidden in HTTP/2 both ways (RFC 9113 §8.2.2). */
+export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",
