@@ -472,6 +472,11 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
     this.#flow.pump(stream);
   }
 
+  /** WebStreamOwner: logged as the HTTP/1.1 side logs its handler's failures. */
+  handlerFailed(error: unknown): void {
+    this.#options.log.debug("web request failed", { peer: this.peer, error: String(error) });
+  }
+
   /** WebStreamOwner. */
   resetStream(stream: H2Stream, code: number): void {
     if (this.#streams.get(stream.id) === stream) this.#resetStream(stream.id, code);

@@ -37,6 +37,8 @@ export interface WebStreamOwner {
   releaseBody(stream: H2Stream): void;
   /** The handler returned. */
   handlerDone(stream: H2Stream): void;
+  /** The handler threw (the client saw only a generic answer): for the debug log. */
+  handlerFailed(error: unknown): void;
   /** Resolves when the stream's queued output is low again, or at once if it is. */
   whenWritable(stream: H2Stream): Promise<void> | void;
 }
@@ -138,6 +140,7 @@ export class H2WebStream implements H2Stream {
     this.#handler(this.#request, response).then(
       () => response.end(),
       (error) => {
+        this.#owner.handlerFailed(error);
         // Answered as HTTP/1.1 answers it (a body over the limit is 413), or, once the
         // head is out, cut short; the client never sees what the error said inside.
         if (this.headersSent || this.#head !== null || this.#ended) return this.#reset(INTERNAL);
