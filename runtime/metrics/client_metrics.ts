@@ -7,8 +7,9 @@
  * @module
  */
 import type { Registry } from "prom-client";
-import { type GrpcStats, HANDLING_BUCKETS, type MethodStats } from "./grpc_stats.ts";
-import { type SeriesValue, SnapshotCounter, SnapshotGauge, SnapshotHistogram } from "./snapshot.ts";
+import type { GrpcStats } from "./grpc_stats.ts";
+import { registerGrpcSeries } from "./grpc_series.ts";
+import { type SeriesValue, SnapshotCounter, SnapshotGauge } from "./snapshot.ts";
 
 /**
  * What the clients of every dependency count (runtime/client/ provides
@@ -55,53 +56,8 @@ export function registerClientMetrics(
   stats: GrpcStats,
   readings: ClientReadings | null,
 ): void {
-  _registerGrpcClientMetrics(registry, stats);
+  registerGrpcSeries(registry, stats, "client");
   if (readings) _registerDependencyMetrics(registry, readings);
-}
-
-/** go-grpc-prometheus's client metrics; the histogram is always on, as on the server. */
-function _registerGrpcClientMetrics(registry: Registry, stats: GrpcStats): void {
-  const labelNames = ["grpc_type", "grpc_service", "grpc_method"];
-  const perMethod = (read: (method: MethodStats) => number) => (): SeriesValue[] =>
-    stats.methods.map((method) => ({ labels: method.labels, value: read(method) }));
-  new SnapshotCounter({
-    name: "grpc_client_started_total",
-    help: "Total number of RPCs started on the client.",
-    labelNames,
-    registry,
-  }, perMethod((method) => method.started));
-  new SnapshotCounter(
-    {
-      name: "grpc_client_handled_total",
-      help: "Total number of RPCs completed by the client, regardless of success or failure.",
-      labelNames: [...labelNames, "grpc_code"],
-      registry,
-    },
-    () =>
-      stats.methods.flatMap((method) =>
-        method.codeLabels.map((labels, code) => ({ labels, value: method.handled[code] }))
-      ),
-  );
-  new SnapshotCounter({
-    name: "grpc_client_msg_received_total",
-    help: "Total number of RPC stream messages received by the client.",
-    labelNames,
-    registry,
-  }, perMethod((method) => method.received));
-  new SnapshotCounter({
-    name: "grpc_client_msg_sent_total",
-    help: "Total number of gRPC stream messages sent by the client.",
-    labelNames,
-    registry,
-  }, perMethod((method) => method.sent));
-  new SnapshotHistogram({
-    name: "grpc_client_handling_seconds",
-    help:
-      "Histogram of response latency (seconds) of the gRPC until it is finished by the application.",
-    labelNames,
-    buckets: HANDLING_BUCKETS,
-    registry,
-  }, () => stats.timings);
 }
 
 /** svc's own per-dependency series, read from the clients at scrape time. */

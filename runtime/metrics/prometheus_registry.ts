@@ -8,13 +8,13 @@
 import type { MemoryBudget } from "../util/memory_budget.ts";
 import { Registry } from "prom-client";
 import { type ClientReadings, registerClientMetrics } from "./client_metrics.ts";
-import { type GrpcStats, HANDLING_BUCKETS, type MethodStats } from "./grpc_stats.ts";
+import type { GrpcStats } from "./grpc_stats.ts";
+import { METHOD_LABELS, perMethod, registerGrpcSeries } from "./grpc_series.ts";
 import { createProcessMetrics } from "./process.ts";
 import {
   type SeriesValue,
   SnapshotCounter,
   SnapshotGauge,
-  SnapshotHistogram,
   unlabelledCounters,
   unlabelledGauges,
 } from "./snapshot.ts";
@@ -119,49 +119,9 @@ export function createRegistry(values: MetricValues): RenderedRegistry {
   return { registry, sample: () => processMetrics?.sample() ?? Promise.resolve() };
 }
 
-/** The go-grpc-prometheus metrics (names, labels and help texts as in its server_metrics.go). */
+/** The go-grpc-prometheus server metrics (grpc_series.ts) and svc's in-flight gauges. */
 function _registerGrpcMetrics(registry: Registry, stats: GrpcStats): void {
-  const labelNames = ["grpc_type", "grpc_service", "grpc_method"];
-  const perMethod = (read: (method: MethodStats) => number) => (): SeriesValue[] =>
-    stats.methods.map((method) => ({ labels: method.labels, value: read(method) }));
-  new SnapshotCounter({
-    name: "grpc_server_started_total",
-    help: "Total number of RPCs started on the server.",
-    labelNames,
-    registry,
-  }, perMethod((method) => method.started));
-  new SnapshotCounter(
-    {
-      name: "grpc_server_handled_total",
-      help: "Total number of RPCs completed on the server, regardless of success or failure.",
-      labelNames: [...labelNames, "grpc_code"],
-      registry,
-    },
-    () =>
-      stats.methods.flatMap((method) =>
-        method.codeLabels.map((labels, code) => ({ labels, value: method.handled[code] }))
-      ),
-  );
-  new SnapshotCounter({
-    name: "grpc_server_msg_received_total",
-    help: "Total number of RPC stream messages received on the server.",
-    labelNames,
-    registry,
-  }, perMethod((method) => method.received));
-  new SnapshotCounter({
-    name: "grpc_server_msg_sent_total",
-    help: "Total number of gRPC stream messages sent by the server.",
-    labelNames,
-    registry,
-  }, perMethod((method) => method.sent));
-  new SnapshotHistogram({
-    name: "grpc_server_handling_seconds",
-    help:
-      "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
-    labelNames: stats.withCode ? [...labelNames, "grpc_code"] : labelNames,
-    buckets: HANDLING_BUCKETS,
-    registry,
-  }, () => stats.timings);
+  registerGrpcSeries(registry, stats, "server");
   new SnapshotGauge({
     name: "svc_server_in_flight_calls",
     help: "Number of calls the server is handling now.",
@@ -171,9 +131,9 @@ function _registerGrpcMetrics(registry: Registry, stats: GrpcStats): void {
   new SnapshotGauge({
     name: "svc_server_method_in_flight_calls",
     help: "Number of calls the server is handling now, per method.",
-    labelNames,
+    labelNames: [...METHOD_LABELS],
     registry,
-  }, perMethod((method) => method.inFlight));
+  }, perMethod(stats, (method) => method.inFlight));
 }
 
 function registerMemoryBudget(registry: Registry, memory: MemoryBudget): void {
