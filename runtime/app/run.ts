@@ -9,8 +9,8 @@ import type { LoadAppOptions, LoadedApp } from "./load.ts";
 import { AppReloader } from "./reload.ts";
 import { SHUTDOWN_SLACK_MS } from "./shutdown.ts";
 import { startApp } from "./start.ts";
+import { keepServingOnStrayRejections, onSignals } from "./signals.ts";
 
-const SIGNALS = ["SIGTERM", "SIGINT"] as const;
 /**
  * The watchdog's margin beyond the sequence's own bound (drainDelay +
  * gracePeriod + SHUTDOWN_SLACK_MS): it fires only if a step broke its bound.
@@ -28,6 +28,8 @@ export interface RunOptions {
    * the function it returns is called first thing at shutdown.
    */
   readonly onStarted?: (reloader: AppReloader) => () => void;
+  /** The build manifest module of a built binary, which workers import their handlers from. */
+  readonly manifest?: string;
 }
 
 /** Serves `app` until a signal; resolves with the process exit code. */
@@ -36,6 +38,18 @@ export async function runApp(
   log: Logger = appLogger(app),
   options: RunOptions = {},
 ): Promise<number> {
+  // `svc dev` (onStarted) reloads one event loop in place; it serves on one.
+  const workers = options.onStarted ? 1 : workerCount(app.config.server.workers);
+  if (workers > 1) {
+    // Loaded only then: one event loop needs no supervisor.
+    const { runWorkers } = await import("./workers/run_workers.ts");
+    return await runWorkers(app, log, {
+      count: workers,
+      configPath: options.reloadFrom?.configPath ?? app.config.file,
+      manifest: options.manifest ?? null,
+      watchdogMarginMs: WATCHDOG_MARGIN_MS,
+    });
+  }
   for (const warning of app.warnings) log.warn(warning);
   keepServingOnStrayRejections(log);
 
@@ -90,23 +104,7 @@ export function appLogger(app: LoadedApp): Logger {
   return createLogger({ level, format });
 }
 
-/** Resolves with the first SIGTERM/SIGINT; later ones go to `onAgain`. */
-function onSignals(onAgain: (signal: string) => void): Promise<string> {
-  return new Promise((resolve) => {
-    let seen = 0;
-    for (const name of SIGNALS) {
-      Deno.addSignalListener(name, () => {
-        if (++seen === 1) resolve(name);
-        else onAgain(name);
-      });
-    }
-  });
-}
-
-// A handler's forgotten promise must not take the whole service down.
-function keepServingOnStrayRejections(log: Logger): void {
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    log.error("unhandled promise rejection", { error: event.reason });
-  });
+/** `server.workers` as a count: 0 is one per core this process may run on (affinity and cgroup quota). */
+export function workerCount(configured: number): number {
+  return configured === 0 ? Math.max(1, navigator.hardwareConcurrency) : configured;
 }

@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from "../metrics/mod.ts";
 import type { Interceptor } from "../core/interceptor.ts";
 import type { CallObserver } from "../server/observer.ts";
 import { createRateLimiter } from "../rate_limit/mod.ts";
+import type { SharedLimits } from "../rate_limit/shared_limits.ts";
 import { noClients } from "../client/no_clients.ts";
 import type { Clients } from "../client/clients.ts";
 import { createRegistrar } from "../registry/registrar.ts";
@@ -21,6 +22,7 @@ import { BUILTIN_SERVICES, loadBuiltins } from "./builtins.ts";
 import type { LoadedApp } from "./load.ts";
 import type { MethodBinding } from "../handlers/mod.ts";
 import { shutdown } from "./shutdown.ts";
+import type { AdmissionFor } from "../server/admission.ts";
 import { MemoryBudget } from "../util/memory_budget.ts";
 import { fixMmapThreshold } from "../util/malloc_tuning.ts";
 import { chooseMemoryBudget, containerMemoryLimit, heapLimit } from "../util/container_memory.ts";
@@ -42,18 +44,37 @@ export interface RunningApp {
   swap(next: LoadedApp): Promise<boolean>;
   /** Runs the graceful shutdown sequence once; later calls return the same promise. */
   shutdown(): Promise<void>;
+  /** The metrics as prom-client JSON, for a supervisor to aggregate; null when metrics are off. */
+  metricsJson(): Promise<unknown[]> | null;
+}
+
+/** How {@link startApp} serves: alone (the default), or as one of `server.workers`. */
+export interface StartOptions {
+  /**
+   * Set in a worker (app/workers/): the supervisor owns the admin server,
+   * the registry entry, the signals and the drain delay; the worker gets
+   * `memoryShare` of the memory budget and counts rate limits in the
+   * process-wide `limits`.
+   */
+  readonly worker?: { readonly memoryShare: number; readonly limits: SharedLimits };
 }
 
 /** Serves a loaded app and marks it SERVING. */
-export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp> {
+export async function startApp(
+  app: LoadedApp,
+  log: Logger,
+  options: StartOptions = {},
+): Promise<RunningApp> {
   const { config } = app;
+  const worker = options.worker ?? null;
   const health = new HealthState(app.handlers.services.keys());
   const bindings = await bindingsOf(app, health, log);
-  const memory = memoryBudget(config.server.memoryBudgetBytes, log);
+  const memory = memoryBudget(config.server.memoryBudgetBytes, log, worker?.memoryShare ?? 1);
   // Loaded only when enabled: a disabled built-in costs no module and no work per call.
   const overload = config.overload.enabled
     ? new (await import("../overload/mod.ts")).OverloadLimiter(config.overload)
     : null;
+  const memoryGuard = await memoryLimitGuard(config.server.memoryLimitBytes, memory, log);
   const tracing = config.tracing.enabled
     ? (await import("../tracing/mod.ts")).createTracing({
       config: config.tracing,
@@ -68,8 +89,11 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   const metrics = config.admin.enabled
     ? createMetrics({
       methods: bindings.map((b) => b.method),
+      // One process, one set of process metrics: the supervisor's.
+      defaultMetrics: worker === null,
       memory,
       overload: overload ?? undefined,
+      memoryLimit: memoryGuard ?? undefined,
       tracing: tracing?.readings,
       clientMethods: [...app.dependencies.values()].flatMap((d) => d.methods),
       clients: app.dependencies.size > 0
@@ -89,6 +113,7 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   const rateLimiter = createRateLimiter(config.rateLimit, {
     exempt: (call) => BUILTIN_SERVICES.has(call.service),
     onReject: (limit, call) => metrics?.onRateLimitReject(limit, call.service, call.methodName),
+    shared: worker?.limits,
   });
   if (rateLimiter) interceptors.push(rateLimiter);
   interceptors.push(deadline);
@@ -118,11 +143,12 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
       log,
       clients,
       memory,
-      admissionFor: overload?.admissionFor((service) => BUILTIN_SERVICES.has(service)),
+      admissionFor: admissionFor(overload, memoryGuard),
       tracerFor: tracing?.tracerFor,
     });
   } catch (error) {
     overload?.stop();
+    memoryGuard?.stop();
     await clients.close();
     throw error;
   }
@@ -131,17 +157,18 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
   let admin: AdminServer | null = null;
   try {
     const accepting = () => server!.accepting;
-    admin = metrics
+    admin = metrics && worker === null
       ? await startAdminFor(app, metrics, health, () => draining, accepting, log)
       : null;
   } catch (error) {
     overload?.stop();
+    memoryGuard?.stop();
     await Promise.all([server.close(), clients.close()]);
     throw error;
   }
   health.setAll("SERVING");
   // Registered only once serving: a client that finds this instance can call it.
-  const registrar = config.registry.type === "etcd"
+  const registrar = config.registry.type === "etcd" && worker === null
     ? createRegistrar({
       registry: config.registry,
       services: [...app.handlers.services.keys()],
@@ -177,9 +204,11 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
       services = servicesOf(nextBindings);
       return true;
     },
+    metricsJson: () => metrics?.renderJson() ?? null,
     shutdown: () =>
       stopping ??= shutdown({
-        settings: config.shutdown,
+        // A worker is told to shut down once the supervisor's drain delay has passed.
+        settings: worker ? { ...config.shutdown, drainDelay: 0 } : config.shutdown,
         health,
         server,
         log,
@@ -188,6 +217,7 @@ export async function startApp(app: LoadedApp, log: Logger): Promise<RunningApp>
         flushTelemetry: tracing ? (boundMs) => tracing.shutdown(boundMs) : undefined,
         closeRest: async () => {
           overload?.stop();
+          memoryGuard?.stop();
           await Promise.all([admin?.close(), registrar?.close(), clients.close()]);
         },
       }),
@@ -210,7 +240,7 @@ function servicesOf(bindings: readonly MethodBinding[]): string[] {
 }
 
 /** The process's memory budget: configured, or derived from the container's and V8's limits. */
-function memoryBudget(configured: number, log: Logger): MemoryBudget {
+function memoryBudget(configured: number, log: Logger, share: number): MemoryBudget {
   const choice = chooseMemoryBudget(configured, containerMemoryLimit(), heapLimit());
   if (choice.warning) log.warn(choice.warning);
   log.debug("memory budget", {
@@ -225,7 +255,37 @@ function memoryBudget(configured: number, log: Logger): MemoryBudget {
       malloc,
     });
   }
-  return new MemoryBudget(choice.bytes);
+  // Each worker's V8 heap has its own limit; a configured or container budget is the process's.
+  return new MemoryBudget(Math.floor(choice.bytes * (choice.source === "heap" ? 1 : share)));
+}
+
+type MemoryGuard = import("../overload/memory_limit.ts").MemoryGuard;
+type OverloadLimiter = import("../overload/mod.ts").OverloadLimiter;
+
+/**
+ * The memory-limit guard, when a limit is in force: `server.memoryLimitBytes`,
+ * or (0) the container's; -1 turns it off. Otherwise its module is not loaded.
+ */
+async function memoryLimitGuard(
+  configured: number,
+  budget: MemoryBudget,
+  log: Logger,
+): Promise<MemoryGuard | null> {
+  const limitBytes = configured === 0 ? containerMemoryLimit() : configured;
+  if (limitBytes === null || limitBytes < 0) return null;
+  const source = configured === 0 ? "container" : "config";
+  const { startMemoryGuard } = await import("../overload/memory_limit.ts");
+  return startMemoryGuard({ limitBytes, source, log, budget });
+}
+
+/** Each method's gates: the memory guard's, then the overload limiter's; built-ins never refused. */
+function admissionFor(
+  overload: OverloadLimiter | null,
+  guard: MemoryGuard | null,
+): AdmissionFor | undefined {
+  const exempt = (service: string) => BUILTIN_SERVICES.has(service);
+  const gates = overload?.admissionFor(exempt);
+  return guard ? guard.admissionFor(exempt, gates) : gates;
 }
 
 function startAdminFor(

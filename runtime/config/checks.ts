@@ -8,6 +8,9 @@ import type { Path } from "./path.ts";
 import { type MapNode, nodeAt } from "./raw.ts";
 import type { ResolvedConfig } from "./types.ts";
 
+/** The smallest `server.memoryLimitBytes`: svc holds ~35 MiB of anonymous memory idle. */
+export const MIN_MEMORY_LIMIT_BYTES = 64 * 2 ** 20;
+
 type _DeepPartial<T> = T extends object ? { [K in keyof T]?: _DeepPartial<T[K]> } : T;
 
 /** A resolved config in which keys that had issues may be missing. */
@@ -16,7 +19,7 @@ export type PartialConfig = _DeepPartial<Omit<ResolvedConfig, "file">>;
 /**
  * Reports combinations that are invalid even though each key is: mTLS
  * without a CA, etcd without endpoints, half an etcd client certificate,
- * admin sharing the gRPC port, an overload interval not above its target, a memory budget smaller than a few requests
+ * admin sharing the gRPC port, an overload interval not above its target, a memory limit too small to start in, a memory budget smaller than a few requests
  * of the largest size, and a connection window that cannot hold one.
  *
  * @example
@@ -54,6 +57,14 @@ export function checkConfig(config: PartialConfig, root: MapNode, context: Conte
         `use 0 to derive it, or at least ${4 * maxReceive}`,
     );
   }
+  const limit = server?.memoryLimitBytes;
+  if (limit !== undefined && limit > 0 && limit < MIN_MEMORY_LIMIT_BYTES) {
+    at(
+      ["server", "memoryLimitBytes"],
+      `${limit} bytes is below what svc needs to start (~35 MiB anonymous memory idle); ` +
+        `use at least ${MIN_MEMORY_LIMIT_BYTES} (64 MiB), 0 for the container's limit, or -1 for none`,
+    );
+  }
   // A message being received is held within the connection window (native transport).
   const window = server?.http2?.connectionWindowBytes;
   if (
@@ -77,6 +88,9 @@ export function checkConfig(config: PartialConfig, root: MapNode, context: Conte
   // leave browsers and curl failing with nothing in the config to say why.
   if (server?.web?.enabled && server.transport === "grpc-js") {
     at(["server", "web", "enabled"], `gRPC-Web and Connect need server.transport "native"`);
+  }
+  if (server?.workers !== undefined && server.workers !== 1 && server.transport === "grpc-js") {
+    at(["server", "workers"], `workers need server.transport "native"`);
   }
   const overload = config.overload;
   if (

@@ -185,6 +185,12 @@ const server = object({
     default: 0,
     min: 0,
   }),
+  memoryLimitBytes: integer({
+    doc:
+      "The process's memory limit, in bytes of anonymous resident memory (V8's heap, buffers; not the executable's file pages, which the kernel can drop). From 65 % a full GC is forced and new calls are paced to what fits; from 80 % new calls end RESOURCE_EXHAUSTED (never health or reflection) until back under 65 %. 0 = the container's limit (cgroup) when there is one, else off; -1 = off; otherwise at least 67108864 (64 MiB). See docs/overload.md.",
+    default: 0,
+    min: -1,
+  }),
   maxSendMessageBytes: integer({
     doc: "Larger responses end RESOURCE_EXHAUSTED.",
     default: 4194304,
@@ -202,6 +208,14 @@ const server = object({
   compression: oneOf(["identity", "gzip"], {
     doc: "Response compression; compressed requests are always accepted.",
     default: "identity",
+  }),
+  workers: integer({
+    doc:
+      "Event loops serving the port, each a worker thread with its own listener (SO_REUSEPORT); 0 = one per available core (docs/workers.md).",
+    default: 1,
+    min: 0,
+    max: 256,
+    expected: "an integer 0-256 (0 = one per available core)",
   }),
 }, { doc: "The gRPC listener." });
 

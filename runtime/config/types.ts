@@ -103,6 +103,11 @@ export interface ResolvedServer {
   maxDecodedMessageBytes: number;
   /** 0 = derived from the container's and V8's limits (util/container_memory.ts). */
   memoryBudgetBytes: number;
+  /**
+   * The memory-limit guard's limit (overload/memory_guard.ts): 0 = the
+   * cgroup's limit if any, else off; -1 = off; else bytes (≥ 64 MiB).
+   */
+  memoryLimitBytes: number;
   /** Default 4 MiB. Larger responses end RESOURCE_EXHAUSTED. */
   maxSendMessageBytes: number;
   /** Per HTTP/2 connection. Default 1000. */
@@ -114,6 +119,8 @@ export interface ResolvedServer {
   web: ResolvedWeb;
   /** Response compression: `identity` (default) or `gzip`. Requests in any supported encoding are accepted. */
   compression: "identity" | "gzip";
+  /** Event loops serving the port (app/workers/). Default 1; 0 = one per available core. */
+  workers: number;
 }
 
 /** `protos`. */

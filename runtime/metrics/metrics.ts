@@ -9,6 +9,7 @@ import type { ClientObserver } from "../core/clients.ts";
 import type { CallKind } from "../protos/types.ts";
 import type { CallObserver } from "../server/observer.ts";
 import type { ClientReadings } from "./client_metrics.ts";
+import type { MemoryLimitReadings } from "./memory_limit.ts";
 import { addMethod, createGrpcStats, type GrpcStats } from "./grpc_stats.ts";
 import type {
   ClientMetricValues,
@@ -39,6 +40,8 @@ export interface MetricsOptions {
   memory?: MemoryBudget;
   /** The overload limiter, exported as `svc_overload_*`. */
   overload?: OverloadReadings;
+  /** The memory-limit guard, exported as `svc_memory_limit_*` (memory_limit.ts). */
+  memoryLimit?: MemoryLimitReadings;
   /** The span exporter, exported as `svc_tracing_*`. */
   tracing?: TracingReadings;
   /**
@@ -69,6 +72,8 @@ export interface Metrics {
   onRegistryFailure(): void;
   /** The Prometheus text exposition of every metric. */
   render(): Promise<{ contentType: string; body: string }>;
+  /** Every metric as prom-client JSON (`Registry.getMetricsAsJSON()`), for aggregation across workers. */
+  renderJson(): Promise<unknown[]>;
 }
 
 /** The client observer of a service that calls no other: a call to it does nothing. */
@@ -109,6 +114,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     defaultMetrics: options.defaultMetrics ?? true,
     memory: options.memory ?? null,
     overload: options.overload ?? null,
+    memoryLimit: options.memoryLimit ?? null,
     tracing: options.tracing ?? null,
     client,
   };
@@ -131,14 +137,20 @@ export function createMetrics(options: MetricsOptions): Metrics {
       values.registry.failures++;
     },
     async render() {
-      const { registry, sample } =
-        await (rendered ??= import("./prometheus_registry.ts").then((m) =>
-          m.createRegistry(values)
-        ));
+      const { registry, sample } = await (rendered ??= createRegistry(values));
       await sample();
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
+    async renderJson() {
+      const { registry, sample } = await (rendered ??= createRegistry(values));
+      await sample();
+      return await registry.getMetricsAsJSON();
+    },
   };
+}
+
+function createRegistry(values: MetricValues): Promise<RenderedRegistry> {
+  return import("./prometheus_registry.ts").then((m) => m.createRegistry(values));
 }
 
 /** Statistics with every one of `methods` pre-initialised at zero. */

@@ -10,6 +10,7 @@ import { Registry } from "prom-client";
 import { type ClientReadings, registerClientMetrics } from "./client_metrics.ts";
 import type { GrpcStats } from "./grpc_stats.ts";
 import { METHOD_LABELS, perMethod, registerGrpcSeries } from "./grpc_series.ts";
+import { type MemoryLimitReadings, registerMemoryLimit } from "./memory_limit.ts";
 import { createProcessMetrics } from "./process.ts";
 import {
   type SeriesValue,
@@ -60,6 +61,8 @@ export interface MetricValues {
   readonly memory: MemoryBudget | null;
   /** The overload limiter, when `overload` is enabled. */
   readonly overload: OverloadReadings | null;
+  /** The memory-limit guard, when a memory limit is in force. */
+  readonly memoryLimit?: MemoryLimitReadings | null;
   /** The span exporter, when `tracing` is enabled. */
   readonly tracing: TracingReadings | null;
   /**
@@ -114,6 +117,7 @@ export function createRegistry(values: MetricValues): RenderedRegistry {
   }, () => [{ labels: {}, value: counts.failures }]);
   if (values.memory) registerMemoryBudget(registry, values.memory);
   if (values.overload) registerOverload(registry, values.overload);
+  if (values.memoryLimit) registerMemoryLimit(registry, values.memoryLimit);
   if (values.tracing) registerTracing(registry, values.tracing);
   const processMetrics = values.defaultMetrics ? createProcessMetrics(registry) : null;
   return { registry, sample: () => processMetrics?.sample() ?? Promise.resolve() };

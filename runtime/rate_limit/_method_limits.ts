@@ -8,7 +8,8 @@ import type { ResolvedBucket, ResolvedRateLimit } from "../config/mod.ts";
 import { RpcError, Status } from "../core/errors.ts";
 import type { ServerCall } from "../core/context.ts";
 import { ConcurrencyLimit } from "./concurrency.ts";
-import { type Clock, TokenBucket } from "../util/token_bucket.ts";
+import { type Clock, type RateBucket, TokenBucket } from "../util/token_bucket.ts";
+import { SharedConcurrencyLimit, type SharedLimits, SharedTokenBucket } from "./shared_limits.ts";
 
 /** The limit that rejected a call, as the `limit` label of the rejection metric. */
 export type RateLimitName =
@@ -22,13 +23,13 @@ export type RateLimitName =
 export interface LimitBucket {
   name: RateLimitName;
   label: string;
-  bucket: TokenBucket;
+  bucket: RateBucket;
 }
 
 /** A concurrency cap with the error it rejects with (built once: the message is fixed). */
 export interface LimitCap {
   name: RateLimitName;
-  limit: ConcurrencyLimit;
+  limit: ConcurrencyLimit | SharedConcurrencyLimit;
   error: RpcError;
 }
 
@@ -47,15 +48,28 @@ export function limitBucket(
   label: string,
   b: ResolvedBucket,
   clock: Clock,
+  shared: SharedLimits | null = null,
 ): LimitBucket {
-  return { name, label, bucket: new TokenBucket(b.rate, b.burst, clock) };
+  const buffer = shared?.buffers[`bucket ${label}`];
+  const bucket = buffer
+    ? new SharedTokenBucket(buffer, b.rate, b.burst)
+    : new TokenBucket(b.rate, b.burst, clock);
+  return { name, label, bucket };
 }
 
 /** A cap of `max` calls in flight, with its rejection. */
-export function limitCap(name: RateLimitName, label: string, max: number): LimitCap {
+export function limitCap(
+  name: RateLimitName,
+  label: string,
+  max: number,
+  shared: SharedLimits | null = null,
+): LimitCap {
+  const buffer = shared?.buffers[`cap ${label}`];
   return {
     name,
-    limit: new ConcurrencyLimit(max),
+    limit: buffer
+      ? new SharedConcurrencyLimit(buffer, shared!.slot, max)
+      : new ConcurrencyLimit(max),
     error: new RpcError(
       Status.RESOURCE_EXHAUSTED,
       `concurrency limit "${label}" reached (${max} in flight)`,
@@ -77,18 +91,23 @@ export class MethodLimits {
   readonly #globalCap: LimitCap | null;
 
   /** Builds every per-method bucket and cap `config` sets. */
-  constructor(config: ResolvedRateLimit, clock: Clock, globalCap: LimitCap | null) {
+  constructor(
+    config: ResolvedRateLimit,
+    clock: Clock,
+    globalCap: LimitCap | null,
+    shared: SharedLimits | null = null,
+  ) {
     const perMethod = config.maxConcurrent.perMethod;
     this.#buckets = new Map(
       Object.keys(config.perMethod).map((k) => [
         k,
-        limitBucket("perMethod", `perMethod ${k}`, config.perMethod[k], clock),
+        limitBucket("perMethod", `perMethod ${k}`, config.perMethod[k], clock, shared),
       ]),
     );
     this.#caps = new Map(
       Object.keys(perMethod).map((k) => [
         k,
-        limitCap("maxConcurrent.perMethod", `perMethod ${k}`, perMethod[k]),
+        limitCap("maxConcurrent.perMethod", `perMethod ${k}`, perMethod[k], shared),
       ]),
     );
     this.#globalCap = globalCap;

@@ -19,7 +19,8 @@ import {
   type MethodPlan,
   type RateLimitName,
 } from "./_method_limits.ts";
-import { type Clock, monotonicClock, TokenBucket } from "../util/token_bucket.ts";
+import { type Clock, monotonicClock, type RateBucket, TokenBucket } from "../util/token_bucket.ts";
+import { processClock, type SharedLimits } from "./shared_limits.ts";
 
 export type { RateLimitName };
 
@@ -35,6 +36,12 @@ export interface RateLimiterOptions {
   onReject?: (limit: RateLimitName, call: ServerCall) => void;
   /** Monotonic milliseconds; `performance.now()` by default. Tests pass a fake. */
   clock?: Clock;
+  /**
+   * The process-wide state of `global`, `perMethod` and `maxConcurrent` when
+   * this is one of several workers (shared_limits.ts); times are then on
+   * the clock all threads share.
+   */
+  shared?: SharedLimits | null;
 }
 
 /**
@@ -104,17 +111,18 @@ export class RateLimiter {
   /** Builds every bucket and cap `config` sets (all but the per-caller ones, made per key). */
   constructor(config: ResolvedRateLimit, options: RateLimiterOptions) {
     const { maxConcurrent, perKey } = config;
-    const clock = options.clock ?? monotonicClock;
+    const shared = options.shared ?? null;
+    const clock = shared ? processClock : options.clock ?? monotonicClock;
     this.#clock = clock;
     this.#options = options;
     this.#onReject = options.onReject;
     this.#globalBucket = config.global
-      ? limitBucket("global", "global", config.global, clock)
+      ? limitBucket("global", "global", config.global, clock, shared)
       : null;
     this.#globalCap = maxConcurrent.global > 0
-      ? limitCap("maxConcurrent.global", "global", maxConcurrent.global)
+      ? limitCap("maxConcurrent.global", "global", maxConcurrent.global, shared)
       : null;
-    this.#methods = new MethodLimits(config, clock, this.#globalCap);
+    this.#methods = new MethodLimits(config, clock, this.#globalCap, shared);
     this.#keyOf = perKey ? createCallerKey(perKey.key) : null;
     this.#keyed = perKey ? new KeyedBuckets({ ...perKey, clock }) : null;
     this.#anonymous = perKey ? new TokenBucket(perKey.rate, perKey.burst, clock) : null;
@@ -212,7 +220,7 @@ export class RateLimiter {
   #rejectBucket(
     name: RateLimitName,
     label: string,
-    bucket: TokenBucket,
+    bucket: RateBucket,
     now: number,
     call: ServerCall,
   ): never {

@@ -35,6 +35,13 @@ export interface ListenerWatchOptions {
   onState: (state: ListenerState, error?: unknown) => void;
   /** Default {@link PROBE_MS}. */
   intervalMs?: number;
+  /**
+   * The port is shared with other listeners (SO_REUSEPORT, `server.workers`):
+   * the kernel may hand the probe to another one, so a probe this listener
+   * did not accept proves nothing, and only a refused one (every listener
+   * gone) rebinds. Default false.
+   */
+  shared?: boolean;
 }
 
 /** A running watch; `state` is the last probe's finding. */
@@ -70,7 +77,8 @@ export function watchListener(options: ListenerWatchOptions): ListenerWatch {
     if (busy) return;
     busy = true;
     try {
-      const outcome = await probeOnce(host, options.port, options.accepted);
+      let outcome = await probeOnce(host, options.port, options.accepted);
+      if (outcome === "unaccepted" && options.shared) outcome = "ok";
       // Connected but not accepted may also be an event loop too busy to accept in
       // time: only three in a row count, so an overloaded process keeps its backlog.
       unaccepted = outcome === "unaccepted" ? unaccepted + 1 : 0;

@@ -20,6 +20,12 @@ export const ALWAYS_GRANTED_BYTES = 64 * 1024;
 export class MemoryBudget {
   /** The budget, in bytes. */
   readonly limit: number;
+  /**
+   * While true, every amount of {@link ALWAYS_GRANTED_BYTES} or more is
+   * refused, whatever is free: the memory-limit guard sets it while the
+   * process is near its limit (overload/memory_guard.ts).
+   */
+  refuseLarge = false;
   #used = 0;
   #peak = 0;
   #refused = 0;
@@ -49,7 +55,7 @@ export class MemoryBudget {
    */
   take(bytes: number): boolean {
     const used = this.#used + bytes;
-    if (used > this.limit && bytes >= ALWAYS_GRANTED_BYTES) {
+    if ((used > this.limit || this.refuseLarge) && bytes >= ALWAYS_GRANTED_BYTES) {
       this.#refused++;
       return false;
     }

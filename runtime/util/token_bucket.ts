@@ -16,6 +16,19 @@ export const monotonicClock: Clock = () => performance.now();
 const _EPSILON = 1e-9;
 
 /**
+ * What the rate limiter needs of a bucket: TokenBucket here, or one shared
+ * by the workers of a process (rate_limit/shared_limits.ts).
+ */
+export interface RateBucket {
+  readonly rate: number;
+  readonly burst: number;
+  tokens(now?: number): number;
+  canTake(now?: number): boolean;
+  tryTake(now?: number): boolean;
+  retryAfterMs(now?: number): number;
+}
+
+/**
  * A token bucket that starts full and refills lazily: no timers, the tokens
  * earned since the last look are added whenever it is asked. Every method
  * takes an optional `now` so a caller checking several buckets reads the
@@ -28,7 +41,7 @@ const _EPSILON = 1e-9;
  * if (!bucket.tryTake()) console.log(`retry after ${bucket.retryAfterMs()}ms`);
  * ```
  */
-export class TokenBucket {
+export class TokenBucket implements RateBucket {
   /** Tokens added per second. */
   readonly rate: number;
   /** Capacity: calls allowed at once before the rate applies. */

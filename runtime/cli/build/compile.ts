@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { loadApp } from "../../app/load.ts";
 import { DENORT_ENV, denortMissingMessage } from "./denort.ts";
 import { MANIFEST_FILE, writeEntry } from "./entry.ts";
-import { writeManifest, type WrittenManifest } from "./manifest.ts";
+import { runtimeFile, writeManifest, type WrittenManifest } from "./manifest.ts";
 import { type PermissionOptions, readPaths, runtimePermissionFlags } from "./permissions.ts";
 
 /** Options for {@link buildBinary}. */
@@ -47,6 +47,9 @@ export class BuildError extends Error {
   override readonly name = "BuildError";
 }
 
+/** The worker threads' entry module (app/workers/), embedded in every binary. */
+export const WORKER_MODULE: string = runtimeFile("../../app/workers/worker_main.ts");
+
 /** Inputs of {@link compileArgs}. */
 export interface CompileArgsOptions {
   entry: string;
@@ -65,7 +68,8 @@ export interface CompileArgsOptions {
  * @example
  * ```ts
  * compileArgs({ entry: "/app/dist/svc_entry.ts", output: "/app/dist/svc", permissions: ["--allow-net"] });
- * // ["compile", "--allow-net", "--output", "/app/dist/svc", "/app/dist/svc_entry.ts"]
+ * // ["compile", "--allow-net", "--include", "<runtime>/app/workers/worker_main.ts",
+ * //  "--output", "/app/dist/svc", "/app/dist/svc_entry.ts"]
  * ```
  */
 export function compileArgs(options: CompileArgsOptions): string[] {
@@ -73,6 +77,10 @@ export function compileArgs(options: CompileArgsOptions): string[] {
     "compile",
     ...options.permissions,
     ...(options.denoConfig ? ["--config", options.denoConfig] : []),
+    // `server.workers` starts this module as a Worker; deno compile embeds
+    // a worker's module only when told to.
+    "--include",
+    WORKER_MODULE,
     "--output",
     options.output,
     options.entry,

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeProject } from "../../config/_testing.ts";
 import { UserInputError } from "../../core/errors.ts";
-import { buildBinary, BuildError, compileArgs, compileFailure, findDenoConfig } from "./compile.ts";
+import {
+  buildBinary,
+  BuildError,
+  compileArgs,
+  compileFailure,
+  findDenoConfig,
+  WORKER_MODULE,
+} from "./compile.ts";
 
 const DENORT_STDERR = `Compile dist/svc_entry.ts to dist/svc
 Download https://dl.deno.land/release/v2.8.3/denort-x86_64-unknown-linux-gnu.zip
@@ -54,6 +61,8 @@ Deno.test("compileArgs() puts permissions, deno.json, output and entry in order"
       "--no-prompt",
       "--config",
       "/p/deno.json",
+      "--include",
+      WORKER_MODULE,
       "--output",
       "/p/dist/svc",
       "/p/dist/svc_entry.ts",
@@ -99,6 +108,8 @@ Deno.test("buildBinary() writes the manifest and entry and runs deno compile wit
       "--no-prompt",
       "--config",
       "/p/deno.json",
+      "--include",
+      WORKER_MODULE,
       "--output",
       join(project.dir, "out", "svc"),
       join(project.dir, "build", "svc_entry.ts"),

@@ -165,6 +165,7 @@ async function bind(
     host: server.host,
     port,
     accepted: () => accepted,
+    shared: server.workers !== 1,
     rebind: async () => {
       listener.close();
       const next = create();
@@ -237,7 +238,9 @@ function listenOn(listener: NetServer, server: ResolvedServer, port: number): Pr
   return new Promise<number>((resolve, reject) => {
     const failed = (error: Error) => reject(listenError(server, error));
     listener.once("error", failed);
-    listener.listen(port, server.host, () => {
+    // With `server.workers` > 1 every worker binds the same port; the
+    // kernel spreads new connections across them (SO_REUSEPORT).
+    listener.listen({ port, host: server.host, reusePort: server.workers !== 1 }, () => {
       listener.off("error", failed);
       // From now on, keep serving the connections we have whatever accept does.
       listener.on("error", () => {});

@@ -1,0 +1,265 @@
+/**
+ * `server.workers` scaling: svc with 1 worker (the default, one event loop)
+ * against N workers, and grpc-go with all its cores, on the bench's service
+ * (bench/svc/default), in one run with the contenders interleaved. Nothing
+ * is pinned: the servers may use every core, and h2load shares them (on a
+ * 2-core machine there is no core to set apart for it). For each case it
+ * prints calls/s, the server's CPU per call and how many cores it kept busy.
+ *
+ *   deno run -A bench/workers_scaling.ts [--workers 2] [--repeat 3] [--seconds 8] [--out FILE]
+ *
+ * Needs h2load, and bench/.go/bin/echo-server for grpc-go (`deno task bench`
+ * builds it; without it grpc-go is left out).
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { freePort } from "../tests/_free_port.ts";
+
+const ROOT = fromFileUrl(new URL("../", import.meta.url));
+const GO_SERVER = `${ROOT}bench/.go/bin/echo-server`;
+const TICKS_PER_SECOND = 100;
+
+interface Case {
+  name: string;
+  method: string;
+  body: Uint8Array;
+  connections: number;
+  streams: number;
+}
+
+interface Contender {
+  name: string;
+  start(port: number, adminPort: number): Deno.ChildProcess;
+}
+
+interface Sample {
+  contender: string;
+  case: string;
+  callsPerSecond: number;
+  cpuUsPerCall: number;
+  coresBusy: number;
+  failed: number;
+}
+
+const args = parseArgs({
+  args: Deno.args,
+  options: {
+    workers: { type: "string", default: "2" },
+    repeat: { type: "string", default: "3" },
+    seconds: { type: "string", default: "8" },
+    out: { type: "string" },
+  },
+});
+const WORKERS = Number(args.values.workers);
+const REPEAT = Number(args.values.repeat);
+const SECONDS = Number(args.values.seconds);
+
+function varint(n: number): number[] {
+  const out = [];
+  do {
+    out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+    n >>>= 7;
+  } while (n > 0);
+  return out;
+}
+
+/** `bench.Msg { payload }` or `bench.StreamRequest { count, payload }` in a gRPC frame. */
+function frame(payload: number, count?: number): Uint8Array {
+  const head = count === undefined ? [0x0a, ...varint(payload)] : [
+    0x08,
+    ...varint(count),
+    0x12,
+    ...varint(payload),
+  ];
+  const message = new Uint8Array(head.length + payload);
+  message.set(head);
+  message.fill(0x61, head.length);
+  const out = new Uint8Array(5 + message.length);
+  new DataView(out.buffer).setUint32(1, message.length);
+  out.set(message, 5);
+  return out;
+}
+
+const CASES: Case[] = [
+  {
+    name: "unary-small",
+    method: "Say",
+    body: frame(10),
+    connections: 16,
+    streams: 32,
+  },
+  {
+    name: "unary-64k",
+    method: "Say",
+    body: frame(65536),
+    connections: 16,
+    streams: 8,
+  },
+  {
+    name: "stream-1000",
+    method: "Stream",
+    body: frame(10, 1000),
+    connections: 8,
+    streams: 4,
+  },
+];
+
+function svc(name: string, workers: number): Contender {
+  return {
+    name,
+    start: (port, adminPort) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", `${ROOT}main.ts`, "run", `${ROOT}bench/svc/default/svc.yaml`],
+        env: {
+          SVC_SERVER_PORT: String(port),
+          SVC_ADMIN_PORT: String(adminPort),
+          SVC_SERVER_WORKERS: String(workers),
+          SVC_LOGGING_LEVEL: "warn",
+        },
+        stdout: "null",
+        stderr: "null",
+      }).spawn(),
+  };
+}
+
+const CONTENDERS: Contender[] = [
+  svc("svc-1-worker", 1),
+  svc(`svc-${WORKERS}-workers`, WORKERS),
+];
+if (await Deno.stat(GO_SERVER).catch(() => null)) {
+  CONTENDERS.push({
+    name: "grpc-go",
+    start: (port) =>
+      new Deno.Command(GO_SERVER, { args: [String(port)], stdout: "null", stderr: "null" })
+        .spawn(),
+  });
+}
+
+function cpuTicks(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const conn = await Deno.connect({ port, hostname: "127.0.0.1" });
+      conn.close();
+      // svc answers before all its workers listen: give them a moment to.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`nothing listened on ${port} within ${timeoutMs} ms`);
+}
+
+async function h2load(port: number, c: Case, seconds: number, bodyFile: string) {
+  const out = await new Deno.Command("h2load", {
+    args: [
+      `-c${c.connections}`,
+      `-m${c.streams}`,
+      "-t2",
+      `-D${seconds}`,
+      "-d",
+      bodyFile,
+      "-H",
+      "content-type: application/grpc",
+      "-H",
+      "te: trailers",
+      `http://127.0.0.1:${port}/bench.Echo/${c.method}`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const match = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed/.exec(
+    text,
+  );
+  if (!match) throw new Error(`h2load said: ${text}${new TextDecoder().decode(out.stderr)}`);
+  return { succeeded: Number(match[1]), failed: Number(match[2]) };
+}
+
+async function measure(contender: Contender, c: Case, bodyFile: string): Promise<Sample> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const child = contender.start(port, adminPort);
+  try {
+    await waitForPort(port);
+    await h2load(port, c, 2, bodyFile); // warm-up
+    const before = cpuTicks(child.pid);
+    const started = performance.now();
+    const { succeeded, failed } = await h2load(port, c, SECONDS, bodyFile);
+    const seconds = (performance.now() - started) / 1e3;
+    const cpuSeconds = (cpuTicks(child.pid) - before) / TICKS_PER_SECOND;
+    const calls = succeeded;
+    return {
+      contender: contender.name,
+      case: c.name,
+      callsPerSecond: calls / seconds,
+      cpuUsPerCall: cpuSeconds * 1e6 / calls,
+      coresBusy: cpuSeconds / seconds,
+      failed,
+    };
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+}
+
+const dir = await Deno.makeTempDir({ prefix: "svc-workers-bench-" });
+const samples: Sample[] = [];
+try {
+  for (const c of CASES) {
+    const bodyFile = `${dir}/${c.name}.bin`;
+    await Deno.writeFile(bodyFile, c.body);
+    for (let rep = 0; rep < REPEAT; rep++) {
+      // Interleaved, and the order turned each repetition, so drift hits all alike.
+      const order = rep % 2 === 0 ? CONTENDERS : [...CONTENDERS].reverse();
+      for (const contender of order) {
+        const sample = await measure(contender, c, bodyFile);
+        samples.push(sample);
+        console.error(
+          `${c.name} ${contender.name} rep ${rep + 1}: ${
+            Math.round(sample.callsPerSecond)
+          } calls/s, ` +
+            `${sample.cpuUsPerCall.toFixed(2)} µs CPU/call, ${sample.coresBusy.toFixed(2)} cores`,
+        );
+      }
+    }
+  }
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+console.log(
+  `| case | contender | calls/s (median of ${REPEAT}) | vs 1 worker | server CPU µs/call | cores busy |`,
+);
+console.log("|---|---|---:|---:|---:|---:|");
+for (const c of CASES) {
+  const of = (name: string) => samples.filter((s) => s.case === c.name && s.contender === name);
+  const one = median(of("svc-1-worker").map((s) => s.callsPerSecond));
+  for (const contender of CONTENDERS) {
+    const mine = of(contender.name);
+    const rate = median(mine.map((s) => s.callsPerSecond));
+    console.log(
+      `| ${c.name} | ${contender.name} | ${Math.round(rate).toLocaleString("en-US")} | ` +
+        `${(rate / one).toFixed(2)}× | ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(2)} | ` +
+        `${median(mine.map((s) => s.coresBusy)).toFixed(2)} |`,
+    );
+  }
+}
+if (args.values.out) {
+  await Deno.writeTextFile(
+    args.values.out,
+    JSON.stringify({ date: new Date().toISOString(), workers: WORKERS, samples }, null, 2),
+  );
+}
