@@ -5,10 +5,28 @@
  * @module
  */
 import protobuf from "protobufjs";
+import { Buffer } from "node:buffer";
 import { decodeFixup, encodeFixup } from "./map_keys.ts";
 import { createShapeChecker } from "./shape_check.ts";
 import { strictReader } from "./strict_reader.ts";
 import { decodeBudget, SCAN_FROM_BYTES } from "./decode_cost.ts";
+
+// toObject({ defaults: true }) first gives every bytes field its default, an
+// empty Buffer made from an empty array (Buffer.from([]) takes Node's
+// array-like path), and then the decoded value if the field is set: about 8 %
+// of a bidi round trip of a one-bytes-field message went there. One shared,
+// frozen, zero-length Buffer stands for every empty default; nothing can be
+// written into it. Non-empty defaults (proto2 `[default = ...]`) are built
+// as before.
+const EMPTY_BYTES = Object.freeze(Buffer.alloc(0));
+const util = protobuf.util as unknown as {
+  _Buffer_from: ((value: unknown, encoding?: string) => Uint8Array) | null;
+};
+const bufferFrom = util._Buffer_from;
+if (bufferFrom) {
+  util._Buffer_from = (value, encoding) =>
+    Array.isArray(value) && value.length === 0 ? EMPTY_BYTES : bufferFrom(value, encoding);
+}
 
 /** What one message may cost decoded, unless the config says otherwise (64 MiB). */
 export const DEFAULT_MAX_DECODED_BYTES = 64 * 2 ** 20;
