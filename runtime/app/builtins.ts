@@ -12,6 +12,7 @@ import { bindMethods, type MethodBinding } from "../handlers/mod.ts";
 import { loadProtos } from "../protos/mod.ts";
 import type { ProtoSet } from "../protos/types.ts";
 import type { Logger } from "../core/logger.ts";
+import { startupMark } from "../util/startup_timings.ts";
 import {
   createDescriptorIndex,
   createReflectionServices,
@@ -72,5 +73,7 @@ export async function loadBuiltins(
     );
     for (const service of createReflectionServices(buildIndex, () => served)) add(service);
   }
-  return { bindings: bindMethods(definitions, protos) };
+  const bindings = bindMethods(definitions, protos);
+  startupMark("builtins");
+  return { bindings };
 }

@@ -31,6 +31,7 @@ import { BUILTIN_SERVICES } from "./builtins.ts";
 import type { Issue } from "../core/errors.ts";
 import { loadProtos } from "../protos/mod.ts";
 import type { ProtoSet } from "../protos/types.ts";
+import { startupMark } from "../util/startup_timings.ts";
 
 /** A loaded, validated service, ready to serve. */
 export interface LoadedApp {
@@ -70,10 +71,12 @@ export async function loadApp(
   options: LoadAppOptions = {},
 ): Promise<LoadedApp> {
   const config = await loadConfig(configPath, { env: options.env });
+  startupMark("config");
   const protos = await loadProtos({
     ...config.protos,
     maxDecodedMessageBytes: config.server.maxDecodedMessageBytes,
   });
+  startupMark("protos");
   const sources = options.handlerSources ??
     await discoverSources(config.handlers, options.moduleVersion);
   const handlers = await loadHandlers(sources, protos, {
@@ -85,6 +88,7 @@ export async function loadApp(
       await clientMiddlewareSourcesOf(config, options.moduleVersion),
   );
   const dependencies = await loadDependencies(config);
+  startupMark("handlers");
   const warnings = collectWarnings(config, protos, handlers);
   if (clientMiddleware.length > 0 && dependencies.size === 0) {
     warnings.push(

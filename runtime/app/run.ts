@@ -9,6 +9,7 @@ import type { LoadAppOptions, LoadedApp } from "./load.ts";
 import { AppReloader } from "./reload.ts";
 import { SHUTDOWN_SLACK_MS } from "./shutdown.ts";
 import { startApp } from "./start.ts";
+import { startupMark } from "../util/startup_timings.ts";
 import { keepServingOnStrayRejections, onSignals } from "./signals.ts";
 
 /**
@@ -61,6 +62,7 @@ export async function runApp(
     Deno.exit(130);
   });
   const running = await startApp(app, log);
+  startupMark("serving");
   log.info("serving", {
     service: app.config.service.name,
     version: app.config.service.version,

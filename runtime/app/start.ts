@@ -22,6 +22,7 @@ import { BUILTIN_SERVICES, loadBuiltins } from "./builtins.ts";
 import type { LoadedApp } from "./load.ts";
 import type { MethodBinding } from "../handlers/mod.ts";
 import { shutdown } from "./shutdown.ts";
+import { startupMark } from "../util/startup_timings.ts";
 import type { AdmissionFor } from "../server/admission.ts";
 import { MemoryBudget } from "../util/memory_budget.ts";
 import { fixMmapThreshold } from "../util/malloc_tuning.ts";
@@ -152,6 +153,7 @@ export async function startApp(
     await clients.close();
     throw error;
   }
+  startupMark("listening");
   tracing?.setServerAddress(server.address);
   let draining = false;
   let admin: AdminServer | null = null;

@@ -7,6 +7,7 @@
 import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter } from "yaml";
 import { expandVariables } from "./expand.ts";
 import type { Path } from "./path.ts";
+import type { SimpleNode } from "./simple_yaml.ts";
 
 /** Where a raw value came from: a position in the file, an env var, or neither (a default). */
 export interface Origin {
@@ -90,7 +91,53 @@ export function fromYaml(node: unknown, path: Path, source: YamlSource): RawNode
       origin,
     };
   }
-  const value = isScalar(target) ? target.value : null;
+  return _expanded(isScalar(target) ? target.value : null, path, origin, source);
+}
+
+/**
+ * Converts a node of simple_yaml.ts's fast path into a raw node, exactly as
+ * {@link fromYaml} converts the `yaml` package's node for the same text.
+ *
+ * @example
+ * ```ts
+ * import { parseSimpleYaml } from "./simple_yaml.ts";
+ * import { fromSimple } from "./raw.ts";
+ * fromSimple(parseSimpleYaml("port: ${PORT}")!, [], { env: { PORT: "1" }, onProblem: () => {} });
+ * ```
+ */
+export function fromSimple(
+  node: SimpleNode,
+  path: Path,
+  source: Pick<YamlSource, "env" | "onProblem">,
+): RawNode {
+  const origin: Origin = { line: node.pos.line, column: node.pos.column };
+  if (node.type === "map") {
+    const entries: MapNode["entries"] = new Map();
+    for (const { key, keyPos, value } of node.entries) {
+      const keyOrigin = { line: keyPos.line, column: keyPos.column };
+      entries.set(key, {
+        key: keyOrigin,
+        node: value === null ? scalar(null, keyOrigin) : fromSimple(value, [...path, key], source),
+      });
+    }
+    return { type: "map", entries, origin };
+  }
+  if (node.type === "seq") {
+    return {
+      type: "seq",
+      items: node.items.map((item, i) => fromSimple(item, [...path, i], source)),
+      origin,
+    };
+  }
+  return _expanded(node.value, path, origin, source);
+}
+
+function _expanded(
+  value: unknown,
+  path: Path,
+  origin: Origin,
+  source: Pick<YamlSource, "env" | "onProblem">,
+): ScalarNode {
   if (typeof value !== "string" || !value.includes("${")) return scalar(value ?? null, origin);
   const expansion = expandVariables(value, source.env);
   for (const problem of expansion.problems) source.onProblem(path, origin, problem);

@@ -5,7 +5,7 @@
  */
 
 import { dirname, resolve } from "node:path";
-import { type Document, LineCounter, parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { type Issue, UserInputError } from "../core/errors.ts";
 import { checkConfig, type PartialConfig } from "./checks.ts";
 import { type Context, report } from "./context.ts";
@@ -14,7 +14,9 @@ import { listEntries } from "./entries.ts";
 import { applyEnvOverrides } from "./env.ts";
 import { applyOtelEnv } from "./otel_env.ts";
 import { deepFreeze } from "./freeze.ts";
-import { emptyMap, fromYaml, type MapNode } from "./raw.ts";
+import { emptyMap, fromSimple, fromYaml, type MapNode, type Origin, type RawNode } from "./raw.ts";
+import type { Path } from "./path.ts";
+import { parseSimpleYaml } from "./simple_yaml.ts";
 import { configSchema } from "./schema.ts";
 import type { ResolvedConfig } from "./types.ts";
 import { resolveField } from "./validate.ts";
@@ -48,18 +50,14 @@ export function resolveConfig(
     issues: [],
     keyPaths: _keyPaths,
   };
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new UserInputError(
-      "config",
-      doc.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { file: absolute, line, column: col, message: error.message };
-      }),
-    );
-  }
-  const root = _root(doc.contents, doc, lineCounter, env, context);
+  const onProblem = (path: Path, origin: Origin, message: string) =>
+    report(context, path, undefined, message, origin);
+  // The common shapes of YAML take a fast path (simple_yaml.ts); the rest, and
+  // every syntax error, go through the yaml package.
+  const simple = parseSimpleYaml(text);
+  const root = simple
+    ? _topLevel(fromSimple(simple, [], { env, onProblem }), context)
+    : _parsed(text, absolute, env, context, onProblem);
   applyOtelEnv(root, env, context);
   applyEnvOverrides(root, _entries, env, context);
   const value = resolveField(configSchema, root, [], context) as PartialConfig;
@@ -68,20 +66,30 @@ export function resolveConfig(
   return deepFreeze({ file: absolute, ...value } as ResolvedConfig);
 }
 
-function _root(
-  contents: unknown,
-  doc: Document,
-  lineCounter: LineCounter,
+function _parsed(
+  text: string,
+  file: string,
   env: Readonly<Record<string, string | undefined>>,
   context: Context,
+  onProblem: (path: Path, origin: Origin, message: string) => void,
 ): MapNode {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new UserInputError(
+      "config",
+      doc.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return { file, line, column: col, message: error.message };
+      }),
+    );
+  }
+  const contents: unknown = doc.contents;
   if (contents === null || contents === undefined) return emptyMap();
-  const node = fromYaml(contents, [], {
-    doc,
-    lineCounter,
-    env,
-    onProblem: (path, origin, message) => report(context, path, undefined, message, origin),
-  });
+  return _topLevel(fromYaml(contents, [], { doc, lineCounter, env, onProblem }), context);
+}
+
+function _topLevel(node: RawNode, context: Context): MapNode {
   if (node.type === "map") return node;
   if (node.type === "scalar" && node.value === null) return emptyMap();
   report(context, [], node, `expected a mapping at the top level, got ${describeValue(node)}`);

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { grpcClient, startSvc, unary } from "../../../tests/_harness.ts";
+import { hideDynamicImports } from "./build.ts";
+import { freshManifest, MANIFEST_FILE } from "./manifest.ts";
+
+Deno.test("hideDynamicImports computes chunk, npm and node specifiers, nothing else", () => {
+  const code = [
+    'const a = await import("./discovery-AB12.mjs");',
+    'const b = import("npm:etcd3@1.1.2");',
+    'const c = import("node:tls");',
+    'const d = import("./handler.ts");',
+    'const e = "import(\\"x\\")";',
+  ].join("\n");
+  const out = hideDynamicImports(code).split("\n");
+  assert.equal(
+    out[0],
+    'const a = await import(new URL("./discovery-AB12.mjs", import.meta.url).href);',
+  );
+  assert.equal(out[1], 'const b = import(new URL("npm:etcd3@1.1.2", import.meta.url).href);');
+  assert.equal(out[2], 'const c = import(new URL("node:tls", import.meta.url).href);');
+  assert.equal(out[3], 'const d = import("./handler.ts");');
+  assert.equal(out[4], 'const e = "import(\\"x\\")";');
+});
+
+Deno.test("svc run builds a bundle once, reuses it, and shares svc's RpcError with handlers", async () => {
+  const cache = await Deno.makeTempDir({ prefix: "svc_bundle_test_" });
+  const env = { SVC_BUNDLE_DIR: cache, SVC_STARTUP_TIMINGS: "1" };
+  const client = grpcClient(["proto/helloworld.proto"]);
+  try {
+    const builds = async () => {
+      const [dir] = [...Deno.readDirSync(cache)].map((e) => join(cache, e.name));
+      const manifest = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST_FILE)));
+      assert.ok(freshManifest(dir, manifest.root), "the manifest is fresh");
+      return [...Deno.readDirSync(dir)].filter((e) => e.isDirectory).map((e) => e.name);
+    };
+    for (const round of [1, 2]) {
+      await using svc = await startSvc({ config: "config/svc.yaml", env });
+      // The CLI came from the bundle.
+      assert.match(svc.stderr(), /svc-startup bundled /);
+      const greeter = client.makeClient("helloworld.Greeter", svc.port);
+      try {
+        const reply = await unary(greeter, "sayHello", { name: "Ada" });
+        assert.equal(reply.message, "Hello, Ada!");
+        // The handler throws svc's RpcError; the bundled server must recognise it.
+        await assert.rejects(
+          unary(greeter, "sayHello", { name: "x".repeat(201) }),
+          (error: { code?: number }) => error.code === 3,
+        );
+      } finally {
+        greeter.close();
+      }
+      assert.equal((await builds()).length, 1, `round ${round}: one build, reused`);
+    }
+  } finally {
+    await Deno.remove(cache, { recursive: true });
+  }
+});
