@@ -1,6 +1,8 @@
 /**
  * The load cases: what is sent, to which method, and how it is driven.
- * Cold start and RSS after load are measured on every process, not cases.
+ * Cold start, RSS idle and RSS after load are measured on every process,
+ * not cases; the fixed-rate latency cases and the idle-connections case
+ * (issue 20) are cases.
  * @module
  */
 
@@ -22,8 +24,12 @@ export interface BenchCase {
   readonly method: string;
   /** Request headers h2load sends besides its own (`name:value`). */
   readonly headers: readonly string[];
-  /** h2load posts `body` as each request; pingpong uses the bench's own client. */
-  readonly driver: "h2load" | "pingpong";
+  /**
+   * h2load posts `body` as each request; pingpong uses the bench's own
+   * client; idle-connections opens `connections` HTTP/2 connections, makes
+   * one call on each and holds them (_idle_connections.ts).
+   */
+  readonly driver: "h2load" | "pingpong" | "idle-connections";
   /** One request body (h2load cases): gRPC- or gRPC-Web-framed, or Connect's JSON. */
   readonly body?: Uint8Array;
   /** Messages the server sends per call (for the metrics check). */
@@ -31,6 +37,23 @@ export interface BenchCase {
   /** h2load's `-c` (connections) and `-m` (concurrent calls per connection). */
   readonly connections: number;
   readonly streams: number;
+  /**
+   * Fixed-rate cases: the calls/s h2load offers in all (`--rps` is per
+   * connection, so each connection gets rate / connections), instead of as
+   * many as the server answers.
+   */
+  readonly rate?: number;
+  /**
+   * Or a fraction of svc-native's unary-small saturation, measured at the
+   * start of the same run (or given with --saturation); run.ts turns it
+   * into `rate`.
+   */
+  readonly rateOfSaturation?: number;
+}
+
+/** Whether `benchCase` offers a fixed rate (its own table: p50/p99/p99.9). */
+export function isFixedRate(benchCase: BenchCase): boolean {
+  return benchCase.rate !== undefined || benchCase.rateOfSaturation !== undefined;
 }
 
 /** Writes `benchCase`'s request body into the folder `tmp`; returns the file. */
@@ -129,6 +152,30 @@ function webCase(protocol: "connect-json" | "grpc-web", http: "2" | "1.1"): Benc
   };
 }
 
+/**
+ * Unary-small at a fixed offered rate. 8 connections as unary-small, but up
+ * to 64 calls in flight on each: h2load holds back a call that is due while
+ * `-m` are in flight, and times it from when it is sent, not when it was due
+ * (coordinated omission), so the cap must stay out of reach.
+ */
+function fixedRate(name: string, rate: { rate: number } | { rateOfSaturation: number }): BenchCase {
+  const what = "rate" in rate
+    ? `${rate.rate.toLocaleString("en-US")} calls/s`
+    : `${rate.rateOfSaturation * 100} % of svc-native's unary-small saturation`;
+  return {
+    ...GRPC,
+    name,
+    description: `unary Say, 12-byte message each way, offered at a fixed ${what}`,
+    method: "Say",
+    driver: "h2load",
+    body: grpcFrame(msg(10)),
+    repliesPerCall: 1,
+    connections: 8,
+    streams: 64,
+    ...rate,
+  };
+}
+
 /** Every load case, in the order they run. */
 export const CASES: readonly BenchCase[] = [
   {
@@ -176,6 +223,20 @@ export const CASES: readonly BenchCase[] = [
     // The bench's own client: connections × bidi calls on each.
     connections: 4,
     streams: 16,
+  },
+  fixedRate("unary-small-5k", { rate: 5000 }),
+  fixedRate("unary-small-25pct", { rateOfSaturation: 0.25 }),
+  fixedRate("unary-small-50pct", { rateOfSaturation: 0.5 }),
+  {
+    ...GRPC,
+    name: "idle-connections-1000",
+    description: "1,000 HTTP/2 connections, one unary-small call each, then held idle",
+    method: "Say",
+    driver: "idle-connections",
+    body: grpcFrame(msg(10)),
+    repliesPerCall: 1,
+    connections: 1000,
+    streams: 1,
   },
   webCase("connect-json", "1.1"),
   webCase("grpc-web", "1.1"),

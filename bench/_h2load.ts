@@ -20,6 +20,8 @@ export interface LoadResult {
   /** Latency percentiles in ms, from the per-request log. */
   readonly p50: number;
   readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
 }
 
 /** How h2load loads: what it posts, with which headers, how many at once, how long. */
@@ -33,6 +35,12 @@ export interface LoadSpec {
   /** Concurrent calls per connection (HTTP/1.1: pipelined requests). */
   readonly streams: number;
   readonly seconds: number;
+  /**
+   * A fixed offered rate: calls/s per connection (h2load `--rps`). h2load
+   * ticks every max(10 ms, 1/rps) and sends the calls due since the last
+   * tick, so calls leave in small bursts (rps/100 per connection per tick).
+   */
+  readonly rps?: number;
 }
 
 /** Runs h2load against `url` for `seconds`, posting `bodyFile` as every request, pinned to the load core. */
@@ -45,6 +53,7 @@ export async function h2load(url: string, load: LoadSpec, logFile: string): Prom
     `-m${load.streams}`,
     "-t1",
     `-D${Math.round(seconds * 1000)}ms`,
+    ...(load.rps ? [`--rps=${load.rps}`] : []),
     "-d",
     bodyFile,
     ...load.headers.flatMap((h) => ["-H", h]),
@@ -56,9 +65,9 @@ export async function h2load(url: string, load: LoadSpec, logFile: string): Prom
   const out = await run(args, { cpu: LOAD_CPU, timeoutMs: seconds * 1000 + 30_000 });
   if (out.code !== 0) throw new Error(`h2load exited ${out.code}: ${out.stderr.trim()}`);
   const summary = parseSummary(out.stdout);
-  const { p50, p99 } = latencyPercentiles(await Deno.readTextFile(logFile));
+  const { p50, p99, p999, max } = latencyDistribution(await Deno.readTextFile(logFile));
   await Deno.remove(logFile);
-  return { ...summary, p50, p99 };
+  return { ...summary, p50, p99, p999, max };
 }
 
 /** Parses h2load's "finished in", "requests:", "status codes:" and "traffic:" lines. */
@@ -93,13 +102,40 @@ export function parseSummary(
 
 /** p50 and p99 (ms) of the successful requests in an h2load `--log-file`. */
 export function latencyPercentiles(log: string): { p50: number; p99: number } {
+  const { p50, p99 } = latencyDistribution(log);
+  return { p50, p99 };
+}
+
+/** The latency distribution of an h2load `--log-file`'s successful requests. */
+export interface LatencyDistribution {
+  /** Percentiles and the maximum, in ms. */
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+  readonly count: number;
+}
+
+/**
+ * p50, p99, p99.9 and max (ms) of the successful requests in an h2load
+ * `--log-file` (start µs, status, µs until the end of the response): h2load
+ * prints no p99.9 of its own.
+ */
+export function latencyDistribution(log: string): LatencyDistribution {
   const micros: number[] = [];
   for (const line of log.split("\n")) {
     const [, status, duration] = line.split("\t");
     if (status === "200") micros.push(Number(duration));
   }
   const sorted = Float64Array.from(micros).sort();
-  return { p50: percentile(sorted, 0.5) / 1000, p99: percentile(sorted, 0.99) / 1000 };
+  const ms = (p: number) => percentile(sorted, p) / 1000;
+  return {
+    p50: ms(0.5),
+    p99: ms(0.99),
+    p999: ms(0.999),
+    max: sorted.length ? sorted[sorted.length - 1] / 1000 : 0,
+    count: sorted.length,
+  };
 }
 
 /** The `p` quantile of ascending `sorted` values (nearest rank); 0 when empty. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { latencyPercentiles, parseSummary, percentile } from "./_h2load.ts";
+import { latencyDistribution, latencyPercentiles, parseSummary, percentile } from "./_h2load.ts";
 import { CASES, grpcFrame, helloRequest, msg, streamRequest } from "./_cases.ts";
 
 const OUTPUT = `
@@ -26,6 +26,19 @@ Deno.test("latencyPercentiles() uses only HTTP 200 lines, in ms", () => {
   const lines = Array.from({ length: 100 }, (_, i) => `1\t200\t${(i + 1) * 1000}`);
   lines.push("1\t503\t999999999", "");
   assert.deepEqual(latencyPercentiles(lines.join("\n")), { p50: 50, p99: 99 });
+});
+
+Deno.test("latencyDistribution() adds p99.9, the maximum and the count", () => {
+  const lines = Array.from({ length: 2000 }, (_, i) => `1\t200\t${(i + 1) * 1000}`);
+  lines.push("1\t-1\t999999999", "");
+  assert.deepEqual(latencyDistribution(lines.join("\n")), {
+    p50: 1000,
+    p99: 1980,
+    p999: 1998,
+    max: 2000,
+    count: 2000,
+  });
+  assert.deepEqual(latencyDistribution("").count, 0);
 });
 
 Deno.test("percentile() is nearest-rank and 0 for no samples", () => {

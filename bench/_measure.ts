@@ -8,12 +8,14 @@ import { join } from "node:path";
 import { type BenchCase, caseBodyFile } from "./_cases.ts";
 import { type Contender, servesCase } from "./_contenders.ts";
 import { h2load } from "./_h2load.ts";
+import { type IdleConnectionsSample, measureIdleConnections } from "./_idle_connections.ts";
 import {
   cpuSeconds,
   freePort,
   LOAD_CPU,
   memoryMiB,
   run,
+  runQueueSeconds,
   SERVER_CPU,
   startLogged,
   startPiped,
@@ -47,6 +49,19 @@ export interface CaseSample {
   readonly calls: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** h2load cases: p99.9 and the slowest call, ms (absent in older results files). */
+  readonly p999Ms?: number;
+  readonly maxMs?: number;
+  /** Fixed-rate cases: the calls/s offered. */
+  readonly targetRate?: number;
+  /** The server's VmRSS right at the end of the measured run, MiB. */
+  readonly rssEndMiB?: number;
+  /**
+   * Milliseconds per second of the measured run the server's main thread was
+   * runnable but not running: the core was busy with something else. High
+   * values mean the latencies measured the machine, not the server.
+   */
+  readonly runQueueMsPerS?: number;
   /** Server CPU (user + system, all threads) per call, in µs. */
   readonly cpuUsPerCall: number;
   /**
@@ -65,6 +80,13 @@ export interface ProcessRun {
   coldStartMs: number | null;
   readonly cases: Record<string, CaseSample>;
   memory: { rss: number; hwm: number } | null;
+  /**
+   * RSS and HWM once started and idle, before any case's load (the
+   * cold-start probe's one call is behind it); absent in older results files.
+   */
+  idleMemory?: { rss: number; hwm: number } | null;
+  /** The idle-connections case, run before the load cases. */
+  idleConnections?: IdleConnectionsSample | null;
   /** Syscalls per response, counted after the cases (absent in older results files). */
   syscalls?: SyscallSample | null;
   /** Why the syscall pass failed; not a bench failure (it measures nothing the targets use). */
@@ -85,12 +107,26 @@ export async function measureProcess(
   // A gRPC-only server has no answer to the web cases (and connect-node's
   // contender is there for those only): they are not its to run.
   const cases = allCases.filter((c) => servesCase(contender, c));
+  const idle = cases.filter((c) => c.driver === "idle-connections");
+  const loads = cases.filter((c) => c.driver !== "idle-connections");
+  if (idle.length && loads.length) {
+    // A process of its own: a server that held 1,000 connections keeps some
+    // of their memory (Go's heap, malloc's arenas), which would change every
+    // RSS reading after the load cases.
+    const held = await measureProcess(contender, idle, rep, options);
+    const run = await measureProcess(contender, loads, rep, options);
+    run.idleConnections = held.idleConnections;
+    run.errors.push(...held.errors);
+    return run;
+  }
   const result: ProcessRun = {
     contender: contender.name,
     rep,
     coldStartMs: null,
     cases: {},
     memory: null,
+    idleMemory: null,
+    idleConnections: null,
     syscalls: null,
     syscallsError: null,
     errors: [],
@@ -118,7 +154,20 @@ export async function measureProcess(
     if (!answer.startsWith("ok")) throw new Error(`did not answer: ${answer}`);
     result.coldStartMs = performance.now() - t0;
     if (contender.svc) await waitForMetrics(adminPort);
-    for (const benchCase of cases) {
+    await cpuSettled(server.pid);
+    result.idleMemory = memoryMiB(server.pid);
+    // Before any load (on a process of its own when there is a load),
+    // while the heap is small: the connections' cost is not lost in the
+    // garbage a load leaves behind.
+    for (const benchCase of idle) {
+      try {
+        result.idleConnections = await measureIdleConnections(benchCase, server.pid, port);
+      } catch (error) {
+        result.errors.push(`${benchCase.name}: ${(error as Error).message}`);
+      }
+      if (dead) throw new Error("the server died");
+    }
+    for (const benchCase of loads) {
       try {
         result.cases[benchCase.name] = await measureCase(benchCase, server.pid, port, {
           ...options,
@@ -188,8 +237,13 @@ async function measureCase(
     before = methodCounts(await scrape(adminPort), benchCase.method, benchCase.service);
   }
   const cpu0 = cpuSeconds(pid);
+  const queued0 = runQueueSeconds(pid);
+  const wall0 = performance.now();
   const measured = await load(options.seconds);
   const cpu1 = cpuSeconds(pid);
+  const queued1 = runQueueSeconds(pid);
+  const wallSeconds = (performance.now() - wall0) / 1000;
+  const rssEndMiB = memoryMiB(pid).rss;
   if (measured.calls === 0) throw new Error("no call succeeded");
   const settleAfter = await cpuSettled(pid);
   let verified = "";
@@ -206,6 +260,10 @@ async function measureCase(
     calls: measured.calls,
     p50Ms: measured.p50Ms,
     p99Ms: measured.p99Ms,
+    ...(measured.p999Ms === undefined ? {} : { p999Ms: measured.p999Ms, maxMs: measured.maxMs }),
+    ...(benchCase.rate === undefined ? {} : { targetRate: benchCase.rate }),
+    rssEndMiB,
+    runQueueMsPerS: (queued1 - queued0) * 1000 / wallSeconds,
     cpuUsPerCall: (cpu1 - cpu0) * 1e6 / measured.calls,
     settleSeconds: [settle, settleAfter],
     verified,
@@ -234,6 +292,9 @@ export interface Load {
   readonly rate: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** h2load only: p99.9 and the slowest call, ms. */
+  readonly p999Ms?: number;
+  readonly maxMs?: number;
   /** Calls the client saw end OK (ping-pong only). */
   readonly okCalls?: number;
   /** h2load only: responses that were not 2xx, and response body bytes received. */
@@ -250,6 +311,12 @@ export function createLoad(
   port: number,
   options: { tmp: string; node: string },
 ): (seconds: number) => Promise<Load> {
+  if (benchCase.driver === "idle-connections") {
+    throw new Error(`${benchCase.name} is not a load (see _idle_connections.ts)`);
+  }
+  if (benchCase.rateOfSaturation !== undefined && benchCase.rate === undefined) {
+    throw new Error(`${benchCase.name}: its rate comes from a saturation figure (run.ts)`);
+  }
   return benchCase.driver === "h2load"
     ? h2loadDriver(benchCase, port, options)
     : pingDriver(benchCase, port, options);
@@ -266,12 +333,15 @@ function h2loadDriver(benchCase: BenchCase, port: number, options: { tmp: string
       connections: benchCase.connections,
       streams: benchCase.streams,
       seconds,
+      ...(benchCase.rate === undefined ? {} : { rps: benchCase.rate / benchCase.connections }),
     }, join(options.tmp, "h2load.log"));
     return {
       calls: r.succeeded,
       rate: r.rate,
       p50Ms: r.p50,
       p99Ms: r.p99,
+      p999Ms: r.p999,
+      maxMs: r.max,
       non2xx: r.non2xx,
       dataBytes: r.dataBytes,
     };

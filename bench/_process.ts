@@ -16,8 +16,16 @@ export interface Started {
 
 const live = new Set<Deno.ChildProcess>();
 
-/** Whether this machine has a second core to keep server and load apart. */
-export const PIN = navigator.hardwareConcurrency >= 2;
+/**
+ * Whether servers and load generators are pinned apart: this machine has a
+ * second core, and the run did not ask for `--no-pin` ({@link unpin}).
+ */
+export let PIN = navigator.hardwareConcurrency >= 2;
+
+/** No pinning from now on: every process may use every core. */
+export function unpin(): void {
+  PIN = false;
+}
 /** The load generator's core; the server gets {@link SERVER_CPU}. */
 export const LOAD_CPU = 0;
 /** The server's core. */
@@ -180,6 +188,20 @@ let clockTicks = 100;
 export async function initClockTicks(): Promise<void> {
   const out = await run(["getconf", "CLK_TCK"], { timeoutMs: 5_000 });
   clockTicks = Number(out.stdout.trim()) || 100;
+}
+
+/**
+ * Seconds `pid`'s main thread has spent runnable but waiting for a CPU
+ * (/proc/PID/task/PID/schedstat, second field): time another process, or
+ * one of the server's own threads, held its core. 0 where schedstat is off.
+ */
+export function runQueueSeconds(pid: number): number {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/schedstat`).split(" ");
+    return Number(fields[1]) / 1e9 || 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** User + system CPU seconds of `pid` (all threads), from /proc/PID/stat. */

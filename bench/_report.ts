@@ -5,8 +5,10 @@
  * Markdown tables (readable in a terminal, pasteable into the README).
  * @module
  */
-import type { BenchCase } from "./_cases.ts";
+import { type BenchCase, isFixedRate } from "./_cases.ts";
+import { type LatencyRow, renderFixedRate, summarizeFixedRate } from "./_latency_report.ts";
 import type { ProcessRun } from "./_measure.ts";
+import { type MemoryRow, renderMemory, summarizeMemory } from "./_memory_report.ts";
 import { type Stat, stat, table } from "./_stats.ts";
 
 /** The baselines every ratio is taken against. */
@@ -47,6 +49,10 @@ export interface Summary {
   readonly cases: Record<string, Row[]>;
   readonly coldStart: Row[];
   readonly memory: Row[];
+  /** Fixed-rate cases (issue 20), by case: latency percentiles and ratios to grpc-go. */
+  readonly fixedRate?: Record<string, LatencyRow[]>;
+  /** RSS idle, end of load, peak, with idle connections (issue 20). */
+  readonly memoryDetail?: MemoryRow[];
 }
 
 function rows(
@@ -83,7 +89,7 @@ export function summarize(
   runs: readonly ProcessRun[],
 ): Summary {
   const byCase: Record<string, Row[]> = {};
-  for (const c of cases) {
+  for (const c of cases.filter((c) => !isFixedRate(c))) {
     byCase[c.name] = rows(contenders, runs, {
       rate: (r) => r.cases[c.name]?.rate,
       p50Ms: (r) => r.cases[c.name]?.p50Ms,
@@ -98,6 +104,8 @@ export function summarize(
       rss: (r) => r.memory?.rss,
       hwm: (r) => r.memory?.hwm,
     }, "rss"),
+    fixedRate: summarizeFixedRate(contenders, cases, runs),
+    memoryDetail: summarizeMemory(contenders, runs),
   };
 }
 
@@ -114,7 +122,7 @@ export function render(summary: Summary, cases: readonly BenchCase[]): string {
   const parts: string[] = [];
   for (const c of cases) {
     const rs = summary.cases[c.name];
-    if (!rs.length) continue;
+    if (!rs?.length) continue;
     const bases = baselinesOf(rs, c);
     const unit = c.driver === "pingpong" ? "round trips/s" : "calls/s";
     parts.push(
@@ -137,6 +145,8 @@ export function render(summary: Summary, cases: readonly BenchCase[]): string {
     ));
     parts.push("");
   }
+  const fixedRate = renderFixedRate(summary.fixedRate, cases);
+  if (fixedRate) parts.push(fixedRate);
   if (summary.coldStart.length) {
     const bases = baselinesOf(summary.coldStart);
     parts.push("**cold-start**: exec → first OK unary call, polled every 2 ms (lower is better)\n");
@@ -170,5 +180,7 @@ export function render(summary: Summary, cases: readonly BenchCase[]): string {
     ));
     parts.push("");
   }
+  const memory = renderMemory(summary.memoryDetail);
+  if (memory) parts.push(memory);
   return parts.join("\n");
 }

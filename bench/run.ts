@@ -7,7 +7,7 @@
  *
  *   deno run -A bench/run.ts [--quick] [--deno PATH[,PATH...]] [--node PATH]
  *     [--cases a,b] [--contenders a,b] [--repeat N] [--duration S] [--warmup S]
- *     [--syscalls S] [--baseline DIR[=NAME]]
+ *     [--syscalls S] [--baseline DIR[=NAME]] [--saturation N] [--no-pin]
  * @module
  */
 import { join, resolve } from "node:path";
@@ -23,7 +23,8 @@ import {
   type Tuning,
 } from "./_contenders.ts";
 import { type MeasureOptions, measureProcess, type ProcessRun, SYSCALL_CASE } from "./_measure.ts";
-import { initClockTicks, PIN, pinSelf, stopAll } from "./_process.ts";
+import { initClockTicks, PIN, pinSelf, stopAll, unpin } from "./_process.ts";
+import { resolveFixedRates, type Saturation } from "./_saturation.ts";
 import { render, summarize } from "./_report.ts";
 import { renderSyscalls, straceMissing } from "./_syscalls.ts";
 import { renderTargets } from "./_targets.ts";
@@ -60,6 +61,10 @@ const USAGE = `Usage: deno run -A bench/run.ts [options]
   --baseline DIR[=NAME]  also run svc-native and svc-native-builtins from another
                      checkout of svc (e.g. a git worktree of main), named @NAME
                      (default @base): a change's before and after in one run
+  --saturation N     svc's saturation in calls/s for the fixed-rate cases given as a
+                     share of it (default: measured once on svc-native's unary-small)
+  --no-pin           no taskset: servers and load share both cores (grpc-go and
+                     Deno's helper threads use them as they like)
   --report FILE      print the tables of a saved results JSON again, and nothing else`;
 
 interface Options {
@@ -74,6 +79,8 @@ interface Options {
   syscalls: number;
   tuning: Tuning | null;
   baselines: Baseline[];
+  saturation: number | null;
+  pin: boolean;
 }
 
 function json(text: string | undefined): string | undefined {
@@ -99,6 +106,8 @@ function parse(args: string[]): Options {
       "tune-http2-settings": { type: "string" },
       report: { type: "string" },
       baseline: { type: "string", multiple: true },
+      saturation: { type: "string" },
+      "no-pin": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -150,12 +159,15 @@ function parse(args: string[]): Options {
       }
       return { dir: resolve(dir), name };
     }),
+    saturation: values.saturation === undefined ? null : number(values.saturation, 0, "saturation"),
+    pin: !values["no-pin"],
   };
 }
 
 async function main(): Promise<number> {
   const started = performance.now();
   const options = parse(Deno.args);
+  if (!options.pin) unpin();
   await pinSelf();
   await initClockTicks();
   const h2loadVersion = await requireH2load();
@@ -175,7 +187,7 @@ async function main(): Promise<number> {
       options.syscalls = 0;
     }
   } else options.syscalls = 0;
-  let contenders = createContenders(
+  const everyContender = createContenders(
     denos,
     { path: options.node, version: nodeVersion },
     "binary" in go ? go.binary : null,
@@ -183,6 +195,7 @@ async function main(): Promise<number> {
     options.baselines,
     connectNode,
   );
+  let contenders = everyContender;
   if (options.only) {
     const missing = options.only.filter((n) => !contenders.some((c) => c.name === n));
     if (missing.length) throw new Error(`unknown or unavailable contender ${missing.join(", ")}`);
@@ -205,6 +218,7 @@ async function main(): Promise<number> {
     syscallSeconds: options.syscalls,
   };
   const runs: ProcessRun[] = [];
+  let saturation: Saturation | null = null;
   try {
     if (!options.quick) {
       // Not recorded: fills Deno's module cache and proves every contender answers.
@@ -214,6 +228,14 @@ async function main(): Promise<number> {
         if (r.errors.length) throw new Error(`${c.name} failed to start:\n${r.errors.join("\n")}`);
       }
     }
+    // After the preflight (svc's modules cached); from every contender, so
+    // svc-native gives the figure even when it is not among those compared.
+    ({ cases: options.cases, saturation } = await resolveFixedRates(
+      options.cases,
+      everyContender,
+      measure,
+      options.saturation,
+    ));
     for (let rep = 1; rep <= options.repeat; rep++) {
       for (const contender of rotate(contenders, rep - 1)) {
         console.error(`rep ${rep}/${options.repeat}: ${contender.name}`);
@@ -231,7 +253,7 @@ async function main(): Promise<number> {
   const summary = summarize(names, options.cases, runs);
   const failures = runs.flatMap((r) => r.errors.map((e) => `${r.contender} rep ${r.rep}: ${e}`));
   const versions = { node: nodeVersion, h2load: h2loadVersion, connectNode: connectNode?.version };
-  const meta = await describeRun(options, denos, versions, go, contenders);
+  const meta = await describeRun(options, denos, versions, go, contenders, saturation);
   const report = reportOf({ ...meta, runs });
   console.log(report);
   if (failures.length) console.log(`FAILURES\n${failures.join("\n")}`);
@@ -272,6 +294,7 @@ async function describeRun(
   versions: { node: string; h2load: string; connectNode?: string },
   go: { binary: string } | { skip: string },
   contenders: Contender[],
+  saturation: Saturation | null = null,
 ) {
   const cpuModel = (await versionOf(["sh", "-c", "lscpu | grep 'Model name'"]))
     .replace(/Model name:\s*/, "");
@@ -283,7 +306,11 @@ async function describeRun(
       nproc: navigator.hardwareConcurrency,
       cpu: cpuModel,
       kernel: await versionOf(["uname", "-r"]),
-      pinned: PIN ? "server on CPU 1, load generators on CPU 0" : "one core: not pinned",
+      pinned: PIN
+        ? "server on CPU 1, load generators on CPU 0"
+        : options.pin
+        ? "one core: not pinned"
+        : "not pinned (--no-pin): servers and load generators share every core",
     },
     versions: {
       deno: denos.map((d) => d.version),
@@ -299,7 +326,9 @@ async function describeRun(
       h2load: `-t 1 -D ${options.seconds}s after a ${options.warmup}s warm-up run; ${
         options.cases.filter((c) => c.driver === "h2load")
           .map((c) =>
-            `${c.name}${c.http === "1.1" ? " --h1" : ""} -c ${c.connections} -m ${c.streams}`
+            `${c.name}${c.http === "1.1" ? " --h1" : ""} -c ${c.connections} -m ${c.streams}${
+              c.rate === undefined ? "" : ` --rps ${c.rate / c.connections}`
+            }`
           ).join(", ")
       }`,
       pingpong: "4 connections × 16 bidi calls, raw node:http2 client on Node",
@@ -308,6 +337,8 @@ async function describeRun(
       syscallSeconds: options.syscalls,
     },
     contenders: contenders.map((c) => ({ name: c.name, runtime: c.runtime })),
+    /** The saturation the fixed-rate cases' shares were taken of; null without such cases. */
+    saturation,
     tuning: options.tuning,
     baselines: await Promise.all(options.baselines.map(async (b) => ({
       ...b,
@@ -344,6 +375,13 @@ function header(meta: RunMeta): string {
     }${v.connectNode ? `; connect-node ${v.connectNode}` : ""}; ${v.h2load}`,
     `- load: h2load ${meta.load.h2load}; ping-pong ${meta.load.pingpong}; ${meta.load.repeat} repetitions, contenders alternating, a fresh process each`,
     `- grpc-go: ${meta.grpcGo}`,
+    ...(meta.saturation
+      ? [
+        `- fixed rates: svc's saturation ${
+          Math.round(meta.saturation.rate).toLocaleString("en-US")
+        } calls/s (${meta.saturation.source})`,
+      ]
+      : []),
     ...(tuning
       ? [
         `- "-tuned" contenders: grpc-js options ${
