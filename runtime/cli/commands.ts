@@ -13,11 +13,18 @@ import { generateTypes, loadProtos } from "../protos/mod.ts";
 import { VERSION } from "./usage.ts";
 
 /** `svc run [CONFIG]`; SIGHUP reloads. */
-export async function runCommand(config: string, options: LoadAppOptions = {}): Promise<number> {
+export async function runCommand(
+  config: string,
+  options: LoadAppOptions & { manifest?: string } = {},
+): Promise<number> {
+  const { manifest, ...load } = options;
   // Versions from the first load on, so a SIGHUP imports only changed files again.
-  const loadOptions = { ...options, moduleVersion: createModuleVersions() };
+  const loadOptions = { ...load, moduleVersion: createModuleVersions() };
   const app = await loadApp(config, loadOptions);
-  return await runApp(app, undefined, { reloadFrom: { configPath: config, loadOptions } });
+  return await runApp(app, undefined, {
+    reloadFrom: { configPath: config, loadOptions },
+    manifest,
+  });
 }
 
 /** `svc check [CONFIG]`: prints what would be served. */

@@ -30,6 +30,8 @@ export interface MainOptions
   extends Pick<LoadAppOptions, "handlerSources" | "middlewareSources" | "clientMiddlewareSources"> {
   /** What a built binary may read (its --allow-read); named when a read is refused. */
   readPaths?: readonly string[];
+  /** The manifest module's URL, which `server.workers` import their handlers from. */
+  manifest?: string;
 }
 
 /** Runs the CLI with `args`; resolves with the exit code. */

@@ -38,7 +38,9 @@ import {
 } from ${JSON.stringify(manifest)};
 
 if (import.meta.main) {
-  const sources = { handlerSources, middlewareSources, clientMiddlewareSources, readPaths };
+  // Worker threads (server.workers) import the same manifest for their handlers.
+  const manifest = new URL(${JSON.stringify(manifest)}, import.meta.url).href;
+  const sources = { handlerSources, middlewareSources, clientMiddlewareSources, readPaths, manifest };
   Deno.exit(await main(Deno.args, sources));
 }
 `;

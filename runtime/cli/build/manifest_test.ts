@@ -84,7 +84,9 @@ Deno.test("renderEntry() runs the CLI main with the manifest's sources", () => {
   assert.match(text, /from "\.\/svc_manifest\.ts";/);
   assert.match(
     text,
-    /\{ handlerSources, middlewareSources, clientMiddlewareSources, readPaths \}/,
+    /\{ handlerSources, middlewareSources, clientMiddlewareSources, readPaths, manifest \}/,
   );
+  // Workers (server.workers) import the same manifest by URL.
+  assert.match(text, /new URL\("\.\/svc_manifest\.ts", import\.meta\.url\)\.href/);
   assert.match(text, /main\(Deno\.args, sources\)/);
 });
