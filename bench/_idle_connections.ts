@@ -7,8 +7,7 @@
  * @module
  */
 import type { BenchCase } from "./_cases.ts";
-import { cpuSettled } from "./_measure.ts";
-import { memoryMiB, within } from "./_process.ts";
+import { cpuSettled, memoryMiB, within } from "./_process.ts";
 
 /** What holding the connections did to the server's memory. */
 export interface IdleConnectionsSample {

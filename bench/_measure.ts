@@ -11,6 +11,7 @@ import { h2load } from "./_h2load.ts";
 import { type IdleConnectionsSample, measureIdleConnections } from "./_idle_connections.ts";
 import {
   cpuSeconds,
+  cpuSettled,
   freePort,
   LOAD_CPU,
   memoryMiB,
@@ -24,6 +25,8 @@ import {
   within,
 } from "./_process.ts";
 import { NODE_DIR, PROTO, ROOT } from "./_setup.ts";
+
+export { cpuSettled };
 import { countSyscalls, type SyscallSample } from "./_syscalls.ts";
 import { type MethodCounts, methodCounts, scrape, waitIdle } from "./_svc_metrics.ts";
 import { checkWebCase } from "./_web_check.ts";
@@ -268,22 +271,6 @@ async function measureCase(
     settleSeconds: [settle, settleAfter],
     verified,
   };
-}
-
-/**
- * Waits until `pid` uses under 5% of a core over 200 ms (at most 60 s);
- * resolves with the seconds waited.
- */
-export async function cpuSettled(pid: number): Promise<number> {
-  const start = performance.now();
-  let last = cpuSeconds(pid);
-  while (performance.now() - start < 60_000) {
-    await new Promise((r) => setTimeout(r, 200));
-    const now = cpuSeconds(pid);
-    if (now - last < 0.01) break;
-    last = now;
-  }
-  return Math.round(performance.now() - start) / 1000;
 }
 
 /** One load run, as the bench reads it. */

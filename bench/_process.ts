@@ -212,6 +212,22 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
+/**
+ * Waits until `pid` uses under 5% of a core over 200 ms (at most 60 s);
+ * resolves with the seconds waited.
+ */
+export async function cpuSettled(pid: number): Promise<number> {
+  const start = performance.now();
+  let last = cpuSeconds(pid);
+  while (performance.now() - start < 60_000) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = cpuSeconds(pid);
+    if (now - last < 0.01) break;
+    last = now;
+  }
+  return Math.round(performance.now() - start) / 1000;
+}
+
 /** Resident memory now and at its peak, in MiB, from /proc/PID/status. */
 export function memoryMiB(pid: number): { rss: number; hwm: number } {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
