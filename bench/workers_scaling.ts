@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { freePort } from "../tests/_free_port.ts";
+import { grpcFrame, msg, STREAM_COUNT, streamRequest } from "./_cases.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const GO_SERVER = `${ROOT}bench/.go/bin/echo-server`;
@@ -55,51 +56,25 @@ const WORKERS = Number(args.values.workers);
 const REPEAT = Number(args.values.repeat);
 const SECONDS = Number(args.values.seconds);
 
-function varint(n: number): number[] {
-  const out = [];
-  do {
-    out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
-    n >>>= 7;
-  } while (n > 0);
-  return out;
-}
-
-/** `bench.Msg { payload }` or `bench.StreamRequest { count, payload }` in a gRPC frame. */
-function frame(payload: number, count?: number): Uint8Array {
-  const head = count === undefined ? [0x0a, ...varint(payload)] : [
-    0x08,
-    ...varint(count),
-    0x12,
-    ...varint(payload),
-  ];
-  const message = new Uint8Array(head.length + payload);
-  message.set(head);
-  message.fill(0x61, head.length);
-  const out = new Uint8Array(5 + message.length);
-  new DataView(out.buffer).setUint32(1, message.length);
-  out.set(message, 5);
-  return out;
-}
-
 const CASES: Case[] = [
   {
     name: "unary-small",
     method: "Say",
-    body: frame(10),
+    body: grpcFrame(msg(10)),
     connections: 16,
     streams: 32,
   },
   {
     name: "unary-64k",
     method: "Say",
-    body: frame(65536),
+    body: grpcFrame(msg(65536)),
     connections: 16,
     streams: 8,
   },
   {
     name: "stream-1000",
     method: "Stream",
-    body: frame(10, 1000),
+    body: grpcFrame(streamRequest(STREAM_COUNT, 10)),
     connections: 8,
     streams: 4,
   },

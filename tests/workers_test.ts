@@ -10,6 +10,12 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { makeTestCerts } from "./_certs.ts";
+import {
+  findSamples,
+  parseExposition,
+  promtoolCheck,
+  valueOf,
+} from "../runtime/metrics/_exposition.ts";
 import { SHUTDOWN_SLACK_MS } from "../runtime/app/shutdown.ts";
 import { etcdMissing, startEtcd, waitFor } from "./_etcd.ts";
 import {
@@ -49,14 +55,12 @@ async function scrape(svc: SvcProcess): Promise<string> {
   return await response.text();
 }
 
-function sample(metrics: string, series: string): number {
-  const line = metrics.split("\n").find((l) => l.startsWith(`${series} `));
-  assert.ok(line, `no ${series} in /metrics`);
-  return Number(line.slice(series.length + 1));
+/** The one sample of `name` with exactly `labels` in `metrics`. */
+function sample(metrics: string, name: string, labels: Record<string, string> = {}): number {
+  return valueOf(parseExposition(metrics), name, labels);
 }
 
-const WHOAMI_OK =
-  'grpc_server_handled_total{grpc_type="unary",grpc_service="workers.Probe",grpc_method="Whoami",grpc_code="OK"}';
+const WHOAMI = { grpc_service: "workers.Probe", grpc_method: "Whoami" };
 
 Deno.test("two workers serve one port, each on its own thread, and /metrics adds them up", async () => {
   await using svc = await startSvc({ config: CONFIG, env: NATIVE });
@@ -71,28 +75,21 @@ Deno.test("two workers serve one port, each on its own thread, and /metrics adds
   assert.deepEqual([...seen.keys()].sort(), ["svc-worker-0", "svc-worker-1"]);
 
   const metrics = await scrape(svc);
-  assert.equal(sample(metrics, WHOAMI_OK), CALLS);
+  assert.equal(
+    sample(metrics, "grpc_server_handled_total", {
+      grpc_type: "unary",
+      ...WHOAMI,
+      grpc_code: "OK",
+    }),
+    CALLS,
+  );
   assert.equal(sample(metrics, "svc_workers"), 2);
   assert.equal(sample(metrics, "svc_workers_serving"), 2);
   assert.equal(sample(metrics, "svc_worker_restarts_total"), 0);
   // One process: its metrics once, not once per worker.
-  assert.equal(
-    metrics.split("\n").filter((l) => l.startsWith("process_start_time_seconds ")).length,
-    1,
-  );
-  const promtool = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = promtool.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(metrics));
-  await writer.close();
-  const checked = await promtool.output();
-  const complaints = new TextDecoder().decode(checked.stderr) +
-    new TextDecoder().decode(checked.stdout);
-  assert.equal(checked.code, 0, complaints);
+  assert.equal(findSamples(parseExposition(metrics), "process_start_time_seconds").length, 1);
+  const checked = await promtoolCheck(metrics);
+  assert.equal(checked.code, 0, checked.output);
 
   const ready = await fetch(`http://127.0.0.1:${svc.adminPort}/readyz`);
   assert.equal(ready.status, 200);
@@ -218,10 +215,10 @@ Deno.test("a rate limit holds for the process: what one worker's callers took, a
     assert.equal(other, 8, `codes on the first worker: ${JSON.stringify(codes)}`);
     assert.equal(codes.at(-1), 8);
     const metrics = await scrape(svc);
-    const rejected = sample(
-      metrics,
-      'svc_rate_limit_rejections_total{limit="global",grpc_service="workers.Probe",grpc_method="Whoami"}',
-    );
+    const rejected = sample(metrics, "svc_rate_limit_rejections_total", {
+      limit: "global",
+      ...WHOAMI,
+    });
     assert.equal(
       rejected,
       codes.filter((c) => c === 8).length + 1,
