@@ -298,7 +298,8 @@ Deno.test({
     assert.deepEqual(steps, [
       "shutdown: health NOT_SERVING",
       "shutdown: deregistered",
-      "shutdown: workers closed",
+      "shutdown: stopped accepting calls",
+      "shutdown: server closed",
       "shutdown: complete",
     ]);
     const after = await etcd.ctl(["get", "--prefix", "services/", "--keys-only"]);

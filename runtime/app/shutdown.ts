@@ -7,7 +7,7 @@
 import type { ResolvedShutdown } from "../config/types.ts";
 import type { HealthState } from "../health/state.ts";
 import type { Logger } from "../core/logger.ts";
-import { type SvcServer, withTimeout } from "../server/server.ts";
+import { withTimeout } from "../server/server.ts";
 
 /**
  * How long deregistration may take before shutdown goes on without it (the
@@ -33,11 +33,27 @@ export const TELEMETRY_FLUSH_TIMEOUT_MS = CLOSE_REST_TIMEOUT_MS;
  */
 export const SHUTDOWN_SLACK_MS = DEREGISTER_TIMEOUT_MS + CANCEL_SETTLE_MS + CLOSE_REST_TIMEOUT_MS;
 
+/**
+ * What the sequence drains: the server (a SvcServer), or with
+ * `server.workers` the workers, each running this sequence on its own
+ * server (app/workers/run_workers.ts).
+ */
+export interface Drainable {
+  /** Calls in flight, where known (a log field). */
+  readonly inFlight?: number;
+  /** Stops accepting calls; resolves when none is in flight. */
+  drain(): Promise<void>;
+  /** Cancels the calls left and closes the listeners. */
+  close(): Promise<void>;
+  /** Waits up to `ms` for cancelled calls to unwind. */
+  idle(ms: number): Promise<unknown>;
+}
+
 /** What the shutdown sequence acts on. */
 export interface ShutdownParts {
   readonly settings: ResolvedShutdown;
   readonly health: HealthState;
-  readonly server: SvcServer;
+  readonly server: Drainable;
   readonly log: Logger;
   /** Marks the process not ready (`/readyz` fails) as step 1. */
   markDraining(): void;

@@ -3,9 +3,10 @@
  * serve. Everything outside the call path stays here, once for the whole
  * process: the admin server (`/metrics` aggregated over the workers,
  * `/readyz` and `/livez` for the whole), the registry entry, the signals,
- * and the shutdown order of app/shutdown.ts with its bounds (NOT_SERVING
- * → deregister → drain delay → the workers drain within the grace period
- * → close the rest).
+ * and app/shutdown.ts's sequence with its bounds (NOT_SERVING →
+ * deregister → drain delay → the workers drain within the grace period →
+ * close the rest), in which each worker's own server is drained by the
+ * worker running that sequence (without its drain delay).
  * @module
  */
 import type { Logger } from "../../core/logger.ts";
@@ -14,15 +15,11 @@ import { createMetrics } from "../../metrics/mod.ts";
 import { startAdmin } from "../../admin/mod.ts";
 import type { AdminServer } from "../../admin/mod.ts";
 import { createRegistrar } from "../../registry/registrar.ts";
-import { withTimeout } from "../../server/server.ts";
 import type { LoadedApp } from "../load.ts";
-import { DEREGISTER_TIMEOUT_MS, SHUTDOWN_SLACK_MS } from "../shutdown.ts";
+import { DEREGISTER_TIMEOUT_MS, type Drainable, shutdown, SHUTDOWN_SLACK_MS } from "../shutdown.ts";
 import { keepServingOnStrayRejections, onSignals } from "../signals.ts";
 import { WorkerPool } from "./pool.ts";
 import { createSharedLimits } from "../../rate_limit/shared_limits.ts";
-
-/** How long the admin server and the registry client may take to close. */
-const CLOSE_REST_TIMEOUT_MS = 1_000;
 
 /** What {@link runWorkers} needs besides the app. */
 export interface WorkersOptions {
@@ -132,29 +129,34 @@ export async function runWorkers(
   }, drainDelay + gracePeriod + SHUTDOWN_SLACK_MS + options.watchdogMarginMs);
   Deno.unrefTimer(watchdog);
 
-  const started = performance.now();
-  const step = (msg: string, fields: Record<string, unknown> = {}) =>
-    log.info(`shutdown: ${msg}`, { elapsedMs: Math.round(performance.now() - started), ...fields });
-  health.setAll("NOT_SERVING");
-  pool.setHealth("NOT_SERVING");
-  draining = true;
-  step("health NOT_SERVING");
-  const delay = drainDelay > 0 ? new Promise((resolve) => setTimeout(resolve, drainDelay)) : null;
-  const deregistered = await withTimeout(
-    registrar?.deregister().catch(() => {}) ?? Promise.resolve(),
-    DEREGISTER_TIMEOUT_MS,
-  );
-  step(deregistered ? "deregistered" : "deregistration timed out; the key expires with its lease");
-  await delay;
-  health.close();
-  // Each worker runs the rest of the sequence (stop accepting, grace period,
-  // cancel, flush spans) within gracePeriod + its own slack.
-  const closed = await pool.shutdown(gracePeriod + SHUTDOWN_SLACK_MS - DEREGISTER_TIMEOUT_MS);
-  step(closed ? "workers closed" : "workers did not close in time; terminated");
-  await withTimeout(
-    Promise.all([admin?.close(), registrar?.close()]).catch(() => {}),
-    CLOSE_REST_TIMEOUT_MS,
-  );
-  step("complete");
+  await shutdown({
+    settings: config.shutdown,
+    health,
+    server: workersAsDrainable(pool, gracePeriod + SHUTDOWN_SLACK_MS - DEREGISTER_TIMEOUT_MS, log),
+    log,
+    markDraining: () => {
+      draining = true;
+      pool.setHealth("NOT_SERVING");
+    },
+    deregister: () => registrar?.deregister() ?? Promise.resolve(),
+    closeRest: async () => {
+      await Promise.all([admin?.close(), registrar?.close()]);
+    },
+  });
   return 0;
+}
+
+/**
+ * The workers as what the shutdown sequence drains: draining tells each
+ * worker to run its own shutdown, which stops accepting, waits the grace
+ * period and cancels the rest; closing waits for that, up to `boundMs` in
+ * all, then terminates the workers that have not closed.
+ */
+function workersAsDrainable(pool: WorkerPool, boundMs: number, log: Logger): Drainable {
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    closing ??= pool.shutdown(boundMs).then((closed) => {
+      if (!closed) log.warn("shutdown: workers did not close in time; terminated");
+    });
+  return { drain: close, close, idle: () => Promise.resolve() };
 }
