@@ -59,11 +59,11 @@ function poll(everyMs: number, probe: () => Promise<unknown>, cleanup = () => {}
 }
 
 /** Health Checks on their own connection every 100 ms; the stop function returns the slowest (ms) and the failures. */
-export function watchHealth(port: number): StopWatch {
+export function watchHealth(port: number, timeoutMs = 1_000): StopWatch {
   const client = health.makeClient("grpc.health.v1.Health", port);
   return poll(
     100,
-    () => unary(client, "check", { service: "" }, { timeoutMs: 1_000 }),
+    () => unary(client, "check", { service: "" }, { timeoutMs }),
     () => client.close(),
   );
 }

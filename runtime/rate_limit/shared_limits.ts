@@ -22,13 +22,11 @@ export interface SharedLimits {
 /** A clock every thread of the process agrees on (each has its own performance.now() origin). */
 export const processClock = (): number => performance.timeOrigin + performance.now();
 
-// Bucket layout: Int32 lock at byte 0, then Float64 tokens and last refill at bytes 8 and 16.
-const BUCKET_BYTES = 24;
-// A lock held longer than this many spins belongs to a worker that was terminated while
-// holding it (the only way a holder stops inside the few statements it guards): take it over.
-const MAX_SPINS = 100_000;
-// See token_bucket.ts: refills add fractions, and 0.9999999 must count as a token.
-const EPSILON = 1e-9;
+// Bucket layout: Float64 origin (processClock ms) at byte 0, then the BigInt64 "theoretical
+// arrival time" in ns since the origin at byte 8 (see SharedTokenBucket).
+const BUCKET_BYTES = 16;
+// Far enough ahead for any rate and burst the config allows, and far from 2^63.
+const MAX_AHEAD_NS = 2n ** 60n;
 
 /** The buffers for every process-wide limit in `config`, for `workers` workers. */
 export function createSharedLimits(
@@ -36,20 +34,17 @@ export function createSharedLimits(
   workers: number,
 ): Record<string, SharedArrayBuffer> {
   const buffers: Record<string, SharedArrayBuffer> = {};
-  const bucket = (label: string, burst: number) => {
+  const bucket = (label: string) => {
+    // Written before any worker sees it; a tat of 0 (the origin) is a full bucket.
     const buffer = new SharedArrayBuffer(BUCKET_BYTES);
-    const state = new Float64Array(buffer, 8, 2);
-    state[0] = burst;
-    state[1] = processClock();
+    new Float64Array(buffer, 0, 1)[0] = processClock();
     buffers[`bucket ${label}`] = buffer;
   };
   const cap = (label: string) => {
     buffers[`cap ${label}`] = new SharedArrayBuffer(4 * workers);
   };
-  if (config.global) bucket("global", config.global.burst);
-  for (const [key, limit] of Object.entries(config.perMethod)) {
-    bucket(`perMethod ${key}`, limit.burst);
-  }
+  if (config.global) bucket("global");
+  for (const key of Object.keys(config.perMethod)) bucket(`perMethod ${key}`);
   if (config.maxConcurrent.global > 0) cap("global");
   for (const key of Object.keys(config.maxConcurrent.perMethod)) cap(`perMethod ${key}`);
   return buffers;
@@ -62,64 +57,68 @@ export function resetSlot(buffers: Record<string, SharedArrayBuffer>, slot: numb
   }
 }
 
-/** A token bucket whose tokens every worker takes from. Same contract as TokenBucket. */
+/**
+ * A token bucket whose tokens every worker takes from. Same contract as
+ * TokenBucket. It keeps one number, the "theoretical arrival time" of the
+ * generic cell rate algorithm: each token taken moves it one interval
+ * (1/rate) later, never from earlier than now, and a take is refused when
+ * that would put it more than `burst` intervals ahead of now. One
+ * compare-and-swap updates it, so there is no lock for a thread descheduled
+ * or terminated inside it to hold (a spin lock with a takeover let two
+ * threads in at once when the holder was preempted, and gave one token too
+ * many under load).
+ */
 export class SharedTokenBucket implements RateBucket {
   readonly rate: number;
   readonly burst: number;
-  readonly #lock: Int32Array;
-  readonly #state: Float64Array;
+  readonly #origin: number;
+  readonly #tat: BigInt64Array;
+  readonly #intervalNs: bigint;
+  readonly #aheadNs: bigint;
 
   constructor(buffer: SharedArrayBuffer, rate: number, burst: number) {
     this.rate = rate;
     this.burst = burst;
-    this.#lock = new Int32Array(buffer, 0, 1);
-    this.#state = new Float64Array(buffer, 8, 2);
+    this.#origin = new Float64Array(buffer, 0, 1)[0];
+    this.#tat = new BigInt64Array(buffer, 8, 1);
+    const interval = BigInt(Math.max(1, Math.round(1e9 / rate)));
+    const ahead = BigInt(Math.min(Number(MAX_AHEAD_NS), Math.round((1e9 * burst) / rate)));
+    this.#aheadNs = ahead < MAX_AHEAD_NS ? ahead : MAX_AHEAD_NS;
+    this.#intervalNs = interval < this.#aheadNs ? interval : this.#aheadNs;
   }
 
   /** Tokens now. `now` is ignored: the state's times are on {@link processClock}. */
   tokens(_now?: number): number {
-    return this.#locked(() => this.#refill());
+    const now = this.#nowNs();
+    const tat = Atomics.load(this.#tat, 0);
+    const used = tat > now ? tat - now : 0n;
+    return Number(this.#aheadNs - used) / Number(this.#intervalNs);
   }
 
   canTake(_now?: number): boolean {
-    return this.tokens() >= 1 - EPSILON;
+    return this.tokens() >= 1;
   }
 
   tryTake(_now?: number): boolean {
-    return this.#locked(() => {
-      const tokens = this.#refill();
-      if (tokens < 1 - EPSILON) return false;
-      this.#state[0] = Math.max(0, tokens - 1);
-      return true;
-    });
+    const cell = this.#tat;
+    for (;;) {
+      const now = this.#nowNs();
+      const tat = Atomics.load(cell, 0);
+      const next = (tat > now ? tat : now) + this.#intervalNs;
+      if (next - now > this.#aheadNs) return false;
+      if (Atomics.compareExchange(cell, 0, tat, next) === tat) return true;
+    }
   }
 
   retryAfterMs(_now?: number): number {
-    const tokens = this.tokens();
-    if (tokens >= 1 - EPSILON) return 0;
-    return Math.max(1, Math.ceil(((1 - tokens) * 1000) / this.rate));
+    const now = this.#nowNs();
+    const tat = Atomics.load(this.#tat, 0);
+    const wait = (tat > now ? tat : now) + this.#intervalNs - now - this.#aheadNs;
+    return wait <= 0n ? 0 : Math.max(1, Math.ceil(Number(wait) / 1e6));
   }
 
-  #refill(): number {
-    const state = this.#state;
-    const now = processClock();
-    if (now > state[1]) {
-      state[0] = Math.min(this.burst, state[0] + ((now - state[1]) * this.rate) / 1000);
-      state[1] = now;
-    }
-    return state[0];
-  }
-
-  #locked<T>(fn: () => T): T {
-    const lock = this.#lock;
-    for (let spins = 0; Atomics.compareExchange(lock, 0, 0, 1) !== 0; spins++) {
-      if (spins >= MAX_SPINS) break;
-    }
-    try {
-      return fn();
-    } finally {
-      Atomics.store(lock, 0, 0);
-    }
+  #nowNs(): bigint {
+    return BigInt(Math.round((processClock() - this.#origin) * 1e6));
   }
 }
 

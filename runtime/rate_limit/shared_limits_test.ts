@@ -31,6 +31,23 @@ Deno.test("a shared bucket gives its burst once, to whichever view takes it", ()
   assert.ok(other.retryAfterMs() > 0);
 });
 
+Deno.test("a shared bucket refills at its rate and says how long to wait", async () => {
+  const buffers = createSharedLimits({ ...CONFIG, global: { rate: 100, burst: 2 } }, 2);
+  const bucket = new SharedTokenBucket(buffers["bucket global"], 100, 2);
+  assert.equal(bucket.tokens(), 2);
+  assert.ok(bucket.tryTake());
+  assert.ok(bucket.tryTake());
+  assert.equal(bucket.tryTake(), false);
+  const wait = bucket.retryAfterMs();
+  assert.ok(wait >= 1 && wait <= 10, `retry after ${wait} ms`);
+  await new Promise((resolve) => setTimeout(resolve, 25));
+  // 25 ms at 100/s is 2.5 tokens, capped at the burst.
+  assert.equal(bucket.tokens(), 2);
+  assert.ok(bucket.tryTake());
+  assert.ok(bucket.tryTake());
+  assert.equal(bucket.canTake(), false);
+});
+
 Deno.test("a shared cap counts every slot, and a dead worker's slot can be zeroed", () => {
   const buffers = createSharedLimits(CONFIG, 2);
   const first = new SharedConcurrencyLimit(buffers["cap global"], 0, 2);
