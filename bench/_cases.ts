@@ -34,6 +34,8 @@ export interface BenchCase {
   readonly body?: Uint8Array;
   /** Messages the server sends per call (for the metrics check). */
   readonly repliesPerCall: number;
+  /** Client streaming: request messages per call, checked against svc's received count. */
+  readonly requestsPerCall?: number;
   /** h2load's `-c` (connections) and `-m` (concurrent calls per connection). */
   readonly connections: number;
   readonly streams: number;
@@ -107,6 +109,16 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** Server-streaming replies per call. */
 export const STREAM_COUNT = 1000;
+
+/** Client-streaming requests per call. */
+export const COLLECT_COUNT = 100;
+
+/** `count` copies of `frame` back to back: one client-streaming request body. */
+export function repeatFrame(frame: Uint8Array, count: number): Uint8Array {
+  const out = new Uint8Array(frame.length * count);
+  for (let i = 0; i < count; i++) out.set(frame, i * frame.length);
+  return out;
+}
 
 /** What the gRPC cases have in common: bench.Echo over HTTP/2. */
 const GRPC = {
@@ -212,6 +224,22 @@ export const CASES: readonly BenchCase[] = [
     // times a second, and few are cut off when h2load stops.
     connections: 4,
     streams: 4,
+  },
+  {
+    ...GRPC,
+    name: "client-stream-100",
+    description: `client streaming Collect, ${COLLECT_COUNT} 12-byte requests, one reply per call`,
+    method: "Collect",
+    driver: "h2load",
+    // One request of 100 gRPC messages, then END_STREAM: the server reads
+    // them as they arrive in the DATA frames, then answers the last.
+    body: repeatFrame(grpcFrame(msg(10)), COLLECT_COUNT),
+    repliesPerCall: 1,
+    requestsPerCall: COLLECT_COUNT,
+    // 64 calls (6,400 messages) in flight keep one server core busy, as
+    // unary-small's 256 do, with fewer calls cut off when h2load stops.
+    connections: 8,
+    streams: 8,
   },
   {
     ...GRPC,

@@ -22,12 +22,15 @@ export interface Contender {
    * (helloworld.Greeter over gRPC-Web and Connect); default gRPC only.
    */
   readonly serves?: readonly ("grpc" | "web")[];
+  /** bench.Echo methods it does not serve (an older svc's bench.proto): their cases are skipped. */
+  readonly lacks?: readonly string[];
   /** The command line serving on `port` (and `adminPort` for svc). */
   command(port: number, adminPort: number): { cmd: string[]; env: Record<string, string> };
 }
 
 /** Whether `contender` serves `benchCase` (the others skip it). */
 export function servesCase(contender: Contender, benchCase: BenchCase): boolean {
+  if (contender.lacks?.includes(benchCase.method)) return false;
   return (contender.serves ?? ["grpc"]).includes(benchCase.protocol === "grpc" ? "grpc" : "web");
 }
 
@@ -64,6 +67,7 @@ function svcContender(
     runtime: `deno ${deno.version}`,
     svc: true,
     serves,
+    lacks: checkout ? missingMethods(benchDir) : [],
     command: (port, adminPort) => ({
       cmd: [...denoRun(deno), ...main, "run", join(benchDir, "svc", config, "svc.yaml")],
       env: {
@@ -74,6 +78,16 @@ function svcContender(
       },
     }),
   };
+}
+
+/**
+ * The bench.Echo methods this checkout's bench.Echo has that `benchDir`'s
+ * (an older checkout, a baseline) does not declare.
+ */
+function missingMethods(benchDir: string): string[] {
+  const declared = (text: string) => new Set([...text.matchAll(/\brpc\s+(\w+)/g)].map((m) => m[1]));
+  const theirs = declared(Deno.readTextFileSync(join(benchDir, "proto", "bench.proto")));
+  return [...declared(Deno.readTextFileSync(PROTO))].filter((m) => !theirs.has(m));
 }
 
 /**
@@ -95,6 +109,12 @@ export interface Baseline {
   readonly name: string;
 }
 
+/** svc-native run with other V8 flags (DENO_V8_FLAGS): svc-native-v8-`name`. */
+export interface V8Variant {
+  readonly name: string;
+  readonly flags: string;
+}
+
 /**
  * Every contender: per Deno binary svc-native and svc-native-builtins (the
  * default and all-built-ins configs on the default, native transport), and
@@ -113,6 +133,7 @@ export function createContenders(
   tuning: Tuning | null = null,
   baselines: readonly Baseline[] = [],
   connectNode: ConnectNode | null = null,
+  v8Variants: readonly V8Variant[] = [],
 ): Contender[] {
   const tunedEnv: Record<string, string> = {};
   if (tuning?.grpcOptions) tunedEnv.BENCH_GRPC_OPTIONS = tuning.grpcOptions;
@@ -167,6 +188,13 @@ export function createContenders(
           )
         );
       out.push(...tracing("", null));
+      for (const v of v8Variants) {
+        out.push(
+          svcContender(`svc-native-v8-${v.name}`, "default", deno, "native", null, {
+            DENO_V8_FLAGS: v.flags,
+          }),
+        );
+      }
       for (const base of baselines) {
         out.push(svcContender(`svc-native@${base.name}`, "default", deno, "native", base.dir));
         out.push(

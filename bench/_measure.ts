@@ -82,12 +82,13 @@ export interface ProcessRun {
   readonly rep: number;
   coldStartMs: number | null;
   readonly cases: Record<string, CaseSample>;
-  memory: { rss: number; hwm: number } | null;
+  /** After the last case; `anon` (RssAnon) is absent in older results files. */
+  memory: { rss: number; hwm: number; anon?: number } | null;
   /**
    * RSS and HWM once started and idle, before any case's load (the
    * cold-start probe's one call is behind it); absent in older results files.
    */
-  idleMemory?: { rss: number; hwm: number } | null;
+  idleMemory?: { rss: number; hwm: number; anon?: number } | null;
   /** The idle-connections case, run before the load cases. */
   idleConnections?: IdleConnectionsSample | null;
   /** Syscalls per response, counted after the cases (absent in older results files). */
@@ -256,7 +257,7 @@ async function measureCase(
     verified = verifyMetrics(benchCase, before, after, measured);
   }
   verified += benchCase.protocol === "grpc"
-    ? await checkWithClient(port, options.node)
+    ? await checkWithClient(port, options.node, benchCase.method === "Collect")
     : await checkWebCase(benchCase, port, options, measured);
   return {
     rate: measured.rate,
@@ -386,11 +387,26 @@ function verifyMetrics(
         `h2load counted ${load.calls} succeeded`,
     );
   }
+  const perCall = benchCase.requestsPerCall;
+  if (perCall !== undefined) {
+    // Every OK call read all its requests; a call cut off at stop read some.
+    const received = after.received - before.received;
+    if (received < ok * perCall || received > (ok + cancelled) * perCall) {
+      throw new Error(
+        `metrics disagree: ${received} requests received for ${ok} OK calls ` +
+          `(${cancelled} Canceled) of ${perCall} requests each`,
+      );
+    }
+    return `metrics: ${ok} OK ≥ h2load's ${load.calls}, ${received} requests received ` +
+      `(${perCall} per call), ${cancelled} Canceled at stop; `;
+  }
   return `metrics: ${ok} OK ≥ h2load's ${load.calls}, ${cancelled} Canceled at stop; `;
 }
 
-async function checkWithClient(port: number, node: string): Promise<string> {
-  const out = await run([node, join(NODE_DIR, "check.mjs"), String(port), PROTO], {
+async function checkWithClient(port: number, node: string, collect: boolean): Promise<string> {
+  // Collect only on its own case: a baseline svc without it skips that case (servesCase).
+  const args = [String(port), PROTO, ...(collect ? ["collect"] : [])];
+  const out = await run([node, join(NODE_DIR, "check.mjs"), ...args], {
     cpu: LOAD_CPU,
     timeoutMs: 30_000,
   });

@@ -27,6 +27,8 @@ const METRICS: Record<string, (r: ProcessRun) => number | null | undefined> = {
   idle: (r) => r.idleMemory?.rss,
   endOfLoad,
   peak: (r) => r.memory?.hwm,
+  anonIdle: (r) => r.idleMemory?.anon,
+  anonAfter: (r) => r.memory?.anon,
   connsBefore: (r) => r.idleConnections?.rssBefore,
   connsHeld: (r) => r.idleConnections?.rssHeld,
   connsClosed: (r) => r.idleConnections?.rssAfterClose,
@@ -69,11 +71,13 @@ export function renderMemory(rows: readonly MemoryRow[] | undefined): string {
   if (!rows?.length) return "";
   const withBase = rows.some((r) => r.contender === BASE);
   const conns = rows.some((r) => r.stats.connsHeld);
+  const anon = rows.some((r) => r.stats.anonAfter);
   const head = [
     "contender",
     "idle",
     "end of load",
     "peak (HWM)",
+    ...(anon ? ["anon idle", "anon after all"] : []),
     ...(conns ? ["1,000 idle conns", "KiB per conn", "after closing"] : []),
     ...(withBase
       ? ["idle vs grpc-go", "end of load vs grpc-go", ...(conns ? ["per conn vs grpc-go"] : [])]
@@ -84,6 +88,7 @@ export function renderMemory(rows: readonly MemoryRow[] | undefined): string {
     mib(r.stats.idle),
     mib(r.stats.endOfLoad),
     mib(r.stats.peak),
+    ...(anon ? [mib(r.stats.anonIdle), mib(r.stats.anonAfter)] : []),
     ...(conns
       ? [
         mib(r.stats.connsHeld),
@@ -101,7 +106,9 @@ export function renderMemory(rows: readonly MemoryRow[] | undefined): string {
   ]);
   return [
     "**memory**: VmRSS MiB, medians of the repetitions: idle (started, before any load), at the " +
-    "end of the last measured load, peak (VmHWM at the end); with the idle-connections case, " +
+    "end of the last measured load, peak (VmHWM at the end); the anonymous part (RssAnon: what " +
+    "a container's limit charges; the rest is mostly the executable's pages) idle and after the " +
+    "last case; with the idle-connections case, " +
     "RSS with 1,000 HTTP/2 connections held idle after one call each (opened before any load), " +
     "the growth per connection over the RSS just before them, and RSS once they were closed " +
     "(lower is better)\n",

@@ -228,11 +228,15 @@ export async function cpuSettled(pid: number): Promise<number> {
   return Math.round(performance.now() - start) / 1000;
 }
 
-/** Resident memory now and at its peak, in MiB, from /proc/PID/status. */
-export function memoryMiB(pid: number): { rss: number; hwm: number } {
+/**
+ * Resident memory now and at its peak, in MiB, from /proc/PID/status, and
+ * the anonymous part of it now: what a container's memory limit charges
+ * and cannot reclaim (the rest is mostly the executable's own pages).
+ */
+export function memoryMiB(pid: number): { rss: number; hwm: number; anon: number } {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
-  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024, anon: kb("RssAnon") / 1024 };
 }
 
 /** The last `lines` lines of a log file, for error reports. */

@@ -56,6 +56,8 @@ export interface MethodCounts {
   readonly notOk: number;
   readonly cancelled: number;
   readonly sent: number;
+  /** Request messages the server read (the client-streaming check). */
+  readonly received: number;
 }
 
 /** The counters of `/<service>/<method>` (web calls count as gRPC calls do). */
@@ -71,6 +73,7 @@ export function methodCounts(
     notOk: total(samples, handled, { ...m, grpc_code: (c) => c !== "OK" }),
     cancelled: total(samples, handled, { ...m, grpc_code: "Canceled" }),
     sent: total(samples, "grpc_server_msg_sent_total", m),
+    received: total(samples, "grpc_server_msg_received_total", m),
   };
 }
 

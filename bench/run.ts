@@ -21,6 +21,7 @@ import {
   type DenoBinary,
   servesCase,
   type Tuning,
+  type V8Variant,
 } from "./_contenders.ts";
 import { type MeasureOptions, measureProcess, type ProcessRun, SYSCALL_CASE } from "./_measure.ts";
 import { initClockTicks, PIN, pinSelf, stopAll, unpin } from "./_process.ts";
@@ -63,6 +64,8 @@ const USAGE = `Usage: deno run -A bench/run.ts [options]
                      (default @base): a change's before and after in one run
   --saturation N     svc's saturation in calls/s for the fixed-rate cases given as a
                      share of it (default: measured once on svc-native's unary-small)
+  --v8-flags NAME=FLAGS  also run svc-native with these V8 flags (DENO_V8_FLAGS), named
+                     svc-native-v8-NAME: a heap setting's cost beside the default
   --no-pin           no taskset: servers and load share both cores (grpc-go and
                      Deno's helper threads use them as they like)
   --report FILE      print the tables of a saved results JSON again, and nothing else`;
@@ -79,6 +82,7 @@ interface Options {
   syscalls: number;
   tuning: Tuning | null;
   baselines: Baseline[];
+  v8Variants: V8Variant[];
   saturation: number | null;
   pin: boolean;
 }
@@ -106,6 +110,7 @@ function parse(args: string[]): Options {
       "tune-http2-settings": { type: "string" },
       report: { type: "string" },
       baseline: { type: "string", multiple: true },
+      "v8-flags": { type: "string", multiple: true },
       saturation: { type: "string" },
       "no-pin": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -159,6 +164,11 @@ function parse(args: string[]): Options {
       }
       return { dir: resolve(dir), name };
     }),
+    v8Variants: (values["v8-flags"] ?? []).map((spec) => {
+      const at = spec.indexOf("=");
+      if (at <= 0) throw new Error(`--v8-flags ${spec}: expected NAME=FLAGS`);
+      return { name: spec.slice(0, at), flags: spec.slice(at + 1) };
+    }),
     saturation: values.saturation === undefined ? null : number(values.saturation, 0, "saturation"),
     pin: !values["no-pin"],
   };
@@ -194,6 +204,7 @@ async function main(): Promise<number> {
     options.tuning,
     options.baselines,
     connectNode,
+    options.v8Variants,
   );
   let contenders = everyContender;
   if (options.only) {

@@ -1,14 +1,16 @@
 // Correctness check with a real gRPC client (@grpc/grpc-js + proto-loader):
 // a 12-byte and a 64 KiB unary echo, a 1000-message server stream and three
-// bidi round trips, each compared byte for byte. Prints "ok" or the failure.
+// bidi round trips, each compared byte for byte, and with `collect` a
+// 100-message client stream (a baseline svc may not serve Collect). Prints
+// "ok" or the failure.
 //
-//   node check.mjs PORT PROTO
+//   node check.mjs PORT PROTO [collect]
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 
-const [port, protoPath] = process.argv.slice(2);
+const [port, protoPath, extra] = process.argv.slice(2);
 const { bench } = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath, { defaults: true }));
 const client = new bench.Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 const metadata = new grpc.Metadata();
@@ -61,11 +63,25 @@ function ping(rounds) {
   });
 }
 
+function collect(count) {
+  return new Promise((resolve, reject) => {
+    const call = client.Collect(metadata, deadline(), (error, reply) => {
+      if (error) reject(error);
+      else if (Buffer.from(reply.payload).toString() !== `msg ${count - 1}`) {
+        reject(new Error("Collect: the reply is not the last request"));
+      } else resolve();
+    });
+    for (let i = 0; i < count; i++) call.write({ payload: Buffer.from(`msg ${i}`) });
+    call.end();
+  });
+}
+
 try {
   await say(Buffer.from("0123456789"));
   await say(Buffer.alloc(65536, 7));
   await stream(1000, Buffer.from("0123456789"));
   await ping(3);
+  if (extra === "collect") await collect(100);
   console.log("ok");
   client.close();
   process.exit(0);

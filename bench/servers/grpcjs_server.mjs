@@ -12,6 +12,7 @@
 //     for, merged into http2.createServer's, e.g. '{"initialWindowSize": 1048576}'.
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { Buffer } from "node:buffer";
 import http2 from "node:http2";
 import process from "node:process";
 
@@ -45,6 +46,14 @@ server.addService(bench.Echo.service, {
   Ping(call) {
     call.on("data", (msg) => call.write(msg));
     call.on("end", () => call.end());
+  },
+  // Client streaming: the reply is the last request (an empty Msg if none came).
+  Collect(call, callback) {
+    let last = { payload: Buffer.alloc(0) };
+    call.on("data", (msg) => {
+      last = msg;
+    });
+    call.on("end", () => callback(null, last));
   },
 });
 // Exit normally on a signal, so `deno run --cpu-prof` writes its profile.

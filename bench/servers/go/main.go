@@ -42,6 +42,21 @@ func (echo) Ping(stream pb.Echo_PingServer) error {
 	}
 }
 
+// Collect reads every request and replies with the last (an empty Msg if none came).
+func (echo) Collect(stream pb.Echo_CollectServer) error {
+	last := &pb.Msg{}
+	for {
+		msg, err := stream.Recv()
+		if err == io.EOF {
+			return stream.SendAndClose(last)
+		}
+		if err != nil {
+			return err
+		}
+		last = msg
+	}
+}
+
 func main() {
 	lis, err := net.Listen("tcp", "127.0.0.1:"+os.Args[1])
 	if err != nil {

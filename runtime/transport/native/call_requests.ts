@@ -37,6 +37,12 @@ export const PREFIX_BYTES = 5;
 
 const TOO_MUCH_HELD =
   "Received a message while this connection holds as much request data as connectionWindowBytes allows";
+/**
+ * Taken request bytes gathered before their window is given back: far
+ * below the smallest window svc allows (65,535 bytes, server.http2), so a
+ * client never waits on it; the rest goes back when the queue runs dry.
+ */
+const RELEASE_BATCH_BYTES = 4096;
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
 /** The status message of a call the memory budget had no room for. */
@@ -88,10 +94,16 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
   #compressed = false;
   /** The unary request was compressed: inflated at dispatch. */
   #requestCompressed = false;
-  /** Whole messages not yet taken, as on the wire, with their wire size (for window release). */
+  /**
+   * Whole messages not yet taken, as on the wire (each holds its length +
+   * PREFIX_BYTES of window), from `#head` on: an index rather than shift(),
+   * which moves the array per message; emptied once all are taken.
+   */
   #queue: Uint8Array[] | null = null;
-  #queueWire: number[] | null = null;
-  /** Which of the queued messages are compressed; null while none has been. */
+  #head = 0;
+  /** Wire bytes taken since the last FlowControl.release (see #take). */
+  #taken = 0;
+  /** Which of the queued messages are compressed (same indexes); null while none has been. */
   #queueCompressed: boolean[] | null = null;
   #waiter: (() => void) | null = null;
 
@@ -229,7 +241,6 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
     // From here flow control holds it: the queued bytes are not given back as window.
     if (this.reservedBytes > 0) this.owner.unreserve(this);
     (this.#queue ??= []).push(message);
-    (this.#queueWire ??= []).push(wireBytes);
     if (this.#compressed || this.#queueCompressed !== null) {
       (this.#queueCompressed ??= new Array(this.#queue.length - 1).fill(false)).push(
         this.#compressed,
@@ -243,22 +254,58 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
     return { [Symbol.asyncIterator]: () => this.#iterator() };
   }
 
-  #iterator(): AsyncIterator<Uint8Array> {
+  /**
+   * The next queued message if it can be handed over now (uncompressed),
+   * else undefined: the pipeline's fast path (dispatch.ts), which saves a
+   * promise and a microtask per message of a client stream.
+   */
+  #poll(): Uint8Array | undefined {
+    const queue = this.#queue;
+    if (queue === null || this.#head === queue.length) return undefined;
+    const compressed = this.#queueCompressed;
+    if (compressed !== null && compressed[this.#head]) return undefined;
+    return this.#take(queue, false);
+  }
+
+  /**
+   * Takes the message at `#head`. Its window goes back once the handler
+   * has it, gathered over a few messages (one FlowControl.release per
+   * RELEASE_BATCH_BYTES, and when the queue runs dry): a client then waits
+   * for the handler, and small messages do not cost a release each.
+   */
+  #take(queue: Uint8Array[], compressed: boolean): Uint8Array {
+    const message = queue[this.#head];
+    const wireBytes = message.length + PREFIX_BYTES;
+    this.heldBytes -= wireBytes;
+    this.#taken += wireBytes;
+    if (++this.#head === queue.length) {
+      queue.length = 0;
+      this.#head = 0;
+      if (this.#queueCompressed !== null) this.#queueCompressed.length = 0;
+      this.#taken = 0;
+      this.owner.release(this);
+    } else if (this.#taken >= RELEASE_BATCH_BYTES) {
+      this.#taken = 0;
+      this.owner.release(this);
+    }
+    // The previous message's inflated bytes: the handler has moved on from it.
+    this.giveInflated();
+    this.#lastCompressed = compressed;
+    return message;
+  }
+
+  #iterator(): AsyncIterator<Uint8Array> & { poll(): Uint8Array | undefined } {
     const next = async (): Promise<IteratorResult<Uint8Array, undefined>> => {
       while (true) {
-        if (this.#queue !== null && this.#queue.length > 0) {
-          let message: Uint8Array | null = this.#queue.shift()!;
-          const compressed = this.#queueCompressed?.shift() ?? false;
-          this.heldBytes -= this.#queueWire!.shift()!;
-          this.owner.release(this);
-          // The previous message's inflated bytes: the handler has moved on from it.
-          this.giveInflated();
+        const queue = this.#queue;
+        if (queue !== null && this.#head < queue.length) {
+          const compressed = this.#queueCompressed?.[this.#head] ?? false;
+          let message: Uint8Array | null = this.#take(queue, compressed);
           if (compressed) {
             const wire = message;
             message = await this.owner.inflation.run(() => this.#inflate(wire), this.owner);
             if (message === null) this.signal.throwIfAborted();
           }
-          this.#lastCompressed = compressed;
           return { value: message!, done: false };
         }
         if (this.aborted) this.signal.throwIfAborted();
@@ -266,7 +313,7 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
         await new Promise<void>((resolve) => this.#waiter = resolve);
       }
     };
-    return { next, return: () => Promise.resolve(DONE) };
+    return { next, return: () => Promise.resolve(DONE), poll: () => this.#poll() };
   }
 
   protected wake(): void {

@@ -312,6 +312,40 @@ Deno.test("client streaming: reading gives back window with WINDOW_UPDATE", asyn
   await finish(h);
 });
 
+Deno.test("client streaming: poll() takes what one DATA frame brought, in order, then next() waits", async () => {
+  const seen: string[] = [];
+  const h = startConnection([CLIENT_STREAM], async (call) => {
+    const requests = call.requests()[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & {
+      poll(): Uint8Array | undefined;
+    };
+    await until(() => (seen.push(...drain(requests)), seen.length === 3), "the first frame");
+    const rest = await requests.next();
+    seen.push(rest.done ? "done" : new TextDecoder().decode(rest.value));
+    assert.equal((await requests.next()).done, true);
+    call.end({ code: 0, message: "", trailers: null }, utf8(seen.join(",")));
+  });
+  const drain = (requests: { poll(): Uint8Array | undefined }) => {
+    const out: string[] = [];
+    for (let m = requests.poll(); m !== undefined; m = requests.poll()) {
+      out.push(new TextDecoder().decode(m));
+    }
+    return out;
+  };
+  const encoder = statelessEncoder();
+  h.socket.push(concat([
+    PREFACE,
+    settings(),
+    headers(1, encoder.encode(requestFields(CLIENT_STREAM.path))),
+    data(1, concat(["a", "b", "c"].map((s) => grpcMessage(utf8(s))))),
+  ]));
+  await until(() => seen.length === 3, "three messages polled");
+  h.socket.push(data(1, grpcMessage(utf8("d")), true));
+  await until(streamDone(h, 1), "the response");
+  const stream = checkServerOutput(h.socket.output()).streams.get(1)!;
+  assert.deepEqual(grpcMessages(concat(stream.data)), [utf8("a,b,c,d")]);
+  await finish(h);
+});
+
 Deno.test("drain(): GOAWAY NO_ERROR, in-flight calls complete, then the socket closes", async () => {
   const gates: (() => void)[] = [];
   const calls: number[] = [];

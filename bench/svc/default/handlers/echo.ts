@@ -26,4 +26,10 @@ export default defineService("bench.Echo", {
   async *ping(reqs: AsyncIterable<Msg>) {
     for await (const req of reqs) yield req;
   },
+  /** Client streaming: reads every request; the reply is the last (an empty Msg if none came). */
+  async collect(reqs: AsyncIterable<Msg>) {
+    let last: Msg = { payload: new Uint8Array() };
+    for await (const req of reqs) last = req;
+    return last;
+  },
 });
