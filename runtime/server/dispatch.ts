@@ -228,23 +228,14 @@ function releaseDecoded(ctx: ServerCallContext, memory: MemoryBudget): void {
 }
 
 /**
- * A transport's request iterator may also offer `poll()`: the next message
- * if it can be had now, else undefined (then `next()` waits for it). A
- * client stream whose messages came in one read is then decoded without a
- * promise from the transport and a `.then()` hop per message.
- */
-interface PollingIterator extends AsyncIterator<Uint8Array> {
-  poll?(): Uint8Array | undefined;
-}
-
-/**
  * The decoded request stream. A plain iterator rather than an async
  * generator: a generator layer costs a resumption and a promise per message.
  */
 function decodeAll(ctx: ServerCallContext, memory: MemoryBudget | null): AsyncIterable<unknown> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<unknown> {
-      const source: PollingIterator = ctx.call.requests()[Symbol.asyncIterator]();
+      // poll(), where the transport offers it (transport/types.ts RequestMessages).
+      const source = ctx.call.requests()[Symbol.asyncIterator]();
       const decoded = (result: IteratorResult<Uint8Array>): IteratorResult<unknown> =>
         result.done ? result : { value: decode(ctx, result.value, memory), done: false };
       const next = source.poll === undefined ? () => source.next().then(decoded) : () => {

@@ -43,6 +43,16 @@ export interface CallStatus {
 }
 
 /** One incoming call, as the transport hands it to the pipeline. */
+/**
+ * A call's request messages. A transport's iterator may also offer
+ * `poll()`: the next message if it can be had now, else undefined (then
+ * `next()` waits for it); the pipeline then decodes a client stream whose
+ * messages came in one read without a promise per message.
+ */
+export interface RequestMessages extends AsyncIterable<Uint8Array> {
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> & { poll?(): Uint8Array | undefined };
+}
+
 export interface TransportCall {
   readonly route: Route;
   /** Request headers, without HTTP/2 pseudo-headers and transport-reserved keys. */
@@ -73,7 +83,7 @@ export interface TransportCall {
    * server buffer without bound. Ends when the client half-closes; throws if
    * the call is cancelled.
    */
-  requests(): AsyncIterable<Uint8Array>;
+  requests(): RequestMessages;
   /** Sends response headers now. Later calls are ignored. */
   sendHeaders(headers: Metadata): void;
   /**
