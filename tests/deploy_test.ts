@@ -16,7 +16,8 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Service } from "kubernetes-models/v1/Service";
 import { parseAllDocuments } from "yaml";
 import { CONTAINER_BINARY, CONTAINER_UID } from "../runtime/cli/build/mod.ts";
-import { resolveConfig, type ResolvedConfig } from "../runtime/config/mod.ts";
+import type { ResolvedConfig } from "../runtime/config/mod.ts";
+import { resolveConfig } from "../runtime/config/resolve.ts";
 import { ROOT } from "./_harness.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -20,7 +20,7 @@ async function whyNot(): Promise<string | null> {
   const protos = await Deno.stat(`${GRPC_PROTO_DIR}/grpc/testing/test.proto`).catch(() => null);
   if (!protos) return `${GRPC_PROTO_DIR} is missing (apt-get install grpc-proto)`;
   const builtins = await Deno.readTextFile(`${ROOT}/runtime/app/builtins.ts`).catch(() => "");
-  if (!builtins.includes("reflection/mod.ts")) {
+  if (!builtins.includes("../reflection/")) {
     return "reflection is not wired into runtime/app yet";
   }
   return null;

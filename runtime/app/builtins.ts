@@ -9,18 +9,17 @@ import { createHealthService, HEALTH_SERVICE } from "../health/service.ts";
 import type { HealthState } from "../health/state.ts";
 import type { ServiceDefinition } from "../handlers/define.ts";
 import { bindMethods, type MethodBinding } from "../handlers/mod.ts";
-import { loadProtos } from "../protos/mod.ts";
+import { lazyEmbeddedProtos } from "../protos/lazy_embedded.ts";
 import type { ProtoSet } from "../protos/types.ts";
 import type { Logger } from "../core/logger.ts";
 import { startupMark } from "../util/startup_timings.ts";
+import type { DescriptorIndex } from "../reflection/file_deps.ts";
+import { REFLECTION_PROTOS } from "../reflection/reflection_protos.ts";
 import {
-  createDescriptorIndex,
   createReflectionServices,
-  type DescriptorIndex,
-  REFLECTION_PROTOS,
   REFLECTION_V1_SERVICE,
   REFLECTION_V1ALPHA_SERVICE,
-} from "../reflection/mod.ts";
+} from "../reflection/service.ts";
 
 /** Built-in services: exempt from rate limits, not in `svc types`. */
 export const BUILTIN_SERVICES: ReadonlySet<string> = new Set([
@@ -30,8 +29,11 @@ export const BUILTIN_SERVICES: ReadonlySet<string> = new Set([
 ]);
 
 const embedded = [HEALTH_PROTO, ...REFLECTION_PROTOS];
-/** Parsed once per process: they never change, and live reload would parse them each time. */
-let embeddedProtos: Promise<ProtoSet> | undefined;
+/**
+ * Parsed once per process, at their first use (protos/lazy_embedded.ts):
+ * they never change, and a cold start need not pay for them.
+ */
+let embeddedProtos: ProtoSet | undefined;
 
 /** The bindings of the built-in services `config` enables. */
 export interface Builtins {
@@ -42,6 +44,8 @@ export interface Builtins {
  * Loads the embedded protos and binds the enabled built-ins. Reflection
  * describes `userProtos` and the built-ins, and lists every served service.
  */
+// Async although nothing is awaited now: callers await it, and a throw stays a rejection.
+// deno-lint-ignore require-await
 export async function loadBuiltins(
   config: ResolvedConfig,
   health: HealthState,
@@ -49,11 +53,7 @@ export async function loadBuiltins(
   userServices: Iterable<string>,
   log: Logger,
 ): Promise<Builtins> {
-  const protos = await (embeddedProtos ??= loadProtos({ files: [], includePaths: [], embedded })
-    .catch((error) => {
-      embeddedProtos = undefined;
-      throw error;
-    }));
+  const protos = embeddedProtos ??= lazyEmbeddedProtos(embedded);
   const definitions = new Map<string, { definition: ServiceDefinition; file: string }>();
   const add = (definition: ServiceDefinition) =>
     definitions.set(definition.service, { definition, file: "(built in)" });
@@ -62,7 +62,10 @@ export async function loadBuiltins(
     // Built on the first reflection stream: ~40 ms a cold start need not pay.
     let index: Promise<DescriptorIndex> | undefined;
     const buildIndex = () =>
-      index ??= createDescriptorIndex([protos, userProtos], { embedded }).then((built) => {
+      // The builders (and protobufjs's descriptor.json) load then, not at start.
+      index ??= import("../reflection/descriptors.ts").then(({ createDescriptorIndex }) =>
+        createDescriptorIndex([protos, userProtos], { embedded })
+      ).then((built) => {
         for (const problem of built.problems) {
           log.warn("reflection cannot describe a file; it answers NOT_FOUND for it", { problem });
         }

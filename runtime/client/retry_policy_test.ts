@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { resolveConfig } from "../config/mod.ts";
+import { resolveConfig } from "../config/resolve.ts";
 import type { ResolvedRetryPolicy } from "../config/mod.ts";
 import { makeProject } from "../config/_testing.ts";
 import { Status } from "../core/errors.ts";

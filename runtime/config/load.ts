@@ -5,7 +5,7 @@
 
 import { resolve } from "node:path";
 import { UserInputError } from "../core/errors.ts";
-import { resolveConfig } from "./resolve.ts";
+import { resolveSimpleConfig } from "./resolve_core.ts";
 import type { ResolvedConfig } from "./types.ts";
 
 /** Options for {@link loadConfig}. */
@@ -39,7 +39,10 @@ export async function loadConfig(
   } catch (error) {
     throw new UserInputError("config", [{ file, message: _readProblem(error) }]);
   }
-  return resolveConfig(text, file, options.env ?? Deno.env.toObject());
+  const env = options.env ?? Deno.env.toObject();
+  // The yaml package loads only for text the fast path leaves to it (resolve_core.ts).
+  return resolveSimpleConfig(text, file, env) ??
+    (await import("./resolve.ts")).resolveConfig(text, file, env);
 }
 
 function _readProblem(error: unknown): string {

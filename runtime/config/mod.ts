@@ -13,7 +13,8 @@
  */
 
 export { loadConfig, type LoadConfigOptions } from "./load.ts";
-export { resolveConfig } from "./resolve.ts";
+// Not resolveConfig (resolve.ts): it imports the yaml package, which start-up
+// loads only for configs the fast path cannot parse (resolve_core.ts).
 export { renderConfigReference } from "./reference.ts";
 export { envName } from "./entries.ts";
 export { formatDuration, parseDuration } from "./duration.ts";

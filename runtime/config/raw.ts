@@ -4,10 +4,27 @@
  * @module
  */
 
-import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter } from "yaml";
+import type { Alias, Document, LineCounter, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { expandVariables } from "./expand.ts";
 import type { Path } from "./path.ts";
 import type { SimpleNode } from "./simple_yaml.ts";
+
+// The yaml package's own isAlias/isMap/isScalar/isSeq, which test these
+// registered symbols (yaml/dist/nodes/identity.js): importing them would load
+// the whole package at start, and most configs never reach it (the fast path
+// of simple_yaml.ts parses them; resolve.ts imports yaml only for the rest).
+// raw_test.ts and simple_yaml_test.ts run fromYaml on real yaml nodes.
+const NODE_TYPE = Symbol.for("yaml.node.type");
+const _is = (kind: string) => {
+  const tag = Symbol.for(kind);
+  return (node: unknown) =>
+    typeof node === "object" && node !== null &&
+    (node as Record<symbol, unknown>)[NODE_TYPE] === tag;
+};
+const isAlias = _is("yaml.alias") as (node: unknown) => node is Alias;
+const isMap = _is("yaml.map") as (node: unknown) => node is YAMLMap;
+const isScalar = _is("yaml.scalar") as (node: unknown) => node is Scalar;
+const isSeq = _is("yaml.seq") as (node: unknown) => node is YAMLSeq;
 
 /** Where a raw value came from: a position in the file, an env var, or neither (a default). */
 export interface Origin {

@@ -5,10 +5,6 @@
  * @module
  */
 import protobuf from "protobufjs";
-// The same definition protobufjs/ext/descriptor loads.
-import descriptorJson from "protobufjs/google/protobuf/descriptor.json" with {
-  type: "json",
-};
 
 const COMMON_FILES = [
   "google/protobuf/any.proto",
@@ -31,26 +27,33 @@ export function isBuiltinFile(name: string): boolean {
 
 /**
  * Adds the built-in file `name` to `root` and marks every object it defines
- * with `filename = name`. Returns false when `name` is not built in.
+ * with `filename = name`. Resolves false when `name` is not built in.
  *
  * @example
  * ```ts
  * const root = new protobuf.Root();
- * addBuiltinFile(root, "google/protobuf/timestamp.proto");
+ * await addBuiltinFile(root, "google/protobuf/timestamp.proto");
  * root.lookupType("google.protobuf.Timestamp");
  * ```
  */
-export function addBuiltinFile(root: protobuf.Root, name: string): boolean {
-  const nested = _builtinJson(name);
+export async function addBuiltinFile(root: protobuf.Root, name: string): Promise<boolean> {
+  const nested = await _builtinJson(name);
   if (!nested) return false;
   root.addJSON(nested);
   _markFilename(root, nested, "", name);
   return true;
 }
 
-function _builtinJson(name: string): Record<string, protobuf.AnyNestedObject> | null {
+async function _builtinJson(
+  name: string,
+): Promise<Record<string, protobuf.AnyNestedObject> | null> {
   if (name === DESCRIPTOR_FILE) {
-    return (descriptorJson as unknown as protobuf.INamespace).nested ?? null;
+    // The same definition protobufjs/ext/descriptor loads; imported only for
+    // protos that import descriptor.proto (40 KB every start would parse).
+    const json = await import("protobufjs/google/protobuf/descriptor.json", {
+      with: { type: "json" },
+    });
+    return (json.default as unknown as protobuf.INamespace).nested ?? null;
   }
   if (!COMMON_FILES.includes(name)) return null;
   return protobuf.common.get(name)?.nested ?? null;

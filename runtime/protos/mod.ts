@@ -21,10 +21,6 @@ export {
   type ProtoSet,
   type ServiceDescriptor,
 } from "./types.ts";
-export {
-  binaryToJson,
-  type BinaryToJsonOptions,
-  JsonMappingError,
-  jsonToBinary,
-  type JsonToBinaryOptions,
-} from "./json_codec.ts";
+// The JSON mapping (json_codec.ts: binaryToJson, jsonToBinary) is imported
+// from its own file: re-exported here, every start would load it, while
+// describe_services.ts loads it on a method's first JSON call.

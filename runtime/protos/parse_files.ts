@@ -82,7 +82,7 @@ export async function parseProtoFiles(
     const { name, path, text: embedded } = queue[i];
     root.files.push(name);
     if (path === null) {
-      addBuiltinFile(root, name);
+      await addBuiltinFile(root, name);
       sources.set(name, _builtinInfo(name));
       continue;
     }

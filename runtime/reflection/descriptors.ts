@@ -10,30 +10,11 @@ import { decodeFileDescriptor, encodeFileDescriptor } from "./descriptor_types.t
 import { modelFromRoot, modelFromSource } from "./file_model.ts";
 import { REFLECTION_PROTOS } from "./reflection_protos.ts";
 import { wellKnownDescriptor } from "./wkt_descriptors.ts";
+import type { DescriptorIndex } from "./file_deps.ts";
 
-/** Everything reflection knows about the loaded protos. */
-export interface DescriptorIndex {
-  /** Serialized `FileDescriptorProto` by file name (the name imports use), in load order. */
-  readonly files: ReadonlyMap<string, Uint8Array>;
-  /** Each file's direct imports, in source order. */
-  readonly dependencies: ReadonlyMap<string, readonly string[]>;
-  /**
-   * The file declaring each fully-qualified symbol (no leading dot):
-   * messages (nested and map entries too), enums, enum values, fields,
-   * oneofs, services, methods (`pkg.Service.Method`) and extensions.
-   */
-  readonly symbols: ReadonlyMap<string, string>;
-  /** Fully-qualified names of every message type. */
-  readonly messages: ReadonlySet<string>;
-  /** By extended message (fully-qualified): field number → file declaring the extension. */
-  readonly extensions: ReadonlyMap<string, ReadonlyMap<number, string>>;
-  /**
-   * Files that could not be described, as `name: reason`; reflection answers
-   * NOT_FOUND for them. Empty unless the builder meets a proto it cannot
-   * handle; worth a warning in the log.
-   */
-  readonly problems: readonly string[];
-}
+// In file_deps.ts, which reflection's service imports without this file
+// (the descriptor builders load on the first reflection stream).
+export { type DescriptorIndex, fileWithDependencies } from "./file_deps.ts";
 
 /** Options for {@link createDescriptorIndex}. */
 export interface DescriptorIndexOptions {
@@ -91,44 +72,6 @@ export async function createDescriptorIndex(
     }
   }
   return { files, dependencies, symbols, messages, extensions, problems };
-}
-
-/**
- * The file `name` followed by its transitive dependencies, breadth first,
- * leaving out dependencies already in `sent` (the file itself is always
- * included), as grpc-go's reflection does. Adds what it returns to `sent`.
- * Returns null when the index has no file `name`.
- *
- * @example
- * ```ts
- * const sent = new Set<string>();
- * fileWithDependencies(index, "grpc/testing/test.proto", sent); // 3 files
- * fileWithDependencies(index, "grpc/testing/test.proto", sent); // 1 file
- * ```
- */
-export function fileWithDependencies(
-  index: DescriptorIndex,
-  name: string,
-  sent: Set<string>,
-): Uint8Array[] | null {
-  const first = index.files.get(name);
-  if (!first) return null;
-  const out = [first];
-  sent.add(name);
-  const queue = [...(index.dependencies.get(name) ?? [])];
-  const seen = new Set([name]);
-  while (queue.length) {
-    const next = queue.shift()!;
-    if (seen.has(next)) continue;
-    seen.add(next);
-    const bytes = index.files.get(next);
-    if (bytes && !sent.has(next)) {
-      out.push(bytes);
-      sent.add(next);
-    }
-    queue.push(...(index.dependencies.get(next) ?? []));
-  }
-  return out;
 }
 
 /** The file rebuilt from its text when at hand, else (or if that fails) from the loaded root. */

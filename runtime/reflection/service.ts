@@ -6,7 +6,7 @@
 import { Status } from "../core/errors.ts";
 import { defineService, type ServiceDefinition } from "../handlers/mod.ts";
 import type { CallContext } from "../core/context.ts";
-import { type DescriptorIndex, fileWithDependencies } from "./descriptors.ts";
+import { type DescriptorIndex, fileWithDependencies } from "./file_deps.ts";
 
 /** Fully-qualified name of the v1 reflection service. */
 export const REFLECTION_V1_SERVICE = "grpc.reflection.v1.ServerReflection";

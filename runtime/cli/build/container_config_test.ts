@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { loadConfig, resolveConfig } from "../../config/mod.ts";
+import { loadConfig } from "../../config/mod.ts";
+import { resolveConfig } from "../../config/resolve.ts";
 import { makeProject } from "../../config/_testing.ts";
 import { commonDirectory, containerConfig } from "./container_config.ts";
 

@@ -67,6 +67,7 @@ export async function buildBundle(options: BuildBundleOptions): Promise<BundleMa
       await Deno.writeTextFile(file.path, hideDynamicImports(file.text));
     }
     const local = Object.keys(result.metafile.inputs)
+      .filter((p) => !p.startsWith(`${CJS_FACADE}:`))
       .map((p) => resolve(p))
       .filter((p) => !p.includes("/node_modules/"));
     const inputs = [
@@ -173,6 +174,9 @@ interface Placement {
   inline: ReadonlySet<string>;
 }
 
+/** The namespace of the one-module facades of inlined CommonJS packages. */
+const CJS_FACADE = "svc-cjs-facade";
+
 /** Marks a lookup handed back to esbuild's own resolution (no recursion). */
 const INNER = Symbol("svc-inner");
 
@@ -198,12 +202,26 @@ function resolver(root: string, imports: ImportMap, placement: Placement): esbui
           return local(resolve(root, target));
         }
         if (target.startsWith("npm:") && placement.inline.has(packageOf(target))) {
+          // One ES module per inlined CommonJS package (below), not one
+          // esbuild interop copy of its exports per importing file.
+          if (a.namespace !== CJS_FACADE && a.path === packageOf(target)) {
+            return { path: a.path, namespace: CJS_FACADE };
+          }
           // esbuild finds it in the node_modules directory deno.json asks for.
           return build.resolve(a.path, { kind: a.kind, resolveDir: root, pluginData: INNER })
             .then((r) => r.errors.length ? { path: target, external: true } : r);
         }
         return { path: target, external: true };
       });
+      // `import x from "protobufjs"` in each of ~17 files made esbuild copy the
+      // package's exports onto a fresh namespace object 17 times at start
+      // (__toESM); through this facade it happens once.
+      build.onLoad({ filter: /.*/, namespace: CJS_FACADE }, (a) => ({
+        contents: `export * from ${JSON.stringify(a.path)};\n` +
+          `export { default } from ${JSON.stringify(a.path)};\n`,
+        resolveDir: root,
+        loader: "js",
+      }));
       build.onLoad({ filter: /\.ts$/ }, async (a) => {
         if (a.path.includes("/node_modules/")) return undefined;
         const text = await Deno.readTextFile(a.path);

@@ -58,8 +58,40 @@ Deno.test({
         }
         assert.equal((await builds()).length, 1, `round ${round}: one build, reused`);
       }
+      const [dir] = [...Deno.readDirSync(cache)].map((e) => join(cache, e.name));
+      const [build] = await builds();
+      const startPath = staticClosure(join(dir, build), "main.mjs");
+      // What start-up does not need stays out of the chunks every start loads.
+      for (
+        const lazy of [
+          "node_modules/.deno/yaml@", // config's fast path parses the demo config
+          "// runtime/protos/json_codec.ts", // on a method's first JSON call
+          "// runtime/reflection/descriptors.ts", // on the first reflection stream
+          "/protobufjs/google/protobuf/descriptor.json", // for protos importing it
+        ]
+      ) {
+        assert.ok(!startPath.includes(lazy), `${lazy} is on the start path`);
+      }
+      assert.ok(startPath.includes("// runtime/cli/main.ts"), "the walk found the CLI");
     } finally {
       await Deno.remove(cache, { recursive: true });
     }
   },
 });
+
+/** The text of `entry` and every chunk it imports statically, transitively. */
+function staticClosure(dir: string, entry: string): string {
+  const seen = new Set<string>();
+  const texts: string[] = [];
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = Deno.readTextFileSync(join(dir, file));
+    texts.push(text);
+    for (const m of text.matchAll(/^(?:import|\} from)\b[^\n]*?"\.\/([\w.-]+\.mjs)"/gm)) {
+      visit(m[1]);
+    }
+  };
+  visit(entry);
+  return texts.join("\n");
+}
