@@ -16,7 +16,7 @@ import type { SharedLimits } from "../rate_limit/shared_limits.ts";
 import { noClients } from "../client/no_clients.ts";
 import type { Clients } from "../client/clients.ts";
 import { createRegistrar } from "../registry/registrar.ts";
-import { startServer } from "../server/server.ts";
+import { startServer, type SvcServer } from "../server/server.ts";
 import type { BoundAddress } from "../transport/mod.ts";
 import { BUILTIN_SERVICES, loadBuiltins } from "./builtins.ts";
 import type { LoadedApp } from "./load.ts";
@@ -155,6 +155,7 @@ export async function startApp(
   }
   startupMark("listening");
   tracing?.setServerAddress(server.address);
+  const reclaim = config.server.reclaimIdleMemory ? idleReclaimFor(server, log) : null;
   let draining = false;
   let admin: AdminServer | null = null;
   try {
@@ -165,6 +166,7 @@ export async function startApp(
   } catch (error) {
     overload?.stop();
     memoryGuard?.stop();
+    reclaim?.stop();
     await Promise.all([server.close(), clients.close()]);
     throw error;
   }
@@ -220,6 +222,7 @@ export async function startApp(
         closeRest: async () => {
           overload?.stop();
           memoryGuard?.stop();
+          reclaim?.stop();
           await Promise.all([admin?.close(), registrar?.close(), clients.close()]);
         },
       }),
@@ -278,6 +281,34 @@ async function memoryLimitGuard(
   const source = configured === 0 ? "container" : "config";
   const { startMemoryGuard } = await import("../overload/memory_limit.ts");
   return startMemoryGuard({ limitBytes, source, log, budget });
+}
+
+/**
+ * Gives memory back after busy spells (overload/idle_reclaim.ts). Its
+ * module loads after the listener is up, without holding up the first call.
+ */
+function idleReclaimFor(server: SvcServer, log: Logger): { stop(): void } {
+  let stopped = false;
+  let running: { stop(): void } | null = null;
+  Promise.all([
+    import("../overload/idle_reclaim.ts"),
+    import("../overload/memory_sampler.ts"),
+    import("../overload/memory_reclaim.ts"),
+  ]).then(([{ startIdleReclaim }, { processMemorySampler }, { processReclaimer }]) => {
+    if (stopped) return;
+    running = startIdleReclaim({
+      sampler: processMemorySampler(),
+      reclaimer: processReclaimer,
+      callsStarted: () => server.callsStarted,
+      log,
+    });
+  }, (error) => log.warn("idle memory reclaim unavailable", { error: String(error) }));
+  return {
+    stop() {
+      stopped = true;
+      running?.stop();
+    },
+  };
 }
 
 /** Each method's gates: the memory guard's, then the overload limiter's; built-ins never refused. */

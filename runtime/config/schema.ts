@@ -191,6 +191,11 @@ const server = object({
     default: 0,
     min: -1,
   }),
+  reclaimIdleMemory: boolean({
+    doc:
+      "After a busy spell, once calls drop to a tenth of its busiest second for 2 s, run a full GC and give freed memory back to the OS (malloc_trim) when memory grew by 32 MiB or more: RSS falls back to what is live instead of staying at the spell's peak. Nothing per call; one pause of tens of ms when it runs, at most every 10 s. See docs/overload.md.",
+    default: true,
+  }),
   maxSendMessageBytes: integer({
     doc: "Larger responses end RESOURCE_EXHAUSTED.",
     default: 4194304,

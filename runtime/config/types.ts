@@ -108,6 +108,8 @@ export interface ResolvedServer {
    * cgroup's limit if any, else off; -1 = off; else bytes (≥ 64 MiB).
    */
   memoryLimitBytes: number;
+  /** Give memory back after busy spells (overload/idle_reclaim.ts). Default true. */
+  reclaimIdleMemory: boolean;
   /** Default 4 MiB. Larger responses end RESOURCE_EXHAUSTED. */
   maxSendMessageBytes: number;
   /** Per HTTP/2 connection. Default 1000. */

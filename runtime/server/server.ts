@@ -27,6 +27,8 @@ export interface SvcServer {
   readonly address: BoundAddress;
   /** Calls currently running. */
   readonly inFlight: number;
+  /** Calls started since the server did (what the idle memory reclaimer watches). */
+  readonly callsStarted: number;
   /** False while the transport cannot accept connections (see Transport.accepting). */
   readonly accepting: boolean;
   /**
@@ -103,12 +105,14 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
   };
   let runners = runnersFor(bindings, interceptors);
   let inFlight = 0;
+  let callsStarted = 0;
   let onIdle: (() => void) | null = null;
   const finished = () => {
     if (--inFlight === 0 && onIdle) onIdle();
   };
   const onCall = (call: TransportCall) => {
     inFlight++;
+    callsStarted++;
     // runCall never rejects; then() skips the two closures finally() makes.
     // A call admitted just before a rebind dropped its method finds no runner.
     const runner = runners.get(call.route.path) ?? unimplemented;
@@ -120,6 +124,9 @@ export async function startServer(options: StartServerOptions): Promise<SvcServe
     address,
     get inFlight() {
       return inFlight;
+    },
+    get callsStarted() {
+      return callsStarted;
     },
     get accepting() {
       return transport.accepting ?? true;

@@ -1,0 +1,112 @@
+/**
+ * Gives memory back once a busy spell is over (`server.reclaimIdleMemory`).
+ *
+ * Under load V8 grows its young and old generations and glibc keeps the
+ * buffers it freed; after the load stops, V8's memory reducer shrinks the
+ * heap only 15–30 s later and nothing returns glibc's free pages at all. A
+ * pod that served one burst keeps its peak: 320+ MiB after the bench's
+ * case sequence where 100 MiB are live (bench/README.md). Java's G1
+ * (periodic GC) and Go's scavenger give memory back when the process is
+ * quiet; this does the same: once a second it reads the process's
+ * anonymous RSS (~5 µs) and the calls started since the last look, and when
+ * memory has grown well past where the last reclaim left it and calls have
+ * fallen to a small share of the spell's busiest second for two seconds in
+ * a row, it runs a full GC and malloc_trim(0) (memory_reclaim.ts): one
+ * pause of tens of milliseconds, at a moment with few calls to delay.
+ * Nothing runs per call but the counter the server keeps anyway.
+ * @module
+ */
+import type { Logger } from "../core/logger.ts";
+import type { MemorySampler } from "./memory_sampler.ts";
+import type { Reclaimer } from "./memory_reclaim.ts";
+
+const MiB = 1024 * 1024;
+/** How often the process is looked at. */
+export const RECLAIM_CHECK_MS = 1_000;
+/** Growth over the last reclaim's result worth a pause. */
+export const RECLAIM_GROWTH_BYTES = 32 * MiB;
+/** Quiet: fewer calls in a second than this share of the spell's busiest second... */
+const QUIET_SHARE = 0.1;
+/** ...for this many seconds in a row. */
+const QUIET_CHECKS = 2;
+/** At most one reclaim in this long, whatever the traffic does. */
+const MIN_GAP_MS = 10_000;
+
+/** What the reclaimer watches and how it acts. */
+export interface IdleReclaimOptions {
+  readonly sampler: MemorySampler;
+  /** Made at the first reclaim: until then nothing is exposed or loaded (gc, libc). */
+  readonly reclaimer: () => Reclaimer | null;
+  /** Calls started since the process began (the server's counter). */
+  readonly callsStarted: () => number;
+  readonly log: Logger;
+  /** Tests pass a clock and drive {@link IdleReclaim.check} themselves. */
+  readonly now?: () => number;
+}
+
+/** The running reclaimer. */
+export interface IdleReclaim {
+  /** One look (the timer calls it every {@link RECLAIM_CHECK_MS}); true if it reclaimed. */
+  check(): boolean;
+  /** How many times memory was given back. */
+  readonly reclaims: number;
+  stop(): void;
+}
+
+/** Starts watching; `timer: false` leaves the checks to the caller (tests). */
+export function startIdleReclaim(options: IdleReclaimOptions, timer = true): IdleReclaim {
+  const { sampler, callsStarted, log } = options;
+  const now = options.now ?? (() => performance.now());
+  let floor = sampler.sample();
+  let lastCalls = callsStarted();
+  let busiest = 0;
+  let quietChecks = 0;
+  let lastReclaim = -Infinity;
+  let reclaims = 0;
+  let reclaimer: Reclaimer | null | undefined;
+
+  const check = (): boolean => {
+    const calls = callsStarted();
+    const delta = calls - lastCalls;
+    lastCalls = calls;
+    if (delta > busiest) busiest = delta;
+    quietChecks = busiest > 0 && delta <= busiest * QUIET_SHARE ? quietChecks + 1 : 0;
+    const used = sampler.sample();
+    // Memory that went back down by itself (V8's own reducer) lowers the bar.
+    if (used < floor) floor = used;
+    if (quietChecks < QUIET_CHECKS || used - floor < RECLAIM_GROWTH_BYTES) return false;
+    if (now() - lastReclaim < MIN_GAP_MS) return false;
+    reclaimer ??= options.reclaimer();
+    if (reclaimer === null) return false;
+    const started = now();
+    reclaimer.reclaim();
+    const after = sampler.sample();
+    lastReclaim = now();
+    reclaims++;
+    log.info("memory given back after a busy spell", {
+      beforeMiB: Math.round(used / MiB),
+      afterMiB: Math.round(after / MiB),
+      pauseMs: Math.round(lastReclaim - started),
+      measure: sampler.measure,
+      trimmed: reclaimer.trims,
+    });
+    floor = after;
+    busiest = delta;
+    quietChecks = 0;
+    return true;
+  };
+
+  const interval = timer ? setInterval(check, RECLAIM_CHECK_MS) : null;
+  if (interval !== null) Deno.unrefTimer(interval);
+  return {
+    check,
+    get reclaims() {
+      return reclaims;
+    },
+    stop() {
+      if (interval !== null) clearInterval(interval);
+      sampler.close();
+      reclaimer?.close();
+    },
+  };
+}

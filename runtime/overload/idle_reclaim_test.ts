@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { startIdleReclaim } from "./idle_reclaim.ts";
+import type { Logger } from "../core/logger.ts";
+
+const MiB = 1024 * 1024;
+
+const quiet: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => quiet,
+  enabled: () => false,
+};
+
+/** A reclaimer driven by hand: memory and calls are what the test says, time too. */
+function rig() {
+  const state = { used: 40 * MiB, calls: 0, clock: 0, reclaimed: 0 };
+  const reclaim = startIdleReclaim({
+    sampler: { measure: "anon_rss", sample: () => state.used, close() {} },
+    reclaimer: () => ({
+      trims: true,
+      reclaim() {
+        state.reclaimed++;
+        state.used = 45 * MiB;
+      },
+      close() {},
+    }),
+    callsStarted: () => state.calls,
+    log: quiet,
+    now: () => state.clock,
+  }, false);
+  /** One second: `calls` calls, memory at `usedMiB`; whether it reclaimed. */
+  const second = (calls: number, usedMiB: number) => {
+    state.calls += calls;
+    state.used = usedMiB * MiB;
+    state.clock += 1_000;
+    return reclaim.check();
+  };
+  return { state, second, reclaim };
+}
+
+Deno.test("a busy spell that grew memory is reclaimed after two quiet seconds, once", () => {
+  const { state, second } = rig();
+  assert.equal(second(50_000, 150), false, "busy");
+  assert.equal(second(60_000, 250), false, "busy");
+  assert.equal(second(3_000, 250), false, "one quiet second");
+  assert.equal(second(0, 250), true, "two quiet seconds");
+  assert.equal(state.reclaimed, 1);
+  assert.equal(second(0, 45), false, "nothing grew since");
+  assert.equal(second(0, 45), false);
+});
+
+Deno.test("no reclaim while calls keep coming, or when memory did not grow enough", () => {
+  const { state, second } = rig();
+  for (let i = 0; i < 10; i++) assert.equal(second(50_000, 200 + i), false, "steady load");
+  assert.equal(second(0, 60), false);
+  assert.equal(second(0, 60), false, "quiet, but only 20 MiB over where it began");
+  assert.equal(state.reclaimed, 0);
+});
+
+Deno.test("a second spell soon after waits for the gap between reclaims", () => {
+  const { state, second } = rig();
+  second(50_000, 200);
+  second(0, 200);
+  assert.equal(second(0, 200), true);
+  second(50_000, 200);
+  second(0, 200);
+  assert.equal(second(0, 200), false, "3 s after the last reclaim");
+  for (let i = 0; i < 6; i++) assert.equal(second(0, 200), false);
+  assert.equal(second(0, 200), true, "10 s after it");
+  assert.equal(state.reclaimed, 2);
+});
