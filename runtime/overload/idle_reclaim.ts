@@ -10,8 +10,8 @@
  * quiet; this does the same: once a second it reads the process's
  * anonymous RSS (~5 µs) and the calls started since the last look, and when
  * memory has grown well past where the last reclaim left it and calls have
- * fallen to a small share of the spell's busiest second for two seconds in
- * a row, it runs a full GC and malloc_trim(0) (memory_reclaim.ts): one
+ * all but stopped (≤ 100 a second, and ≤ a tenth of the spell's busiest
+ * second) for two seconds in a row, it runs a full GC and malloc_trim(0) (memory_reclaim.ts): one
  * pause of tens of milliseconds, at a moment with few calls to delay.
  * Nothing runs per call but the counter the server keeps anyway.
  * @module
@@ -25,8 +25,14 @@ const MiB = 1024 * 1024;
 export const RECLAIM_CHECK_MS = 1_000;
 /** Growth over the last reclaim's result worth a pause. */
 export const RECLAIM_GROWTH_BYTES = 32 * MiB;
-/** Quiet: fewer calls in a second than this share of the spell's busiest second... */
+/**
+ * Quiet: a second with at most this share of the spell's busiest second's
+ * calls, and at most QUIET_MAX_CALLS: the pause (tens of ms) then delays a
+ * handful of calls. A drop to a lower but steady rate (5,000/s after a
+ * 200,000/s burst) is not quiet: there the pause would land in its tail.
+ */
 const QUIET_SHARE = 0.1;
+const QUIET_MAX_CALLS = 100;
 /** ...for this many seconds in a row. */
 const QUIET_CHECKS = 2;
 /** At most one reclaim in this long, whatever the traffic does. */
@@ -70,7 +76,8 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
     const delta = calls - lastCalls;
     lastCalls = calls;
     if (delta > busiest) busiest = delta;
-    quietChecks = busiest > 0 && delta <= busiest * QUIET_SHARE ? quietChecks + 1 : 0;
+    const quiet = busiest > 0 && delta <= busiest * QUIET_SHARE && delta <= QUIET_MAX_CALLS;
+    quietChecks = quiet ? quietChecks + 1 : 0;
     const used = sampler.sample();
     // Memory that went back down by itself (V8's own reducer) lowers the bar.
     if (used < floor) floor = used;

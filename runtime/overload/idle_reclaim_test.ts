@@ -44,7 +44,8 @@ Deno.test("a busy spell that grew memory is reclaimed after two quiet seconds, o
   const { state, second } = rig();
   assert.equal(second(50_000, 150), false, "busy");
   assert.equal(second(60_000, 250), false, "busy");
-  assert.equal(second(3_000, 250), false, "one quiet second");
+  assert.equal(second(5_000, 250), false, "a lower rate is not quiet");
+  assert.equal(second(80, 250), false, "one quiet second");
   assert.equal(second(0, 250), true, "two quiet seconds");
   assert.equal(state.reclaimed, 1);
   assert.equal(second(0, 45), false, "nothing grew since");
