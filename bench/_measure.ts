@@ -40,6 +40,8 @@ export interface MeasureOptions {
   readonly startTimeoutMs: number;
   /** Seconds of the strace pass after the cases (0: none); see {@link SYSCALL_CASE}. */
   readonly syscallSeconds: number;
+  /** Seconds to wait after the last case before reading memory again (0: no reading). */
+  readonly settleSeconds?: number;
 }
 
 /** The case the syscalls-per-response pass loads with. */
@@ -89,6 +91,11 @@ export interface ProcessRun {
    * cold-start probe's one call is behind it); absent in older results files.
    */
   idleMemory?: { rss: number; hwm: number; anon?: number } | null;
+  /**
+   * The same, `settleSeconds` after the last case, the process idle: what
+   * it gives back once the load is over (absent in older results files).
+   */
+  settledMemory?: { rss: number; hwm: number; anon?: number } | null;
   /** The idle-connections case, run before the load cases. */
   idleConnections?: IdleConnectionsSample | null;
   /** Syscalls per response, counted after the cases (absent in older results files). */
@@ -183,6 +190,10 @@ export async function measureProcess(
       if (dead) throw new Error("the server died");
     }
     result.memory = memoryMiB(server.pid);
+    if (options.settleSeconds && loads.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, options.settleSeconds! * 1000));
+      result.settledMemory = memoryMiB(server.pid);
+    }
     // Last, after memory: strace slows the server, and nothing recorded
     // above may see that. The same process, already warm on this case,
     // saves a start and a warm-up per contender.

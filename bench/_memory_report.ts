@@ -29,6 +29,8 @@ const METRICS: Record<string, (r: ProcessRun) => number | null | undefined> = {
   peak: (r) => r.memory?.hwm,
   anonIdle: (r) => r.idleMemory?.anon,
   anonAfter: (r) => r.memory?.anon,
+  settled: (r) => r.settledMemory?.rss,
+  anonSettled: (r) => r.settledMemory?.anon,
   connsBefore: (r) => r.idleConnections?.rssBefore,
   connsHeld: (r) => r.idleConnections?.rssHeld,
   connsClosed: (r) => r.idleConnections?.rssAfterClose,
@@ -72,12 +74,14 @@ export function renderMemory(rows: readonly MemoryRow[] | undefined): string {
   const withBase = rows.some((r) => r.contender === BASE);
   const conns = rows.some((r) => r.stats.connsHeld);
   const anon = rows.some((r) => r.stats.anonAfter);
+  const settled = rows.some((r) => r.stats.settled);
   const head = [
     "contender",
     "idle",
     "end of load",
     "peak (HWM)",
     ...(anon ? ["anon idle", "anon after all"] : []),
+    ...(settled ? ["5 s after", "anon 5 s after"] : []),
     ...(conns ? ["1,000 idle conns", "KiB per conn", "after closing"] : []),
     ...(withBase
       ? ["idle vs grpc-go", "end of load vs grpc-go", ...(conns ? ["per conn vs grpc-go"] : [])]
@@ -89,6 +93,7 @@ export function renderMemory(rows: readonly MemoryRow[] | undefined): string {
     mib(r.stats.endOfLoad),
     mib(r.stats.peak),
     ...(anon ? [mib(r.stats.anonIdle), mib(r.stats.anonAfter)] : []),
+    ...(settled ? [mib(r.stats.settled), mib(r.stats.anonSettled)] : []),
     ...(conns
       ? [
         mib(r.stats.connsHeld),
@@ -108,7 +113,7 @@ export function renderMemory(rows: readonly MemoryRow[] | undefined): string {
     "**memory**: VmRSS MiB, medians of the repetitions: idle (started, before any load), at the " +
     "end of the last measured load, peak (VmHWM at the end); the anonymous part (RssAnon: what " +
     "a container's limit charges; the rest is mostly the executable's pages) idle and after the " +
-    "last case; with the idle-connections case, " +
+    "last case; RSS and its anonymous part 5 s after the last case, idle; with the idle-connections case, " +
     "RSS with 1,000 HTTP/2 connections held idle after one call each (opened before any load), " +
     "the growth per connection over the RSS just before them, and RSS once they were closed " +
     "(lower is better)\n",

@@ -227,6 +227,8 @@ async function main(): Promise<number> {
     warmupSeconds: options.warmup,
     startTimeoutMs: options.quick ? 60_000 : 30_000,
     syscallSeconds: options.syscalls,
+    // Long enough for svc's idle reclaim (two quiet seconds, then the GC); off in --quick.
+    settleSeconds: options.quick ? 0 : 5,
   };
   const runs: ProcessRun[] = [];
   let saturation: Saturation | null = null;
