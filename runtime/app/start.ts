@@ -285,30 +285,37 @@ async function memoryLimitGuard(
 
 /**
  * Gives memory back after busy spells (overload/idle_reclaim.ts). Its
- * module loads after the listener is up, without holding up the first call.
+ * modules load a second after the listener is up: not beside the first
+ * calls of a cold start, and there is nothing to give back before then.
  */
 function idleReclaimFor(server: SvcServer, log: Logger): { stop(): void } {
   let stopped = false;
   let running: { stop(): void } | null = null;
-  Promise.all([
-    import("../overload/idle_reclaim.ts"),
-    import("../overload/memory_sampler.ts"),
-    import("../overload/memory_reclaim.ts"),
-  ]).then(([{ startIdleReclaim }, { processMemorySampler }, { processReclaimer }]) => {
-    if (stopped) return;
-    running = startIdleReclaim({
-      sampler: processMemorySampler(),
-      reclaimer: processReclaimer,
-      callsStarted: () => server.callsStarted,
-      log,
-    });
-  }, (error) => log.warn("idle memory reclaim unavailable", { error: String(error) }));
+  const timer = setTimeout(start, 1_000);
+  Deno.unrefTimer(timer);
   return {
     stop() {
       stopped = true;
+      clearTimeout(timer);
       running?.stop();
     },
   };
+
+  function start() {
+    Promise.all([
+      import("../overload/idle_reclaim.ts"),
+      import("../overload/memory_sampler.ts"),
+      import("../overload/memory_reclaim.ts"),
+    ]).then(([{ startIdleReclaim }, { processMemorySampler }, { processReclaimer }]) => {
+      if (stopped) return;
+      running = startIdleReclaim({
+        sampler: processMemorySampler(),
+        reclaimer: processReclaimer,
+        callsStarted: () => server.callsStarted,
+        log,
+      });
+    }, (error) => log.warn("idle memory reclaim unavailable", { error: String(error) }));
+  }
 }
 
 /** Each method's gates: the memory guard's, then the overload limiter's; built-ins never refused. */
