@@ -18,6 +18,7 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
       maxDecodedMessageBytes: 67108864,
       memoryBudgetBytes: 0,
       memoryLimitBytes: 0,
+      reclaimIdleMemory: true,
       maxSendMessageBytes: 4194304,
       maxConcurrentStreams: 1000,
       maxSessionMemoryMb: 64,
