@@ -72,8 +72,8 @@ Deno.test({
     });
     await busySpell(svc.port);
     const afterLoad = anonRssBytes(svc.pid);
-    // Two quiet checks a second apart, then the reclaim: well within 8 s.
-    const line = await svc.waitForLog((l) => l.msg === GIVEN_BACK, 8_000);
+    // Two quiet checks a second apart, then the reclaim: 2-3 s on a quiet machine.
+    const line = await svc.waitForLog((l) => l.msg === GIVEN_BACK, 15_000);
     const settled = anonRssBytes(svc.pid);
     console.log(
       `anon RSS at the end of load ${Math.round(afterLoad / MiB)} MiB, after the reclaim ${

@@ -76,6 +76,7 @@ export async function startApp(
     ? new (await import("../overload/mod.ts")).OverloadLimiter(config.overload)
     : null;
   const memoryGuard = await memoryLimitGuard(config.server.memoryLimitBytes, memory, log);
+  const watchIdleMemory = config.server.reclaimIdleMemory ? await idleReclaimFor(log) : null;
   const tracing = config.tracing.enabled
     ? (await import("../tracing/mod.ts")).createTracing({
       config: config.tracing,
@@ -155,7 +156,7 @@ export async function startApp(
   }
   startupMark("listening");
   tracing?.setServerAddress(server.address);
-  const reclaim = config.server.reclaimIdleMemory ? idleReclaimFor(server, log) : null;
+  const reclaim = watchIdleMemory?.(server) ?? null;
   let draining = false;
   let admin: AdminServer | null = null;
   try {
@@ -284,38 +285,25 @@ async function memoryLimitGuard(
 }
 
 /**
- * Gives memory back after busy spells (overload/idle_reclaim.ts). Its
- * modules load a second after the listener is up: not beside the first
- * calls of a cold start, and there is nothing to give back before then.
+ * Gives memory back after busy spells (overload/idle_reclaim.ts). The
+ * modules load with the rest of start-up, when descriptors are to be had
+ * (Deno 2.8.3 panics on a module load that meets EMFILE, and a starved
+ * process is one this must not crash). The watch starts with the
+ * listener, so a burst in the first second counts from the idle figure.
  */
-function idleReclaimFor(server: SvcServer, log: Logger): { stop(): void } {
-  let stopped = false;
-  let running: { stop(): void } | null = null;
-  const timer = setTimeout(start, 1_000);
-  Deno.unrefTimer(timer);
-  return {
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-      running?.stop();
-    },
-  };
-
-  function start() {
-    Promise.all([
-      import("../overload/idle_reclaim.ts"),
-      import("../overload/memory_sampler.ts"),
-      import("../overload/memory_reclaim.ts"),
-    ]).then(([{ startIdleReclaim }, { processMemorySampler }, { processReclaimer }]) => {
-      if (stopped) return;
-      running = startIdleReclaim({
-        sampler: processMemorySampler(),
-        reclaimer: processReclaimer,
-        callsStarted: () => server.callsStarted,
-        log,
-      });
-    }, (error) => log.warn("idle memory reclaim unavailable", { error: String(error) }));
-  }
+async function idleReclaimFor(log: Logger): Promise<(server: SvcServer) => { stop(): void }> {
+  const [{ startIdleReclaim }, { processMemorySampler }, { processReclaimer }] = await Promise.all([
+    import("../overload/idle_reclaim.ts"),
+    import("../overload/memory_sampler.ts"),
+    import("../overload/memory_reclaim.ts"),
+  ]);
+  return (server) =>
+    startIdleReclaim({
+      sampler: processMemorySampler(),
+      reclaimer: processReclaimer,
+      callsStarted: () => server.callsStarted,
+      log,
+    });
 }
 
 /** Each method's gates: the memory guard's, then the overload limiter's; built-ins never refused. */
