@@ -6,7 +6,15 @@
  * 2-core machine there is no core to set apart for it). For each case it
  * prints calls/s, the server's CPU per call and how many cores it kept busy.
  *
- *   deno run -A bench/workers_scaling.ts [--workers 2] [--repeat 3] [--seconds 8] [--out FILE]
+ * `--cpu-per-worker F` measures scaling where cores are too few to set the
+ * load generator apart: each server runs in its own cgroup (v1 `cpu`, so it
+ * needs root) capped at F cores per worker (grpc-go: per GOMAXPROCS), so 1
+ * worker gets F cores, N workers N × F, and h2load keeps the rest. grpc-go
+ * then runs twice, GOMAXPROCS 1 and N under the same caps, as the yardstick
+ * of what the method shows for a server known to scale.
+ *
+ *   deno run -A bench/workers_scaling.ts [--workers 2] [--repeat 3] [--seconds 8]
+ *     [--cpu-per-worker 0.4] [--out FILE]
  *
  * Needs h2load, and bench/.go/bin/echo-server for grpc-go (`deno task bench`
  * builds it; without it grpc-go is left out).
@@ -31,7 +39,10 @@ interface Case {
 
 interface Contender {
   name: string;
-  start(port: number, adminPort: number): Deno.ChildProcess;
+  /** Workers (svc) or GOMAXPROCS (grpc-go): what `--cpu-per-worker` multiplies. */
+  cores: number;
+  /** The program and its arguments, and the environment it adds. */
+  command(port: number, adminPort: number): { argv: string[]; env: Record<string, string> };
 }
 
 interface Sample {
@@ -49,12 +60,19 @@ const args = parseArgs({
     workers: { type: "string", default: "2" },
     repeat: { type: "string", default: "3" },
     seconds: { type: "string", default: "8" },
+    "cpu-per-worker": { type: "string" },
     out: { type: "string" },
   },
 });
 const WORKERS = Number(args.values.workers);
 const REPEAT = Number(args.values.repeat);
 const SECONDS = Number(args.values.seconds);
+const CPU_PER_WORKER = args.values["cpu-per-worker"] === undefined
+  ? undefined
+  : Number(args.values["cpu-per-worker"]);
+const CGROUP_ROOT = "/sys/fs/cgroup/cpu";
+/** A short CFS period, so a capped server is throttled in small slices, not 60 ms stalls. */
+const CFS_PERIOD_US = 20_000;
 
 const CASES: Case[] = [
   {
@@ -83,18 +101,34 @@ const CASES: Case[] = [
 function svc(name: string, workers: number): Contender {
   return {
     name,
-    start: (port, adminPort) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", `${ROOT}main.ts`, "run", `${ROOT}bench/svc/default/svc.yaml`],
-        env: {
-          SVC_SERVER_PORT: String(port),
-          SVC_ADMIN_PORT: String(adminPort),
-          SVC_SERVER_WORKERS: String(workers),
-          SVC_LOGGING_LEVEL: "warn",
-        },
-        stdout: "null",
-        stderr: "null",
-      }).spawn(),
+    cores: workers,
+    command: (port, adminPort) => ({
+      argv: [
+        Deno.execPath(),
+        "run",
+        "-A",
+        `${ROOT}main.ts`,
+        "run",
+        `${ROOT}bench/svc/default/svc.yaml`,
+      ],
+      env: {
+        SVC_SERVER_PORT: String(port),
+        SVC_ADMIN_PORT: String(adminPort),
+        SVC_SERVER_WORKERS: String(workers),
+        SVC_LOGGING_LEVEL: "warn",
+      },
+    }),
+  };
+}
+
+function grpcGo(name: string, maxProcs?: number): Contender {
+  return {
+    name,
+    cores: maxProcs ?? navigator.hardwareConcurrency,
+    command: (port) => ({
+      argv: [GO_SERVER, String(port)],
+      env: maxProcs === undefined ? {} : { GOMAXPROCS: String(maxProcs) } as Record<string, string>,
+    }),
   };
 }
 
@@ -103,12 +137,49 @@ const CONTENDERS: Contender[] = [
   svc(`svc-${WORKERS}-workers`, WORKERS),
 ];
 if (await Deno.stat(GO_SERVER).catch(() => null)) {
-  CONTENDERS.push({
-    name: "grpc-go",
-    start: (port) =>
-      new Deno.Command(GO_SERVER, { args: [String(port)], stdout: "null", stderr: "null" })
-        .spawn(),
-  });
+  if (CPU_PER_WORKER === undefined) CONTENDERS.push(grpcGo("grpc-go"));
+  else CONTENDERS.push(grpcGo("grpc-go-1-proc", 1), grpcGo(`grpc-go-${WORKERS}-procs`, WORKERS));
+}
+
+/**
+ * Starts a contender, inside a cgroup capped at `cores × --cpu-per-worker`
+ * when that is set. The shell joins the cgroup and then execs the server, so
+ * the server's pid is the child's and every thread it starts is capped too.
+ */
+async function spawn(contender: Contender, port: number, adminPort: number) {
+  const { argv, env } = contender.command(port, adminPort);
+  let cgroup: string | undefined;
+  let program = argv;
+  if (CPU_PER_WORKER !== undefined) {
+    cgroup = `${CGROUP_ROOT}/svc-bench-${Deno.pid}-${contender.name}`;
+    await Deno.mkdir(cgroup, { recursive: true });
+    await Deno.writeTextFile(`${cgroup}/cpu.cfs_period_us`, String(CFS_PERIOD_US));
+    const quota = Math.round(contender.cores * CPU_PER_WORKER * CFS_PERIOD_US);
+    await Deno.writeTextFile(`${cgroup}/cpu.cfs_quota_us`, String(quota));
+    program = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, ...argv];
+  }
+  const child = new Deno.Command(program[0], {
+    args: program.slice(1),
+    env,
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return {
+    child,
+    async stop() {
+      child.kill("SIGKILL");
+      await child.status;
+      // A cgroup can be removed once its last task has gone; the kernel reaps it just after.
+      for (let attempt = 0; cgroup && attempt < 50; attempt++) {
+        try {
+          await Deno.remove(cgroup);
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    },
+  };
 }
 
 function cpuTicks(pid: number): number {
@@ -162,7 +233,7 @@ async function h2load(port: number, c: Case, seconds: number, bodyFile: string) 
 async function measure(contender: Contender, c: Case, bodyFile: string): Promise<Sample> {
   const port = await freePort();
   const adminPort = await freePort();
-  const child = contender.start(port, adminPort);
+  const { child, stop } = await spawn(contender, port, adminPort);
   try {
     await waitForPort(port);
     await h2load(port, c, 2, bodyFile); // warm-up
@@ -181,8 +252,7 @@ async function measure(contender: Contender, c: Case, bodyFile: string): Promise
       failed,
     };
   } finally {
-    child.kill("SIGKILL");
-    await child.status;
+    await stop();
   }
 }
 
@@ -215,16 +285,25 @@ const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 };
+if (CPU_PER_WORKER !== undefined) {
+  console.log(`servers capped at ${CPU_PER_WORKER} cores per worker (grpc-go: per GOMAXPROCS)`);
+}
 console.log(
   `| case | contender | calls/s (median of ${REPEAT}) | vs 1 worker | server CPU µs/call | cores busy |`,
 );
 console.log("|---|---|---:|---:|---:|---:|");
 for (const c of CASES) {
   const of = (name: string) => samples.filter((s) => s.case === c.name && s.contender === name);
-  const one = median(of("svc-1-worker").map((s) => s.callsPerSecond));
+  const svcOne = median(of("svc-1-worker").map((s) => s.callsPerSecond));
+  const goOne = CPU_PER_WORKER === undefined
+    ? svcOne
+    : median(of("grpc-go-1-proc").map((s) => s.callsPerSecond));
   for (const contender of CONTENDERS) {
     const mine = of(contender.name);
+    if (mine.length === 0) continue;
     const rate = median(mine.map((s) => s.callsPerSecond));
+    // Under caps each server is set against its own one-core figure; else all against svc's.
+    const one = contender.name.startsWith("grpc-go") ? goOne : svcOne;
     console.log(
       `| ${c.name} | ${contender.name} | ${Math.round(rate).toLocaleString("en-US")} | ` +
         `${(rate / one).toFixed(2)}× | ${median(mine.map((s) => s.cpuUsPerCall)).toFixed(2)} | ` +
@@ -235,6 +314,15 @@ for (const c of CASES) {
 if (args.values.out) {
   await Deno.writeTextFile(
     args.values.out,
-    JSON.stringify({ date: new Date().toISOString(), workers: WORKERS, samples }, null, 2),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        workers: WORKERS,
+        cpuPerWorker: CPU_PER_WORKER ?? null,
+        samples,
+      },
+      null,
+      2,
+    ),
   );
 }
