@@ -110,3 +110,32 @@ Deno.test({
     assert.ok(held - idle >= 32 * MiB, `${idle} → ${held}`);
   },
 });
+
+Deno.test({
+  name: "with two workers, the process's memory is given back after a busy spell too",
+  ignore: h2loadMissing || Deno.build.os !== "linux",
+  async fn() {
+    await using svc = await startSvc({
+      config: CONFIG,
+      env: {
+        SVC_LOGGING_ACCESS_LOG: "false",
+        SVC_LOGGING_LEVEL: "info",
+        SVC_SERVER_WORKERS: "2",
+      },
+    });
+    await busySpell(svc.port);
+    const afterLoad = anonRssBytes(svc.pid);
+    // Each worker watches its own calls and collects its own heap; malloc_trim is process-wide.
+    await svc.waitForLog((l) => l.msg === GIVEN_BACK, 15_000);
+    // Give the other worker its two quiet seconds too, then read what the process holds.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const settled = anonRssBytes(svc.pid);
+    const reclaims = svc.logs().filter((l) => l.msg === GIVEN_BACK);
+    console.log(
+      `anon RSS at the end of load ${Math.round(afterLoad / MiB)} MiB, 3 s after the first ` +
+        `reclaim ${Math.round(settled / MiB)} MiB; ${reclaims.length} reclaims logged: ` +
+        JSON.stringify(reclaims),
+    );
+    assert.ok(afterLoad - settled >= 32 * MiB, `${afterLoad} → ${settled}`);
+  },
+});
