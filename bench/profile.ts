@@ -16,7 +16,8 @@ import { parseArgs } from "node:util";
 import { CASES } from "./_cases.ts";
 import { createContenders, servesCase } from "./_contenders.ts";
 import { startOtlpSink } from "./_otlp_sink.ts";
-import { cpuSettled, createLoad } from "./_measure.ts";
+import { cpuSettled } from "./_measure.ts";
+import { createLoad } from "./_load.ts";
 import {
   cpuSeconds,
   freePort,

@@ -10,19 +10,11 @@
  *     [--syscalls S] [--baseline DIR[=NAME]] [--saturation N] [--no-pin]
  * @module
  */
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
 import { CASES } from "./_cases.ts";
 import { type Options, parseOptions } from "./_options.ts";
-import {
-  type Baseline,
-  type Contender,
-  createContenders,
-  type DenoBinary,
-  servesCase,
-  type Tuning,
-  type V8Variant,
-} from "./_contenders.ts";
+import { type Contender, createContenders, type DenoBinary, servesCase } from "./_contenders.ts";
 import { type MeasureOptions, measureProcess, type ProcessRun, SYSCALL_CASE } from "./_measure.ts";
 import { initClockTicks, PIN, pinSelf, stopAll, unpin } from "./_process.ts";
 import { resolveFixedRates, type Saturation } from "./_saturation.ts";
