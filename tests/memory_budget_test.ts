@@ -150,3 +150,17 @@ Deno.test({
     await echoOk(svc.port);
   },
 });
+
+Deno.test({
+  name: "with server.memoryLimitBytes set, the derived budget is half of it, not of V8's heap",
+  ignore: NATIVE_ONLY,
+  async fn() {
+    await using svc = await startSvc({
+      config: CONFIG,
+      env: { SVC_ADMIN_ENABLED: "true", SVC_SERVER_MEMORY_LIMIT_BYTES: String(128 * MiB) },
+    });
+    const { svc_memory_budget_bytes: budget } = await scrape(svc.adminPort!, HELD);
+    assert.equal(budget, 64 * MiB);
+    await echoOk(svc.port);
+  },
+});

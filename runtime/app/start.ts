@@ -70,7 +70,7 @@ export async function startApp(
   const worker = options.worker ?? null;
   const health = new HealthState(app.handlers.services.keys());
   const bindings = await bindingsOf(app, health, log);
-  const memory = memoryBudget(config.server.memoryBudgetBytes, log, worker?.memoryShare ?? 1);
+  const memory = memoryBudget(config.server, log, worker?.memoryShare ?? 1);
   // Loaded only when enabled: a disabled built-in costs no module and no work per call.
   const overload = config.overload.enabled
     ? new (await import("../overload/mod.ts")).OverloadLimiter(config.overload)
@@ -245,14 +245,28 @@ function servicesOf(bindings: readonly MethodBinding[]): string[] {
   return [...new Set(bindings.map((b) => b.method.service))];
 }
 
-/** The process's memory budget: configured, or derived from the container's and V8's limits. */
-function memoryBudget(configured: number, log: Logger, share: number): MemoryBudget {
-  const choice = chooseMemoryBudget(configured, containerMemoryLimit(), heapLimit());
+/**
+ * The process's memory budget: configured, or derived from the smallest of
+ * the container's limit, server.memoryLimitBytes and V8's heap limit.
+ */
+function memoryBudget(
+  server: { memoryBudgetBytes: number; memoryLimitBytes: number },
+  log: Logger,
+  share: number,
+): MemoryBudget {
+  const memoryLimit = server.memoryLimitBytes > 0 ? server.memoryLimitBytes : null;
+  const choice = chooseMemoryBudget(
+    server.memoryBudgetBytes,
+    containerMemoryLimit(),
+    heapLimit(),
+    memoryLimit,
+  );
   if (choice.warning) log.warn(choice.warning);
   log.debug("memory budget", {
     bytes: choice.bytes,
     source: choice.source,
     containerLimit: choice.containerLimit,
+    memoryLimit: choice.memoryLimit,
     heapLimit: choice.heapLimit,
   });
   const malloc = fixMmapThreshold();

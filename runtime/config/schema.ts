@@ -181,7 +181,7 @@ const server = object({
   }),
   memoryBudgetBytes: integer({
     doc:
-      "What clients may make the process hold at once: requests being received, inflated and decoded (by their estimated decoded size), responses waiting for a client's flow-control window. What does not fit ends RESOURCE_EXHAUSTED. 0 derives it: half the container's memory limit (cgroup) or half V8's heap limit, whichever is smaller. Otherwise at least 4 × maxReceiveMessageBytes.",
+      "What clients may make the process hold at once: requests being received, inflated and decoded (by their estimated decoded size), responses waiting for a client's flow-control window. What does not fit ends RESOURCE_EXHAUSTED. 0 derives it: half the smallest of the container's memory limit (cgroup), server.memoryLimitBytes (when set above 0) and V8's heap limit. Otherwise at least 4 × maxReceiveMessageBytes.",
     default: 0,
     min: 0,
   }),

@@ -67,8 +67,10 @@ export function heapLimit(): number {
 /** Where a memory budget came from, for the start-up log. */
 export interface MemoryBudgetChoice {
   readonly bytes: number;
-  readonly source: "config" | "container" | "heap";
+  readonly source: "config" | "container" | "memoryLimit" | "heap";
   readonly containerLimit: number | null;
+  /** `server.memoryLimitBytes` when configured (> 0), else null. */
+  readonly memoryLimit: number | null;
   readonly heapLimit: number;
   /** Set when V8 may grow past the container's limit: what to do about it. */
   readonly warning: string | null;
@@ -76,12 +78,15 @@ export interface MemoryBudgetChoice {
 
 /**
  * The budget: `configured` when it is not 0, else {@link BUDGET_SHARE} of
- * the smaller of the container's limit and the heap limit.
+ * the smallest of the container's limit, `server.memoryLimitBytes` (when
+ * configured: a budget above the limit svc sheds at would never be reached)
+ * and the heap limit.
  */
 export function chooseMemoryBudget(
   configured: number,
   container: number | null,
   heap: number,
+  memoryLimit: number | null = null,
 ): MemoryBudgetChoice {
   const mib = (n: number) => Math.round(n / 2 ** 20);
   const warning = container !== null && heap > container
@@ -89,22 +94,13 @@ export function chooseMemoryBudget(
       `(${mib(container)} MiB): the kernel would kill the process before V8 collects; ` +
       `run with DENO_V8_FLAGS=--max-old-space-size=${mib(container * 0.75)}`
     : null;
-  if (configured > 0) {
-    return {
-      bytes: configured,
-      source: "config",
-      containerLimit: container,
-      heapLimit: heap,
-      warning,
-    };
+  const limits = { containerLimit: container, memoryLimit, heapLimit: heap, warning };
+  if (configured > 0) return { bytes: configured, source: "config", ...limits };
+  let source: MemoryBudgetChoice["source"] = "heap";
+  let smallest = heap;
+  if (container !== null && container < smallest) [source, smallest] = ["container", container];
+  if (memoryLimit !== null && memoryLimit < smallest) {
+    [source, smallest] = ["memoryLimit", memoryLimit];
   }
-  const fromContainer = container !== null && container < heap;
-  const bytes = Math.floor(BUDGET_SHARE * (fromContainer ? container : heap));
-  return {
-    bytes,
-    source: fromContainer ? "container" : "heap",
-    containerLimit: container,
-    heapLimit: heap,
-    warning,
-  };
+  return { bytes: Math.floor(BUDGET_SHARE * smallest), source, ...limits };
 }

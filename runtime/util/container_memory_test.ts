@@ -47,12 +47,13 @@ Deno.test("containerMemoryLimit reads cgroup v1, where 2^63 rounded to a page me
   Deno.removeSync(unlimited, { recursive: true });
 });
 
-Deno.test("chooseMemoryBudget takes half the smaller limit, or the configured value, and warns when V8 may outgrow the container", () => {
+Deno.test("chooseMemoryBudget takes half the smallest limit (container, memoryLimitBytes, heap), or the configured value, and warns when V8 may outgrow the container", () => {
   const heap = 4096 * MiB;
   assert.deepEqual(chooseMemoryBudget(0, null, heap), {
     bytes: 2048 * MiB,
     source: "heap",
     containerLimit: null,
+    memoryLimit: null,
     heapLimit: heap,
     warning: null,
   });
@@ -65,5 +66,12 @@ Deno.test("chooseMemoryBudget takes half the smaller limit, or the configured va
   assert.equal(matched.source, "heap");
   assert.equal(matched.warning, null);
   assert.equal(chooseMemoryBudget(100 * MiB, 256 * MiB, 192 * MiB).bytes, 100 * MiB);
+  // server.memoryLimitBytes, when it is the smallest limit, is what the budget is half of.
+  const limited = chooseMemoryBudget(0, 1024 * MiB, heap, 128 * MiB);
+  assert.equal(limited.bytes, 64 * MiB);
+  assert.equal(limited.source, "memoryLimit");
+  assert.equal(chooseMemoryBudget(0, 256 * MiB, heap, 512 * MiB).source, "container");
+  assert.equal(chooseMemoryBudget(0, null, 192 * MiB, 512 * MiB).source, "heap");
+  assert.equal(chooseMemoryBudget(32 * MiB, null, heap, 128 * MiB).bytes, 32 * MiB);
   assert.ok(heapLimit() > 64 * MiB);
 });
