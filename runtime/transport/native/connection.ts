@@ -1,13 +1,17 @@
 /**
- * One HTTP/2 server connection (RFC 9113): the stream table, what each
- * frame means, and the connection's lifecycle (drain, close, GOAWAY). gRPC
- * lives in call.ts. The rest is in parts, one concern each, held here and
- * created once per connection:
+ * One HTTP/2 server connection (RFC 9113): what DATA means, the calls'
+ * side of the streams (CallOwner, WebStreamOwner), and the connection's
+ * lifecycle (drain, close, errors). gRPC lives in call.ts. The rest is in
+ * parts, one concern each, held here and created once per connection:
  *
  * - frame_reader.ts: bytes in, frames and decoded header blocks out;
  * - output_writer.ts: frames out, all of one event-loop turn in one socket
  *   write (where the speed over node:http2 comes from), and backpressure;
  * - flow_control.ts: the windows both ways, and DATA waiting for them;
+ * - stream_table.ts: the streams, open and past: opening one from its
+ *   header block, trailers, closing, resets, GOAWAY;
+ * - control_frames.ts: PRIORITY, RST_STREAM, SETTINGS, PING, GOAWAY and
+ *   WINDOW_UPDATE from the client;
  * - keepalive.ts: the timers (preface, keepalive, idle, age, stuck writes);
  * - flood_limits.ts: what a hostile client may cost before it is cut off;
  * - grpc_admission.ts: new requests, refused early or made NativeCalls (or,
@@ -22,27 +26,19 @@ import type { Route, TransportCall } from "../types.ts";
 import type { CallOwner, NativeCall } from "./call.ts";
 import type { H2Stream } from "./h2_stream.ts";
 import type { WebStreamOwner } from "./h2_web_stream.ts";
+import { ControlFrames } from "./control_frames.ts";
 import { FloodLimits } from "./flood_limits.ts";
 import { FlowControl } from "./flow_control.ts";
-import {
-  ConnectionError,
-  ErrorCode,
-  errorName,
-  Flag,
-  FrameType,
-  readU32,
-  StreamError,
-} from "./frame.ts";
+import { ConnectionError, ErrorCode, errorName, Flag, FrameType, StreamError } from "./frame.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { GrpcAdmission } from "./grpc_admission.ts";
-import type { DecodeResult, HeaderField } from "./hpack/mod.ts";
+import type { HeaderField } from "./hpack/mod.ts";
 import { Keepalive, TICK_FAILURES, TickAction } from "./keepalive.ts";
 import type { NativeLimits } from "./limits.ts";
 import { OutputWriter } from "./output_writer.ts";
 import type { ByteSocket } from "./socket.ts";
-import { applyPeerSettings, sendSettings } from "./settings.ts";
-import { StreamFate, StreamHistory } from "./stream_history.ts";
-import { validateTrailers } from "./request_headers.ts";
+import { sendSettings } from "./settings.ts";
+import { StreamTable } from "./stream_table.ts";
 import type { InflateGate } from "./compression.ts";
 import type { MemoryBudget } from "../../util/memory_budget.ts";
 import type { Http1Handler } from "../http1/mod.ts";
@@ -79,14 +75,8 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
   readonly #socket: ByteSocket;
   readonly #options: ConnectionOptions;
   readonly #limits: NativeLimits;
+  /** Open streams, by id: the stream table keeps them; read here on the hot path. */
   readonly #streams = new Map<number, H2Stream>();
-  readonly #history = new StreamHistory();
-  /** Calls whose stream closed while their handler still runs. */
-  #detached = 0;
-  #lastStreamId = 0;
-  #goawaySent = false;
-  #peerGoaway = false;
-  #goawayLastId = 0;
   readonly #closedPromise: Promise<void>;
   #resolveClosed!: () => void;
 
@@ -96,7 +86,8 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
   readonly #flow: FlowControl;
   readonly #keepalive: Keepalive;
   readonly #flood: FloodLimits;
-  readonly #admission: GrpcAdmission;
+  readonly #table: StreamTable;
+  readonly #control: ControlFrames;
 
   constructor(socket: ByteSocket, options: ConnectionOptions) {
     this.#socket = socket;
@@ -108,23 +99,28 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
     this.maxSendMessageBytes = limits.maxSendMessageBytes;
     this.memory = options.memory;
     this.inflation = options.inflation;
+    const streams = this.#streams;
     const writer = this.#writer = new OutputWriter(socket, limits, () => this.#destroy());
     const flood = this.#flood = new FloodLimits(limits);
+    // `table` is set below, before any frame is read: the closures run later.
+    const flow = this.#flow = new FlowControl(
+      limits,
+      writer,
+      streams,
+      (c) => table.afterLocalClose(c),
+      options.memory,
+    );
+    const keepalive = this.#keepalive = new Keepalive(limits, writer);
+    const admission = new GrpcAdmission(this, options, writer);
+    const parts = { writer, flow, flood, keepalive, admission };
+    const table = this.#table = new StreamTable(streams, limits, options.log, this.peer, parts);
+    this.#control = new ControlFrames(streams, table, parts, options.log, this.peer);
     this.#reader = new FrameReader(
       limits,
       flood,
       (type, flags, streamId, b, s, e) => this.#frame(type, flags, streamId, b, s, e),
-      (streamId, end, badPriority, block) => this.#onHeaderBlock(streamId, end, badPriority, block),
+      (streamId, end, badPriority, block) => table.onHeaderBlock(streamId, end, badPriority, block),
     );
-    this.#flow = new FlowControl(
-      limits,
-      writer,
-      this.#streams,
-      (c) => this.#afterLocalClose(c),
-      options.memory,
-    );
-    this.#keepalive = new Keepalive(limits, writer);
-    this.#admission = new GrpcAdmission(this, options, writer);
     this.#closedPromise = new Promise((resolve) => this.#resolveClosed = resolve);
   }
 
@@ -176,7 +172,7 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
    */
   drain(): Promise<void> {
     if (!this.#writer.closed) {
-      if (!this.#goawaySent) this.#sendGoaway(ErrorCode.NO_ERROR, "");
+      if (!this.#table.goawaySent) this.#table.sendGoaway(ErrorCode.NO_ERROR, "");
       if (this.#streams.size === 0) this.#writer.closeAfterFlush(1000);
     }
     return this.#closedPromise;
@@ -190,7 +186,7 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
    */
   close(): void {
     if (this.#writer.closed) return;
-    if (!this.#goawaySent) this.#sendGoaway(ErrorCode.NO_ERROR, "server closing");
+    if (!this.#table.goawaySent) this.#table.sendGoaway(ErrorCode.NO_ERROR, "server closing");
     this.#flow.dispose();
     for (const call of [...this.#streams.values()]) {
       call.abort(Status.UNAVAILABLE, "server closing");
@@ -203,7 +199,7 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
   tick(now: number): void {
     if (this.#writer.closed) return;
     const preface = this.#reader.settingsReceived;
-    const action = this.#keepalive.tick(now, preface, this.#streams.size, this.#goawaySent);
+    const action = this.#keepalive.tick(now, preface, this.#streams.size, this.#table.goawaySent);
     if (action === TickAction.None) return;
     if (action === TickAction.Drain) this.drain();
     else if (action === TickAction.Close) this.close();
@@ -215,39 +211,20 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
 
   // ------------------------------------------------------------------ frames
 
-  /** Every frame but HEADERS and CONTINUATION (see #onHeaderBlock); false once closing. */
+  /** Every frame but HEADERS and CONTINUATION (see StreamTable.onHeaderBlock); false once closing. */
   #frame(type: number, flags: number, streamId: number, b: Uint8Array, s: number, e: number) {
     try {
       this.#dispatch(type, flags, streamId, b, s, e);
     } catch (error) {
       if (!(error instanceof StreamError)) throw error;
-      this.#resetStream(error.streamId, error.code);
+      this.#table.reset(error.streamId, error.code);
     }
     return !this.#writer.closing;
   }
 
   #dispatch(type: number, flags: number, streamId: number, b: Uint8Array, s: number, e: number) {
-    switch (type) {
-      case FrameType.DATA:
-        return this.#onData(flags, streamId, b, s, e);
-      case FrameType.PRIORITY:
-        return this.#onPriority(streamId, b, s, e);
-      case FrameType.RST_STREAM:
-        return this.#onReset(streamId, b, s, e);
-      case FrameType.SETTINGS:
-        return this.#onSettings(flags, streamId, b, s, e);
-      case FrameType.PUSH_PROMISE:
-        throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "clients cannot push");
-      case FrameType.PING:
-        return this.#onPing(flags, streamId, b, s, e);
-      case FrameType.GOAWAY:
-        return this.#onGoaway(streamId, e - s);
-      case FrameType.WINDOW_UPDATE:
-        return this.#onWindowUpdate(streamId, b, s, e);
-      default:
-        // Unknown frame types are ignored (RFC 9113 §4.1).
-        return;
-    }
+    if (type === FrameType.DATA) this.#onData(flags, streamId, b, s, e);
+    else this.#control.frame(type, flags, streamId, b, s, e);
   }
 
   #onData(flags: number, streamId: number, b: Uint8Array, s: number, e: number): void {
@@ -268,10 +245,10 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
     const call = this.#streams.get(streamId);
     if (call === undefined) {
       flow.releaseConnection(length);
-      if (this.#isIdle(streamId)) {
+      if (this.#table.isIdle(streamId)) {
         throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
       }
-      if (this.#history.fate(streamId) === StreamFate.Reset) return;
+      if (this.#table.wasReset(streamId)) return;
       throw new ConnectionError(ErrorCode.STREAM_CLOSED, `DATA on closed stream ${streamId}`);
     }
     if (call.remoteClosed) {
@@ -286,158 +263,7 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
       call.receiveEnd();
     }
     flow.release(call);
-    if (call.remoteClosed && call.localClosed) this.#closeStream(call);
-  }
-
-  /** HEADERS and its CONTINUATIONs, whole and decoded: a new stream, or trailers. */
-  #onHeaderBlock(streamId: number, endStream: boolean, badPriority: boolean, block: DecodeResult) {
-    try {
-      const existing = this.#streams.get(streamId);
-      if (existing !== undefined) this.#onTrailers(existing, endStream, block.fields);
-      else this.#openStream(streamId, endStream, badPriority, block);
-    } catch (error) {
-      if (!(error instanceof StreamError)) throw error;
-      this.#resetStream(error.streamId, error.code);
-    }
-    return !this.#writer.closing;
-  }
-
-  #openStream(streamId: number, endStream: boolean, badPriority: boolean, decoded: DecodeResult) {
-    if (streamId % 2 === 0) {
-      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `client opened even stream ${streamId}`);
-    }
-    if (streamId <= this.#lastStreamId) {
-      const fate = this.#history.fate(streamId);
-      if (fate === StreamFate.Reset) return;
-      if (fate === StreamFate.Closed) {
-        throw new ConnectionError(ErrorCode.STREAM_CLOSED, `HEADERS on closed stream ${streamId}`);
-      }
-      // Never opened: stream ids must increase (RFC 9113 §5.1.1).
-      throw new ConnectionError(
-        ErrorCode.PROTOCOL_ERROR,
-        `stream ${streamId} opened after stream ${this.#lastStreamId}`,
-      );
-    }
-    this.#lastStreamId = streamId;
-    this.#history.opened(streamId);
-    // After GOAWAY, streams above its last-stream-id are ignored, their DATA
-    // too (RFC 9113 §6.8); the client retries them elsewhere.
-    if (this.#goawaySent) {
-      this.#history.reset(streamId);
-      return;
-    }
-    if (badPriority) throw new StreamError(streamId, ErrorCode.PROTOCOL_ERROR, "self-dependency");
-    // A handler still running after its stream was reset counts until it returns, as in
-    // grpc-go since 1.58.3: resetting streams must not let a client run unbounded handlers.
-    if (this.#streams.size + this.#detached >= this.#limits.maxConcurrentStreams) {
-      throw new StreamError(streamId, ErrorCode.REFUSED_STREAM, "too many concurrent streams");
-    }
-    const call = this.#admission.admit(streamId, decoded, this.#flow.peerInitialWindow);
-    if (call === null) {
-      // Answered already: a client still sending is asked to stop.
-      if (!endStream) this.#resetStream(streamId, ErrorCode.NO_ERROR);
-      return;
-    }
-    this.#streams.set(streamId, call);
-    this.#keepalive.idleSince = Infinity;
-    // In the map before it starts: a handler may answer synchronously.
-    call.start();
-    if (endStream && this.#streams.get(streamId) === call) {
-      call.remoteClosed = true;
-      call.receiveEnd();
-    }
-  }
-
-  #onTrailers(call: H2Stream, endStream: boolean, fields: readonly HeaderField[]): void {
-    if (call.remoteClosed) {
-      throw new StreamError(call.id, ErrorCode.STREAM_CLOSED, "HEADERS after END_STREAM");
-    }
-    if (!endStream) {
-      throw new StreamError(call.id, ErrorCode.PROTOCOL_ERROR, "trailers without END_STREAM");
-    }
-    const problem = validateTrailers(fields);
-    if (problem !== null) throw new StreamError(call.id, ErrorCode.PROTOCOL_ERROR, problem);
-    call.remoteClosed = true;
-    call.receiveEnd();
-    if (call.localClosed) this.#closeStream(call);
-  }
-
-  #onPriority(streamId: number, b: Uint8Array, s: number, e: number): void {
-    if (streamId === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "PRIORITY on stream 0");
-    if (e - s !== 5) {
-      throw new StreamError(streamId, ErrorCode.FRAME_SIZE_ERROR, "PRIORITY must be 5 bytes");
-    }
-    this.#flood.controlFrame();
-    if ((readU32(b, s) & 0x7fffffff) === streamId) {
-      throw new StreamError(streamId, ErrorCode.PROTOCOL_ERROR, "stream depends on itself");
-    }
-    // Priorities are advisory and deprecated (RFC 9113 §5.3.2): ignored.
-  }
-
-  #onReset(streamId: number, b: Uint8Array, s: number, e: number): void {
-    if (e - s !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "RST_STREAM size");
-    if (streamId === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on 0");
-    if (this.#isIdle(streamId)) {
-      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
-    }
-    const call = this.#streams.get(streamId);
-    if (call === undefined) return;
-    this.#flood.streamReset();
-    this.#options.log.debug("http2 stream reset by client", {
-      peer: this.peer,
-      stream: streamId,
-      code: errorName(readU32(b, s)),
-    });
-    this.#closeStream(call);
-    call.cancel();
-  }
-
-  #onSettings(flags: number, streamId: number, b: Uint8Array, s: number, e: number): void {
-    if (streamId !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS on a stream");
-    if (flags & Flag.ACK) {
-      if (e !== s) {
-        throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS ACK with payload");
-      }
-      return;
-    }
-    if ((e - s) % 6 !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS size");
-    this.#flood.settings((e - s) / 6);
-    applyPeerSettings(b, s, e, this.#writer, this.#flow);
-    this.#writer.settingsAck();
-  }
-
-  #onPing(flags: number, streamId: number, b: Uint8Array, s: number, e: number): void {
-    if (streamId !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "PING on a stream");
-    if (e - s !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "PING must be 8 bytes");
-    if (flags & Flag.ACK) return;
-    this.#flood.controlFrame();
-    this.#writer.pingAck(b, s, e);
-  }
-
-  #onGoaway(streamId: number, length: number): void {
-    if (streamId !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, "GOAWAY on a stream");
-    if (length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "GOAWAY too short");
-    // The client opens no more streams; finish the open ones, then close.
-    this.#peerGoaway = true;
-    if (this.#streams.size === 0) this.#writer.closeAfterFlush(1000);
-  }
-
-  #onWindowUpdate(streamId: number, b: Uint8Array, s: number, e: number): void {
-    if (e - s !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "WINDOW_UPDATE size");
-    const increment = readU32(b, s) & 0x7fffffff;
-    if (streamId === 0) {
-      this.#flow.connectionWindowUpdate(increment);
-      return;
-    }
-    if (this.#isIdle(streamId)) {
-      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle ${streamId}`);
-    }
-    const call = this.#streams.get(streamId);
-    if (call !== undefined) this.#flow.streamWindowUpdate(call, increment);
-  }
-
-  #isIdle(streamId: number): boolean {
-    return streamId > this.#lastStreamId || streamId % 2 === 0;
+    if (call.remoteClosed && call.localClosed) this.#table.close(call);
   }
 
   // ------------------------------------------------------------ CallOwner
@@ -449,7 +275,7 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
     this.#writer.headers(call.id, fields, end);
     if (end) {
       call.localClosed = true;
-      this.#afterLocalClose(call);
+      this.#table.afterLocalClose(call);
     }
   }
 
@@ -479,7 +305,7 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
 
   /** WebStreamOwner. */
   resetStream(stream: H2Stream, code: number): void {
-    if (this.#streams.get(stream.id) === stream) this.#resetStream(stream.id, code);
+    if (this.#streams.get(stream.id) === stream) this.#table.reset(stream.id, code);
   }
 
   /** CallOwner: trailers after everything queued. */
@@ -511,10 +337,7 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
 
   /** CallOwner. */
   handlerDone(call: H2Stream): void {
-    if (call.detached) {
-      call.detached = false;
-      this.#detached--;
-    }
+    this.#table.handlerDone(call);
   }
 
   /** CallOwner. */
@@ -524,64 +347,9 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
 
   // ------------------------------------------------------------ lifecycle
 
-  /** We sent END_STREAM: the stream closes, now or when the client finishes. */
-  #afterLocalClose(call: H2Stream): void {
-    if (call.remoteClosed) {
-      this.#closeStream(call);
-      return;
-    }
-    // The response is complete; ask the client to stop sending (RFC 9113 §8.1).
-    this.#closeStream(call);
-    this.#writer.rstStream(call.id, ErrorCode.NO_ERROR);
-    this.#history.reset(call.id);
-    this.#flow.releaseConnection(call.unreleased);
-    call.unreleased = 0;
-  }
-
-  #resetStream(streamId: number, code: number): void {
-    if (code !== ErrorCode.NO_ERROR) {
-      this.#options.log.debug("http2 stream reset", {
-        peer: this.peer,
-        stream: streamId,
-        code: errorName(code),
-      });
-      this.#flood.streamReset();
-    }
-    this.#writer.rstStream(streamId, code);
-    this.#history.reset(streamId);
-    const call = this.#streams.get(streamId);
-    if (call === undefined) return;
-    this.#closeStream(call);
-    this.#flow.releaseConnection(call.unreleased);
-    call.unreleased = 0;
-    call.cancel();
-  }
-
-  #closeStream(call: H2Stream): void {
-    if (this.#streams.get(call.id) !== call) return;
-    this.#streams.delete(call.id);
-    if (call.running && !call.detached) {
-      call.detached = true;
-      this.#detached++;
-    }
-    this.#flow.closed(call);
-    this.#writer.wake(call);
-    if (this.#streams.size > 0) return;
-    this.#keepalive.idleSince = performance.now();
-    if (this.#goawaySent || this.#peerGoaway) this.#writer.closeAfterFlush(1000);
-  }
-
-  #sendGoaway(code: number, message: string): void {
-    if (!this.#goawaySent) {
-      this.#goawaySent = true;
-      this.#goawayLastId = this.#lastStreamId;
-    }
-    this.#writer.goaway(this.#goawayLastId, code, message);
-  }
-
   #connectionError(code: number, message: string): void {
     this.#log(`connection error ${errorName(code)}: ${message}`);
-    this.#sendGoaway(code, message);
+    this.#table.sendGoaway(code, message);
     this.#flow.dispose();
     for (const call of this.#streams.values()) call.cancel();
     this.#streams.clear();
