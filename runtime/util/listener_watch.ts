@@ -1,10 +1,10 @@
 /**
  * Keeps a node:net listener alive. On Deno 2.8.3, when accepting a
  * connection fails (EMFILE: out of file descriptors; ENFILE; ENOMEM) the
- * node:net server closes its listening socket without a word: `listening`
- * stays true, no "error" or "close" is emitted, and every later client is
- * refused or left waiting in the kernel's backlog, for good, although the
- * process reports healthy (issue 19). So the listener is probed: every
+ * node:net server stops accepting without a word: `listening` stays true,
+ * no "error" or "close" is emitted, the socket stays in LISTEN, and every
+ * later client is left waiting in the kernel's backlog (or refused), for
+ * good, although the process reports healthy (issue 19). So the listener is probed: every
  * {@link PROBE_MS} a loopback connection is made to it and closed at once,
  * and the listener's owner counts what it accepts. Refused, or connected
  * but never accepted, means the listener is gone or stuck: it is bound
@@ -13,6 +13,7 @@
  * @module
  */
 import { connect } from "node:net";
+import { portBacklog } from "./listen_backlog.ts";
 
 /** How often the listener is probed. */
 export const PROBE_MS = 2_000;
@@ -38,10 +39,14 @@ export interface ListenerWatchOptions {
   /**
    * The port is shared with other listeners (SO_REUSEPORT, `server.workers`):
    * the kernel may hand the probe to another one, so a probe this listener
-   * did not accept proves nothing, and only a refused one (every listener
-   * gone) rebinds. Default false.
+   * did not accept proves nothing by itself. Then the listener is bound
+   * again when it has accepted nothing for three probes in a row while
+   * connections wait in the port's accept queues (`backlog`), or when a
+   * probe is refused (every listener gone). Default false.
    */
   shared?: boolean;
+  /** Connections queued on the port's listeners, or null if unknown; default util/listen_backlog.ts. */
+  backlog?: () => number | null;
 }
 
 /** A running watch; `state` is the last probe's finding. */
@@ -68,6 +73,21 @@ export function watchListener(options: ListenerWatchOptions): ListenerWatch {
   let state: ListenerState = "accepting";
   let busy = false;
   let unaccepted = 0;
+  let acceptedBefore = options.accepted();
+  const backlog = options.backlog ?? (() => portBacklog(options.port));
+  /**
+   * Shared port: whether this listener took nothing since the last probe
+   * while connections wait in the port's queues. A live listener drains its
+   * queue within milliseconds; Deno's dead one keeps its socket in LISTEN and
+   * its share of connections queued there (util/listen_backlog.ts). Read
+   * only when this listener accepted nothing, so busy workers never read it.
+   */
+  const stalled = (): boolean => {
+    const accepted = options.accepted();
+    const tookSome = accepted > acceptedBefore;
+    acceptedBefore = accepted;
+    return !tookSome && (backlog() ?? 0) > 0;
+  };
   const set = (next: ListenerState, error?: unknown) => {
     if (next === state) return;
     state = next;
@@ -78,7 +98,9 @@ export function watchListener(options: ListenerWatchOptions): ListenerWatch {
     busy = true;
     try {
       let outcome = await probeOnce(host, options.port, options.accepted);
-      if (outcome === "unaccepted" && options.shared) outcome = "ok";
+      if (options.shared && (outcome === "ok" || outcome === "unaccepted")) {
+        outcome = stalled() ? "unaccepted" : "ok";
+      }
       // Connected but not accepted may also be an event loop too busy to accept in
       // time: only three in a row count, so an overloaded process keeps its backlog.
       unaccepted = outcome === "unaccepted" ? unaccepted + 1 : 0;
