@@ -13,6 +13,7 @@ import { lazyEmbeddedProtos } from "../protos/lazy_embedded.ts";
 import type { ProtoSet } from "../protos/types.ts";
 import type { Logger } from "../core/logger.ts";
 import { startupMark } from "../util/startup_timings.ts";
+import { lazyModule } from "../util/descriptor_headroom.ts";
 import type { DescriptorIndex } from "../reflection/file_deps.ts";
 import { REFLECTION_PROTOS } from "../reflection/reflection_protos.ts";
 import {
@@ -34,6 +35,14 @@ const embedded = [HEALTH_PROTO, ...REFLECTION_PROTOS];
  * they never change, and a cold start need not pay for them.
  */
 let embeddedProtos: ProtoSet | undefined;
+
+/**
+ * Loads reflection's descriptor builders (and protobufjs's descriptor.json):
+ * on the first reflection stream, or earlier from app/warm_lazy_modules.ts so
+ * that stream needs no module load (none is possible out of descriptors).
+ */
+export const warmReflection: () => Promise<typeof import("../reflection/descriptors.ts")> =
+  lazyModule(() => import("../reflection/descriptors.ts"), "reflection");
 
 /** The bindings of the built-in services `config` enables. */
 export interface Builtins {
@@ -63,13 +72,17 @@ export async function loadBuiltins(
     let index: Promise<DescriptorIndex> | undefined;
     const buildIndex = () =>
       // The builders (and protobufjs's descriptor.json) load then, not at start.
-      index ??= import("../reflection/descriptors.ts").then(({ createDescriptorIndex }) =>
+      index ??= warmReflection().then(({ createDescriptorIndex }) =>
         createDescriptorIndex([protos, userProtos], { embedded })
       ).then((built) => {
         for (const problem of built.problems) {
           log.warn("reflection cannot describe a file; it answers NOT_FOUND for it", { problem });
         }
         return built;
+      }, (error) => {
+        // Not kept: a load that failed (e.g. EMFILE) is tried again by the next stream.
+        index = undefined;
+        throw error;
       });
     const served = [...userServices, ...BUILTIN_SERVICES].filter((name) =>
       name === HEALTH_SERVICE ? config.health.enabled : true

@@ -27,6 +27,7 @@ import type { AdmissionFor } from "../server/admission.ts";
 import { MemoryBudget } from "../util/memory_budget.ts";
 import { fixMmapThreshold } from "../util/malloc_tuning.ts";
 import { chooseMemoryBudget, containerMemoryLimit, heapLimit } from "../util/container_memory.ts";
+import { lazyModulesFor, warmLazyModules } from "./warm_lazy_modules.ts";
 
 /** A serving app. */
 export interface RunningApp {
@@ -172,6 +173,8 @@ export async function startApp(
     throw error;
   }
   health.setAll("SERVING");
+  // What a request would load lazily loads now, while descriptors are to be had.
+  const warming = warmLazyModules(lazyModulesFor(config, metrics !== null), log);
   // Registered only once serving: a client that finds this instance can call it.
   const registrar = config.registry.type === "etcd" && worker === null
     ? createRegistrar({
@@ -221,6 +224,7 @@ export async function startApp(
         deregister: () => registrar?.deregister() ?? Promise.resolve(),
         flushTelemetry: tracing ? (boundMs) => tracing.shutdown(boundMs) : undefined,
         closeRest: async () => {
+          warming.stop();
           overload?.stop();
           memoryGuard?.stop();
           reclaim?.stop();

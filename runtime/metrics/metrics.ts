@@ -20,6 +20,7 @@ import type {
 } from "./prometheus_registry.ts";
 import type { Labels, SeriesValue } from "./snapshot_values.ts";
 import { createStatsObserver } from "./stats_observer.ts";
+import { lazyModule } from "../util/descriptor_headroom.ts";
 
 /** A method to pre-initialise series for (a `MethodDescriptor` fits). */
 export interface MetricsMethod {
@@ -122,6 +123,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
   // prom-client and the process metrics load on the first scrape: importing
   // prom-client is ~30 ms of a cold start, and calls only bump numbers.
   let rendered: Promise<RenderedRegistry> | null = null;
+  const registryOnce = () =>
+    rendered ??= createRegistry(values).catch((error) => {
+      // Not kept: a load that failed (e.g. EMFILE) is tried again by the next scrape.
+      rendered = null;
+      throw error;
+    });
 
   return {
     observer: createStatsObserver(stats),
@@ -137,20 +144,27 @@ export function createMetrics(options: MetricsOptions): Metrics {
       values.registry.failures++;
     },
     async render() {
-      const { registry, sample } = await (rendered ??= createRegistry(values));
+      const { registry, sample } = await registryOnce();
       await sample();
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
     async renderJson() {
-      const { registry, sample } = await (rendered ??= createRegistry(values));
+      const { registry, sample } = await registryOnce();
       await sample();
       return await registry.getMetricsAsJSON();
     },
   };
 }
 
+/**
+ * Loads prom-client and the registry builder: at the first scrape, or
+ * earlier from app/warm_lazy_modules.ts so a scrape needs no module load.
+ */
+export const warmMetricsRegistry: () => Promise<typeof import("./prometheus_registry.ts")> =
+  lazyModule(() => import("./prometheus_registry.ts"), "the metrics registry");
+
 function createRegistry(values: MetricValues): Promise<RenderedRegistry> {
-  return import("./prometheus_registry.ts").then((m) => m.createRegistry(values));
+  return warmMetricsRegistry().then((m) => m.createRegistry(values));
 }
 
 /** Statistics with every one of `methods` pre-initialised at zero. */

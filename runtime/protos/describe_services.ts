@@ -6,6 +6,7 @@
 import protobuf from "protobufjs";
 import type { MessageCodec } from "./codec.ts";
 import type { CallKind, MethodDescriptor, MethodJsonCodec, ServiceDescriptor } from "./types.ts";
+import { lazyModule } from "../util/descriptor_headroom.ts";
 
 /**
  * Describes every service declared in a file named in `files` (by protobufjs
@@ -81,6 +82,15 @@ function idempotencyLevel(method: protobuf.Method): "IDEMPOTENT" | "NO_SIDE_EFFE
 }
 
 /**
+ * Loads the JSON mapping: at the first Connect JSON call, or earlier from
+ * app/warm_lazy_modules.ts so that call needs no module load.
+ */
+export const warmJsonCodec: () => Promise<typeof import("./json_codec.ts")> = lazyModule(
+  () => import("./json_codec.ts"),
+  "the JSON codec",
+);
+
+/**
  * A converter factory that imports the JSON mapping and builds the pair on
  * first use, then returns the same pair: nothing is loaded or built for a
  * method no one calls with JSON.
@@ -91,10 +101,14 @@ function lazyJsonCodec(
 ): () => Promise<MethodJsonCodec> {
   let codec: Promise<MethodJsonCodec> | null = null;
   return () =>
-    codec ??= import("./json_codec.ts").then(({ binaryToJson, jsonToBinary }) => ({
+    codec ??= warmJsonCodec().then(({ binaryToJson, jsonToBinary }) => ({
       requestToBinary: (json: string) => jsonToBinary(requestType, json),
       responseToJson: (bytes: Uint8Array) => binaryToJson(responseType, bytes),
-    }));
+    }), (error) => {
+      // Not kept: a load that failed (e.g. EMFILE) is tried again by the next call.
+      codec = null;
+      throw error;
+    });
 }
 
 function _walk(ns: protobuf.NamespaceBase, visit: (service: protobuf.Service) => void): void {

@@ -12,6 +12,9 @@
 import type { Logger } from "../../core/logger.ts";
 import { HealthState } from "../../health/state.ts";
 import { createMetrics } from "../../metrics/mod.ts";
+import { warmMetricsRegistry } from "../../metrics/metrics.ts";
+import { warmLazyModules } from "../warm_lazy_modules.ts";
+import { lazyModule } from "../../util/descriptor_headroom.ts";
 import { startAdmin } from "../../admin/mod.ts";
 import type { AdminServer } from "../../admin/mod.ts";
 import { createRegistrar } from "../../registry/registrar.ts";
@@ -20,6 +23,12 @@ import { DEREGISTER_TIMEOUT_MS, type Drainable, shutdown, SHUTDOWN_SLACK_MS } fr
 import { keepServingOnStrayRejections, onSignals } from "../signals.ts";
 import { WorkerPool } from "./pool.ts";
 import { createSharedLimits } from "../../rate_limit/shared_limits.ts";
+
+/** The aggregation of the workers' metrics: at the first scrape, or from the warm-up. */
+const loadWorkerMetrics: () => Promise<typeof import("./worker_metrics.ts")> = lazyModule(
+  () => import("./worker_metrics.ts"),
+  "the workers' metrics",
+);
 
 /** What {@link runWorkers} needs besides the app. */
 export interface WorkersOptions {
@@ -68,7 +77,7 @@ export async function runWorkers(
         port: config.admin.port,
         render: async () => {
           const [own, workers] = await Promise.all([metrics.renderJson(), pool.metrics()]);
-          const { aggregateMetrics } = await import("./worker_metrics.ts");
+          const { aggregateMetrics } = await loadWorkerMetrics();
           return aggregateMetrics(own, workers, {
             configured: pool.size,
             serving: pool.serving,
@@ -93,6 +102,8 @@ export async function runWorkers(
   }
   health.setAll("SERVING");
   pool.setHealth("SERVING");
+  // A scrape's modules load now, while descriptors are to be had (app/warm_lazy_modules.ts).
+  const warming = warmLazyModules(metrics ? [warmMetricsRegistry, loadWorkerMetrics] : [], log);
   const registrar = config.registry.type === "etcd"
     ? createRegistrar({
       registry: config.registry,
@@ -140,6 +151,7 @@ export async function runWorkers(
     },
     deregister: () => registrar?.deregister() ?? Promise.resolve(),
     closeRest: async () => {
+      warming.stop();
       await Promise.all([admin?.close(), registrar?.close()]);
     },
   });
