@@ -8,12 +8,34 @@
  */
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
-import { grpcClient, ROOT, startSvc, TEST_TRANSPORT, unary } from "./_harness.ts";
+import { grpcClient, ROOT, startSvc, type SvcProcess, TEST_TRANSPORT, unary } from "./_harness.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
 const factory = grpcClient([`${ROOT}/tests/fixtures/e2e/proto/e2e.proto`]);
 const prlimit = await new Deno.Command("prlimit", { args: ["--version"], stdout: "null" })
   .output().then((r) => r.success, () => false);
+
+/**
+ * Limits the running svc to `limit` descriptors (prlimit), exhausts them with
+ * 300 connections until svc says so, then closes them all.
+ */
+async function starveThenFree(
+  svc: SvcProcess,
+  limit: number,
+): Promise<void> {
+  const limited = await new Deno.Command("prlimit", {
+    args: ["--pid", String(svc.pid), `--nofile=${limit}:${limit}`],
+  }).output();
+  assert.ok(limited.success, new TextDecoder().decode(limited.stderr));
+  const sockets: Socket[] = [];
+  for (let i = 0; i < 300; i++) {
+    const socket = connect(svc.port, "127.0.0.1");
+    socket.on("error", () => {});
+    sockets.push(socket);
+  }
+  await svc.waitForLog((l) => l.msg === "gRPC listener out of file descriptors", 10_000);
+  for (const socket of sockets) socket.destroy();
+}
 
 Deno.test({
   name: "out of file descriptors, then freed: the gRPC and admin listeners accept again",
@@ -21,18 +43,7 @@ Deno.test({
   ignore: !prlimit || TEST_TRANSPORT !== "native",
   async fn() {
     await using svc = await startSvc({ config: CONFIG, env: { SVC_ADMIN_ENABLED: "true" } });
-    const limited = await new Deno.Command("prlimit", {
-      args: ["--pid", String(svc.pid), "--nofile=128:128"],
-    }).output();
-    assert.ok(limited.success, new TextDecoder().decode(limited.stderr));
-    const sockets: Socket[] = [];
-    for (let i = 0; i < 300; i++) {
-      const socket = connect(svc.port, "127.0.0.1");
-      socket.on("error", () => {});
-      sockets.push(socket);
-    }
-    await svc.waitForLog((l) => l.msg === "gRPC listener out of file descriptors", 10_000);
-    for (const socket of sockets) socket.destroy();
+    await starveThenFree(svc, 128);
     await svc.waitForLog((l) => l.msg === "gRPC listener accepting again", 10_000);
     const client = factory.makeClient("e2e.Test", svc.port);
     try {
@@ -64,18 +75,7 @@ Deno.test({
       config: CONFIG,
       env: { SVC_ADMIN_ENABLED: "true", SVC_SERVER_WORKERS: "2" },
     });
-    const limited = await new Deno.Command("prlimit", {
-      args: ["--pid", String(svc.pid), "--nofile=160:160"],
-    }).output();
-    assert.ok(limited.success, new TextDecoder().decode(limited.stderr));
-    const sockets: Socket[] = [];
-    for (let i = 0; i < 300; i++) {
-      const socket = connect(svc.port, "127.0.0.1");
-      socket.on("error", () => {});
-      sockets.push(socket);
-    }
-    await svc.waitForLog((l) => l.msg === "gRPC listener out of file descriptors", 10_000);
-    for (const socket of sockets) socket.destroy();
+    await starveThenFree(svc, 160);
     // Deno's dead listeners stay in LISTEN and a probe may reach the other worker's, so
     // each worker finds its own by its queue (util/listen_backlog.ts) and binds it again.
     for (const worker of [0, 1]) {
