@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import type { BenchCase } from "./_cases.ts";
 import { type Contender, servesCase } from "./_contenders.ts";
-import { createLoad, type Load } from "./_load.ts";
+import { createLoad } from "./_load.ts";
 import { type IdleConnectionsSample, measureIdleConnections } from "./_idle_connections.ts";
 import {
   cpuSeconds,
@@ -28,7 +28,13 @@ import { NODE_DIR, PROTO, ROOT } from "./_setup.ts";
 
 export { cpuSettled };
 import { countSyscalls, type SyscallSample } from "./_syscalls.ts";
-import { type MethodCounts, methodCounts, scrape, waitIdle } from "./_svc_metrics.ts";
+import {
+  type MethodCounts,
+  methodCounts,
+  scrape,
+  verifyMetrics,
+  waitIdle,
+} from "./_svc_metrics.ts";
 import { checkWebCase } from "./_web_check.ts";
 
 /** How long and how hard to load. */
@@ -283,53 +289,6 @@ async function measureCase(
     settleSeconds: [settle, settleAfter],
     verified,
   };
-}
-
-/**
- * h2load counts HTTP 200; svc's counters must show that many calls ended OK.
- * Calls still in flight when h2load stops may end either way, so up to
- * c × m extra OK or Canceled calls are allowed.
- */
-function verifyMetrics(
-  benchCase: BenchCase,
-  before: MethodCounts,
-  after: MethodCounts,
-  load: Load,
-): string {
-  const ok = after.ok - before.ok;
-  const notOk = after.notOk - before.notOk;
-  const cancelled = after.cancelled - before.cancelled;
-  const sent = after.sent - before.sent;
-  if (benchCase.driver === "pingpong") {
-    if (ok !== load.okCalls || sent !== load.calls || notOk !== 0) {
-      throw new Error(
-        `metrics disagree: ${ok} OK calls, ${notOk} not OK, ${sent} messages sent; ` +
-          `the client saw ${load.okCalls} OK calls, ${load.calls} replies`,
-      );
-    }
-    return `metrics: ${ok} calls OK, ${sent} replies = client's; `;
-  }
-  const slack = benchCase.connections * benchCase.streams;
-  if (ok < load.calls || ok > load.calls + slack || notOk !== cancelled || cancelled > slack) {
-    throw new Error(
-      `metrics disagree with h2load: ${ok} OK, ${notOk} not OK (${cancelled} Canceled); ` +
-        `h2load counted ${load.calls} succeeded`,
-    );
-  }
-  const perCall = benchCase.requestsPerCall;
-  if (perCall !== undefined) {
-    // Every OK call read all its requests; a call cut off at stop read some.
-    const received = after.received - before.received;
-    if (received < ok * perCall || received > (ok + cancelled) * perCall) {
-      throw new Error(
-        `metrics disagree: ${received} requests received for ${ok} OK calls ` +
-          `(${cancelled} Canceled) of ${perCall} requests each`,
-      );
-    }
-    return `metrics: ${ok} OK ≥ h2load's ${load.calls}, ${received} requests received ` +
-      `(${perCall} per call), ${cancelled} Canceled at stop; `;
-  }
-  return `metrics: ${ok} OK ≥ h2load's ${load.calls}, ${cancelled} Canceled at stop; `;
 }
 
 async function checkWithClient(port: number, node: string, collect: boolean): Promise<string> {
