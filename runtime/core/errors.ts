@@ -97,7 +97,9 @@ export class RpcError extends Error {
     if (thrown instanceof RpcError) return thrown;
     if (call) {
       // Shared instances: a cancelled call is the client's doing, no cause to log.
-      if (call.signal.aborted) return call.deadline <= Date.now() ? DEADLINE : CANCELLED;
+      if (call.aborted ?? call.signal.aborted) {
+        return call.deadline <= Date.now() ? DEADLINE : CANCELLED;
+      }
     } else if (thrown instanceof DOMException && thrown.name === "AbortError") {
       return new RpcError(Status.CANCELLED, "call cancelled", { cause: thrown });
     }
@@ -111,6 +113,8 @@ export class RpcError extends Error {
  */
 export interface ThrownIn {
   readonly signal: AbortSignal;
+  /** The signal's state without making it, where the call can tell (TransportCall.aborted). */
+  readonly aborted?: boolean;
   /** Absolute, epoch ms; Infinity for none. */
   readonly deadline: number;
 }

@@ -73,7 +73,7 @@ export function createCallRunner(binding: MethodBinding, options: DispatchOption
       await chain(ctx);
       // A handler that ignored its signal may return after the transport ended the
       // call (deadline, client cancel, shutdown): count and log what the client got.
-      call.signal.throwIfAborted();
+      if (call.aborted) call.signal.throwIfAborted();
       ctx.flushHeaders();
       // The transport may have sent another code (response over the size limit or the memory budget).
       code = call.end({ code: Status.OK, message: "", trailers: ctx.trailers }, ctx.response);
@@ -183,14 +183,14 @@ async function sendStream(ctx: ServerCallContext, output: unknown): Promise<void
   }
   const { call } = ctx;
   for await (const message of output) {
-    if (call.signal.aborted) break;
+    if (call.aborted) break;
     const bytes = encodeResponse(ctx, message);
     ctx.flushHeaders();
     ctx.messagesSent++;
     const backpressure = call.write(bytes);
     if (backpressure) await backpressure;
   }
-  call.signal.throwIfAborted();
+  if (call.aborted) call.signal.throwIfAborted();
 }
 
 function decode(ctx: ServerCallContext, bytes: Uint8Array, memory: MemoryBudget | null): unknown {

@@ -75,6 +75,13 @@ export interface TransportCall {
    * or the transport was closed.
    */
   readonly signal: AbortSignal;
+  /**
+   * Whether `signal` has aborted, read without making it. A transport makes
+   * the signal on first use; the pipeline checks this one on every call, so a
+   * handler that never looks at `ctx.signal` costs no AbortController (two
+   * objects and a WebIDL brand per call, kept until the call is collected).
+   */
+  readonly aborted: boolean;
   /** The request of a unary or server-streaming call; null for the others. */
   readonly request: Uint8Array | null;
   /**

@@ -92,6 +92,11 @@ export class GrpcJsCall implements TransportCall {
     return this.#abort.signal;
   }
 
+  get aborted(): boolean {
+    if (this.#abort) return this.#abort.signal.aborted;
+    return (this.#call as ServerUnaryCall<Buffer, Buffer>).cancelled;
+  }
+
   requests(): AsyncIterable<Uint8Array> {
     return new MessageReader(this.#call as ServerReadableStream<Buffer, Buffer>, this.signal);
   }

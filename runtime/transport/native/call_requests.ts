@@ -72,8 +72,8 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
   protected readonly owner: O;
   /** The call has its status (sent, or the stream is gone): nothing more is read or sent. */
   protected finished = false;
-  /** The stream is gone or the call was failed: its signal aborts. */
-  protected aborted = false;
+  /** The stream is gone or the call was failed: its signal aborts (TransportCall.aborted). */
+  aborted = false;
 
   readonly #requestEncoding: Encoding;
   /** Whether the request message last handed over was compressed on the wire. */

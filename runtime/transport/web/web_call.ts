@@ -114,6 +114,10 @@ export class WebCall implements TransportCall {
     return this.#controller.signal;
   }
 
+  get aborted(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
   /** Resolves once the response is written (or can no longer be). */
   get finished(): Promise<void> {
     return this.#finished.promise;
