@@ -35,6 +35,7 @@ import { GrpcAdmission } from "./grpc_admission.ts";
 import type { HeaderField } from "./hpack/mod.ts";
 import { Keepalive, TICK_FAILURES, TickAction } from "./keepalive.ts";
 import type { NativeLimits } from "./limits.ts";
+import { OpenStreams } from "./open_streams.ts";
 import { OutputWriter } from "./output_writer.ts";
 import type { ByteSocket } from "./socket.ts";
 import { sendSettings } from "./settings.ts";
@@ -76,7 +77,7 @@ export class Http2Connection implements CallOwner, WebStreamOwner {
   readonly #options: ConnectionOptions;
   readonly #limits: NativeLimits;
   /** Open streams, by id: the stream table keeps them; read here on the hot path. */
-  readonly #streams = new Map<number, H2Stream>();
+  readonly #streams = new OpenStreams<H2Stream>();
   readonly #closedPromise: Promise<void>;
   #resolveClosed!: () => void;
 

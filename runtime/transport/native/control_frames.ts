@@ -6,6 +6,7 @@
  * hot path) and HEADERS (stream_table.ts), so one more call here costs nothing.
  * @module
  */
+import type { ReadonlyOpenStreams } from "./open_streams.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { FloodLimits } from "./flood_limits.ts";
 import type { FlowControl } from "./flow_control.ts";
@@ -25,7 +26,7 @@ import type { StreamTable } from "./stream_table.ts";
 
 /** One connection's handling of control frames. */
 export class ControlFrames {
-  readonly #streams: ReadonlyMap<number, H2Stream>;
+  readonly #streams: ReadonlyOpenStreams<H2Stream>;
   readonly #table: StreamTable;
   readonly #writer: OutputWriter;
   readonly #flow: FlowControl;
@@ -35,7 +36,7 @@ export class ControlFrames {
 
   /** `streams` is the connection's map of open streams, kept by `table`. */
   constructor(
-    streams: ReadonlyMap<number, H2Stream>,
+    streams: ReadonlyOpenStreams<H2Stream>,
     table: StreamTable,
     parts: {
       readonly writer: OutputWriter;

@@ -11,6 +11,7 @@
  * larger SETTINGS_INITIAL_WINDOW_SIZE) arrive, followed by the trailers.
  * @module
  */
+import type { ReadonlyOpenStreams } from "./open_streams.ts";
 import type { H2Stream } from "./h2_stream.ts";
 import {
   ConnectionError,
@@ -38,7 +39,7 @@ export class FlowControl {
 
   readonly #writer: OutputWriter;
   readonly #out: OutputBuffer;
-  readonly #streams: ReadonlyMap<number, H2Stream>;
+  readonly #streams: ReadonlyOpenStreams<H2Stream>;
   /** The pump sent a stream's trailers (END_STREAM): the connection closes its side. */
   readonly #ended: (call: H2Stream) => void;
   readonly #connectionWindow: number;
@@ -66,7 +67,7 @@ export class FlowControl {
   constructor(
     limits: NativeLimits,
     writer: OutputWriter,
-    streams: ReadonlyMap<number, H2Stream>,
+    streams: ReadonlyOpenStreams<H2Stream>,
     ended: (call: H2Stream) => void,
     memory: MemoryBudget,
   ) {

@@ -16,6 +16,7 @@ import type { H2Stream } from "./h2_stream.ts";
 import type { DecodeResult, HeaderField } from "./hpack/mod.ts";
 import type { Keepalive } from "./keepalive.ts";
 import type { NativeLimits } from "./limits.ts";
+import type { OpenStreams } from "./open_streams.ts";
 import type { OutputWriter } from "./output_writer.ts";
 import { validateTrailers } from "./request_headers.ts";
 import { StreamFate, StreamHistory } from "./stream_history.ts";
@@ -31,7 +32,7 @@ export interface StreamTableParts {
 
 /** The streams of one connection, open and past. */
 export class StreamTable {
-  readonly #streams: Map<number, H2Stream>;
+  readonly #streams: OpenStreams<H2Stream>;
   readonly #history = new StreamHistory();
   readonly #limits: NativeLimits;
   readonly #log: Logger;
@@ -50,7 +51,7 @@ export class StreamTable {
 
   /** `streams` is the connection's map of open streams, kept here. */
   constructor(
-    streams: Map<number, H2Stream>,
+    streams: OpenStreams<H2Stream>,
     limits: NativeLimits,
     log: Logger,
     peer: string,
