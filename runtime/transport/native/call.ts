@@ -11,6 +11,7 @@ import type { PeerCertificate } from "../../core/peer.ts";
 import type { CallStatus, Route, TransportCall } from "../types.ts";
 import { compress, type Encoding } from "./compression.ts";
 import { CallRequests, memoryFull, PREFIX_BYTES, type RequestOwner } from "./call_requests.ts";
+import { callDeadlines, type Expiring } from "./deadlines.ts";
 import {
   appendMetadata,
   encodeStatusMessage,
@@ -50,7 +51,7 @@ const GZIP_HEADERS: readonly HeaderField[] = Object.freeze([
 const OK_TRAILERS: readonly HeaderField[] = Object.freeze([["grpc-status", "0"]]);
 
 /** A call on the native transport. The connection drives the HTTP/2 fields. */
-export class NativeCall extends CallRequests<CallOwner> implements TransportCall {
+export class NativeCall extends CallRequests<CallOwner> implements TransportCall, Expiring {
   readonly deadline: number;
 
   // --- HTTP/2 stream state, owned by the connection.
@@ -85,7 +86,8 @@ export class NativeCall extends CallRequests<CallOwner> implements TransportCall
   #sentCode: Status | null = Status.OK;
   #metadata: Metadata | null = null;
   #abort: AbortController | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Its place in callDeadlines while the deadline is armed (Expiring). */
+  deadlineSlot = -1;
 
   constructor(
     owner: CallOwner,
@@ -114,10 +116,7 @@ export class NativeCall extends CallRequests<CallOwner> implements TransportCall
 
   /** Arms the deadline; streaming requests start the handler now, unary ones at END_STREAM. */
   start(): void {
-    if (this.deadline !== Infinity) {
-      const ms = Math.max(0, this.deadline - Date.now());
-      this.#timer = setTimeout(() => this.#expire(), Math.min(ms, 2 ** 31 - 1));
-    }
+    if (this.deadline !== Infinity) callDeadlines.add(this);
     const kind = this.route.kind;
     if (kind === "client_stream" || kind === "bidi_stream") this.dispatch();
   }
@@ -237,7 +236,7 @@ export class NativeCall extends CallRequests<CallOwner> implements TransportCall
   #finish(status: CallStatus): void {
     this.finished = true;
     this.#sentCode = status.code;
-    clearTimeout(this.#timer);
+    callDeadlines.remove(this);
     this.giveInflated();
     const trailersOnly = !this.headersSent;
     // Most calls end OK with nothing to add: one shared list, no allocation.
@@ -280,14 +279,14 @@ export class NativeCall extends CallRequests<CallOwner> implements TransportCall
     this.cancel();
   }
 
-  #expire(): void {
-    this.#timer = undefined;
+  /** Expiring: the deadline passed before the call ended. */
+  deadlineExpired(): void {
     this.fail(Status.DEADLINE_EXCEEDED, "Deadline exceeded");
   }
 
   /** The stream is gone (RST_STREAM, connection closed): abort whatever is running. */
   cancel(): void {
-    clearTimeout(this.#timer);
+    callDeadlines.remove(this);
     if (this.aborted) return;
     this.aborted = true;
     if (!this.finished) this.#sentCode = null;
