@@ -202,6 +202,21 @@ export const CASES: readonly BenchCase[] = [
     streams: 32,
   },
   {
+    // As real clients send: grpc-go with a context timeout, grpcurl -max-time.
+    // Every call arms and clears a deadline, which a timer per call made
+    // 2.6× dearer (bench/README.md, "The promotion chain").
+    ...GRPC,
+    headers: [...GRPC.headers, "grpc-timeout:30S"],
+    name: "unary-small-deadline",
+    description: "unary Say, 12-byte message each way, each call with a 30 s deadline",
+    method: "Say",
+    driver: "h2load",
+    body: grpcFrame(msg(10)),
+    repliesPerCall: 1,
+    connections: 8,
+    streams: 32,
+  },
+  {
     ...GRPC,
     name: "unary-64k",
     description: "unary Say, 64 KiB payload each way",
