@@ -10,7 +10,7 @@
  * per call, cleared when it ends), `deadlines` (Deadlines).
  * @module
  */
-import { Deadlines } from "./deadlines.ts";
+import { Deadlines } from "../deadlines.ts";
 import { OpenStreams } from "./open_streams.ts";
 
 interface Call {

@@ -11,7 +11,7 @@ import type { PeerCertificate } from "../../core/peer.ts";
 import type { CallStatus, Route, TransportCall } from "../types.ts";
 import { compress, type Encoding } from "./compression.ts";
 import { CallRequests, memoryFull, PREFIX_BYTES, type RequestOwner } from "./call_requests.ts";
-import { callDeadlines, type Expiring } from "./deadlines.ts";
+import { callDeadlines, type Expiring } from "../deadlines.ts";
 import {
   appendMetadata,
   encodeStatusMessage,

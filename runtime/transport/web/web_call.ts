@@ -20,6 +20,7 @@ import { appendMetadata } from "../native/grpc_wire.ts";
 import { compress } from "../native/compression.ts";
 import type { Http1Request, Http1ResponseWriter } from "../http1/mod.ts";
 import type { CallStatus, Route, RouteJsonCodec, TransportCall } from "../types.ts";
+import { callDeadlines, type Expiring } from "../deadlines.ts";
 import { httpStatusForCode } from "./connect_codes.ts";
 import { encodeConnectError, encodeEndStream } from "./connect_error.ts";
 import { appendConnectUnaryMetadata } from "./connect_headers.ts";
@@ -66,7 +67,7 @@ const encoder = new TextEncoder();
  * await call.finished;
  * ```
  */
-export class WebCall implements TransportCall {
+export class WebCall implements TransportCall, Expiring {
   readonly route: Route;
   readonly metadata: Metadata;
   readonly peer: string;
@@ -82,7 +83,8 @@ export class WebCall implements TransportCall {
   #headers: Metadata | null = null;
   #ended = false;
   #sentCode: Status = Status.OK;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Its place in callDeadlines while the deadline is armed (Expiring). */
+  deadlineSlot = -1;
   /** The response is gzip (its encoding header says so); fixed once the head is sent. */
   #gzip: boolean;
   /** Whether messages are compressed while #gzip (the handler may turn it off and on). */
@@ -101,12 +103,8 @@ export class WebCall implements TransportCall {
     this.deadline = init.deadline;
     this.#gzip = (init.compressByDefault ?? false) && (init.acceptsGzip ?? false);
     init.request.signal.addEventListener("abort", this.#onDisconnect, { once: true });
-    if (init.deadline !== Infinity) {
-      // A timer per call with a deadline, cleared when it ends: the pipeline relies on
-      // the transport to end an overdue call (TransportCall.signal).
-      const delay = Math.max(0, init.deadline - Date.now());
-      this.#timer = setTimeout(() => this.#expire(), delay);
-    }
+    // The pipeline relies on the transport to end an overdue call (TransportCall.signal).
+    if (init.deadline !== Infinity) callDeadlines.add(this);
   }
 
   /** Aborts on deadline, client disconnect, or the connection closing. */
@@ -187,7 +185,7 @@ export class WebCall implements TransportCall {
     }
     this.#ended = true;
     this.#sentCode = final.code;
-    clearTimeout(this.#timer);
+    callDeadlines.remove(this);
     this.#init.request.signal.removeEventListener("abort", this.#onDisconnect);
     if (this.#init.protocol.protocol === "connect") this.#endUnary(final, body);
     else this.#endEnveloped(final, body);
@@ -310,7 +308,8 @@ export class WebCall implements TransportCall {
     return this.#chain;
   }
 
-  #expire(): void {
+  /** Expiring: the deadline passed before the call ended. */
+  deadlineExpired(): void {
     this.end(failure(Status.DEADLINE_EXCEEDED, "Deadline exceeded"));
     this.#controller.abort(new DOMException("Deadline exceeded", "TimeoutError"));
   }
@@ -319,7 +318,7 @@ export class WebCall implements TransportCall {
     if (!this.#ended) {
       this.#ended = true;
       this.#sentCode = Status.CANCELLED;
-      clearTimeout(this.#timer);
+      callDeadlines.remove(this);
       this.#finished.resolve();
     }
     this.#controller.abort(this.#init.request.signal.reason);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CHURN_PEAK_LIMIT_MIB, churnPeakMiB } from "./_churn_probe_run.ts";
+import { CHURN_PEAK_LIMIT_MIB, churnPeakMiB } from "./native/_churn_probe_run.ts";
 import { Deadlines, type Expiring } from "./deadlines.ts";
 
 interface Item extends Expiring {

@@ -5,7 +5,7 @@
  * Why not a timer per call: Deno 2.8.3's `setTimeout` keeps every active
  * timer in a Map by id, so a timer set and cleared per call churns that Map,
  * and V8 then keeps dropped hash tables, and the finished calls they still
- * reference, alive through every scavenge (see open_streams.ts). Measured
+ * reference, alive through every scavenge (see native/open_streams.ts). Measured
  * with 32 timers alive at a time: peak heap 94 MiB and 21 ms scavenges. Calls
  * with deadlines are the common case (grpc-go clients with a context
  * timeout, grpcurl's -max-time).
@@ -123,5 +123,5 @@ export class Deadlines {
   }
 }
 
-/** The process's deadlines for native calls: one timer, whatever the number of connections. */
+/** The process's deadlines for calls (native and web transports): one timer for all of them. */
 export const callDeadlines: Deadlines = new Deadlines();
