@@ -188,33 +188,30 @@ function fixedRate(name: string, rate: { rate: number } | { rateOfSaturation: nu
   };
 }
 
+/** unary-small: the small call every comparison starts from. */
+const UNARY_SMALL: BenchCase = {
+  ...GRPC,
+  name: "unary-small",
+  description: "unary Say, 12-byte message each way",
+  method: "Say",
+  driver: "h2load",
+  body: grpcFrame(msg(10)),
+  repliesPerCall: 1,
+  connections: 8,
+  streams: 32,
+};
+
 /** Every load case, in the order they run. */
 export const CASES: readonly BenchCase[] = [
-  {
-    ...GRPC,
-    name: "unary-small",
-    description: "unary Say, 12-byte message each way",
-    method: "Say",
-    driver: "h2load",
-    body: grpcFrame(msg(10)),
-    repliesPerCall: 1,
-    connections: 8,
-    streams: 32,
-  },
+  UNARY_SMALL,
   {
     // As real clients send: grpc-go with a context timeout, grpcurl -max-time.
     // Every call arms and clears a deadline, which a timer per call made
     // 2.6× dearer (bench/README.md, "The promotion chain").
-    ...GRPC,
+    ...UNARY_SMALL,
     headers: [...GRPC.headers, "grpc-timeout:30S"],
     name: "unary-small-deadline",
     description: "unary Say, 12-byte message each way, each call with a 30 s deadline",
-    method: "Say",
-    driver: "h2load",
-    body: grpcFrame(msg(10)),
-    repliesPerCall: 1,
-    connections: 8,
-    streams: 32,
   },
   {
     ...GRPC,
