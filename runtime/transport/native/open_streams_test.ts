@@ -37,7 +37,8 @@ Deno.test("OpenStreams: ids must increase, as a client's stream ids do", () => {
   streams.set(5, { id: 5 });
   assert.throws(() => streams.set(3, { id: 3 }), /stream 3 added after stream 5/);
   streams.delete(5);
-  // A closed id stays the floor until the slot is reused from the front.
+  // Once no stream is open the table forgets the last id; the stream table's own
+  // lastStreamId is what keeps a client's ids increasing (RFC 9113 §5.1.1).
   streams.set(7, { id: 7 });
 });
 
