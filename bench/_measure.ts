@@ -52,6 +52,8 @@ export interface MeasureOptions {
 
 /** The case the syscalls-per-response pass loads with. */
 export const SYSCALL_CASE = "unary-small";
+/** How long after its first call, settled, a server's idle memory is read. */
+export const IDLE_READ_AFTER_MS = 3_000;
 
 /** One case measured on one process. */
 export interface CaseSample {
@@ -94,7 +96,9 @@ export interface ProcessRun {
   memory: { rss: number; hwm: number; anon?: number } | null;
   /**
    * RSS and HWM once started and idle, before any case's load (the
-   * cold-start probe's one call is behind it); absent in older results files.
+   * cold-start probe's one call is behind it, and {@link IDLE_READ_AFTER_MS}
+   * of calm since session 12; before, it was read at once); absent in older
+   * results files.
    */
   idleMemory?: { rss: number; hwm: number; anon?: number } | null;
   /**
@@ -172,6 +176,10 @@ export async function measureProcess(
     result.coldStartMs = performance.now() - t0;
     if (contender.svc) await waitForMetrics(adminPort);
     await cpuSettled(server.pid);
+    // Idle is a state a process stays in: read it a few seconds on, after
+    // what a server does once it is calm (svc hands back its executable's
+    // start-up pages two calm seconds in), not in the first instant.
+    await new Promise((resolve) => setTimeout(resolve, IDLE_READ_AFTER_MS));
     result.idleMemory = memoryMiB(server.pid);
     // Before any load (on a process of its own when there is a load),
     // while the heap is small: the connections' cost is not lost in the

@@ -2,7 +2,9 @@
  * `server.reclaimIdleMemory`: after a busy spell of 32 KiB echoes (h2load,
  * a peer we did not write), svc gives the memory back by itself within
  * seconds of the load stopping, and says so in its log; switched off, it
- * does not. Anonymous RSS is read from /proc, as the kernel sees it.
+ * does not. Anonymous RSS is read from /proc, as the kernel sees it. At
+ * its first calm moment it also hands back the executable's start-up pages
+ * (file-backed RSS), once.
  */
 import assert from "node:assert/strict";
 import { ROOT, startSvc, TEST_TRANSPORT } from "./_harness.ts";
@@ -25,9 +27,13 @@ function echoBody(): Uint8Array {
   return out;
 }
 
-function anonRssBytes(pid: number): number {
+function rssBytes(pid: number, kind: "Anon" | "File"): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/^RssAnon:\s+(\d+) kB/m.exec(status)![1]) * 1024;
+  return Number(new RegExp(`^Rss${kind}:\\s+(\\d+) kB`, "m").exec(status)![1]) * 1024;
+}
+
+function anonRssBytes(pid: number): number {
+  return rssBytes(pid, "Anon");
 }
 
 /** A busy spell: 8,000 echoes of 32 KiB on 8 connections × 32 streams, all OK. */
@@ -61,6 +67,36 @@ async function busySpell(port: number): Promise<void> {
 }
 
 const GIVEN_BACK = "memory given back after a busy spell";
+const PAGES_BACK = "start-up pages of the executable given back";
+
+Deno.test({
+  name: "two calm seconds after start, svc hands back its executable's start-up pages, once",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using svc = await startSvc({
+      config: CONFIG,
+      env: { SVC_LOGGING_ACCESS_LOG: "false", SVC_LOGGING_LEVEL: "info" },
+    });
+    const before = rssBytes(svc.pid, "File");
+    const line = await svc.waitForLog((l) => l.msg === PAGES_BACK, 10_000);
+    const after = rssBytes(svc.pid, "File");
+    console.log(
+      `file-backed RSS ${Math.round(before / MiB)} → ${Math.round(after / MiB)} MiB; logged ${
+        JSON.stringify(line)
+      }`,
+    );
+    // This test's own deno maps the same executable, and the kernel leaves shared pages alone:
+    // the drop here is what svc alone touched (runtime/overload/executable_pages_test.ts has
+    // the whole of it, on a copy of deno).
+    assert.ok(Number(line.afterMiB) < Number(line.rssFileMiB), JSON.stringify(line));
+    assert.ok(after < before, `${before} → ${after}`);
+    assert.ok(Number(line.pauseMs) < 1_000, JSON.stringify(line));
+    // What serving needs comes back on first touch: a busy spell after it is all OK.
+    if (!h2loadMissing) await busySpell(svc.port);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    assert.equal(svc.logs().filter((l) => l.msg === PAGES_BACK).length, 1, "once");
+  },
+});
 
 Deno.test({
   name: "after a busy spell, svc gives its memory back within seconds of the load stopping",
@@ -102,6 +138,7 @@ Deno.test({
     await busySpell(svc.port);
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     assert.ok(!svc.logs().some((l) => l.msg === GIVEN_BACK), svc.stderr());
+    assert.ok(!svc.logs().some((l) => l.msg === PAGES_BACK), svc.stderr());
     // The spell did leave memory behind, and it is still held.
     const held = anonRssBytes(svc.pid);
     console.log(

@@ -303,22 +303,30 @@ async function memoryLimitGuard(
 }
 
 /**
- * Gives memory back after busy spells (overload/idle_reclaim.ts). The
+ * Gives memory back after busy spells, and the executable's start-up pages
+ * at the first calm moment (overload/idle_reclaim.ts). The
  * modules load with the rest of start-up, when descriptors are to be had
  * (Deno 2.8.3 panics on a module load that meets EMFILE, and a starved
  * process is one this must not crash). The watch starts with the
  * listener, so a burst in the first second counts from the idle figure.
  */
 async function idleReclaimFor(log: Logger): Promise<(server: SvcServer) => { stop(): void }> {
-  const [{ startIdleReclaim }, { processMemorySampler }, { processReclaimer }] = await Promise.all([
+  const [
+    { startIdleReclaim },
+    { processMemorySampler },
+    { processReclaimer },
+    { pageOutExecutable },
+  ] = await Promise.all([
     import("../overload/idle_reclaim.ts"),
     import("../overload/memory_sampler.ts"),
     import("../overload/memory_reclaim.ts"),
+    import("../overload/executable_pages.ts"),
   ]);
   return (server) =>
     startIdleReclaim({
       sampler: processMemorySampler(),
       reclaimer: processReclaimer,
+      pageOutExecutable,
       callsStarted: () => server.callsStarted,
       log,
     });

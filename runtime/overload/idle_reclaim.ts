@@ -14,11 +14,16 @@
  * second) for two seconds in a row, it runs a full GC and malloc_trim(0) (memory_reclaim.ts): one
  * pause of tens of milliseconds, at a moment with few calls to delay.
  * Nothing runs per call but the counter the server keeps anyway.
+ *
+ * The first time the process is calm (≤ 100 calls a second for two seconds,
+ * busy spell or not), it also hands back the executable's start-up pages,
+ * once (executable_pages.ts).
  * @module
  */
 import type { Logger } from "../core/logger.ts";
 import type { MemorySampler } from "./memory_sampler.ts";
 import type { Reclaimer } from "./memory_reclaim.ts";
+import type { PageOutResult } from "./executable_pages.ts";
 
 const MiB = 1024 * 1024;
 /** How often the process is looked at. */
@@ -45,6 +50,8 @@ export interface IdleReclaimOptions {
   readonly reclaimer: () => Reclaimer | null;
   /** Calls started since the process began (the server's counter). */
   readonly callsStarted: () => number;
+  /** Run once, at the first calm moment: hands back the executable's start-up pages. */
+  readonly pageOutExecutable?: () => PageOutResult;
   readonly log: Logger;
   /** Tests pass a clock and drive {@link IdleReclaim.check} themselves. */
   readonly now?: () => number;
@@ -67,6 +74,8 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
   let lastCalls = callsStarted();
   let busiest = 0;
   let quietChecks = 0;
+  let calmChecks = 0;
+  let pageOut = options.pageOutExecutable;
   let lastReclaim = -Infinity;
   let reclaims = 0;
   let reclaimer: Reclaimer | null | undefined;
@@ -78,10 +87,17 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
     if (delta > busiest) busiest = delta;
     const quiet = busiest > 0 && delta <= busiest * QUIET_SHARE && delta <= QUIET_MAX_CALLS;
     quietChecks = quiet ? quietChecks + 1 : 0;
+    calmChecks = delta <= QUIET_MAX_CALLS ? calmChecks + 1 : 0;
     const used = sampler.sample();
     // Memory that went back down by itself (V8's own reducer) lowers the bar.
     if (used < floor) floor = used;
-    if (quietChecks < QUIET_CHECKS || used - floor < RECLAIM_GROWTH_BYTES) return false;
+    if (quietChecks < QUIET_CHECKS || used - floor < RECLAIM_GROWTH_BYTES) {
+      if (pageOut && calmChecks >= QUIET_CHECKS) {
+        pageOutOnce(pageOut);
+        pageOut = undefined;
+      }
+      return false;
+    }
     if (now() - lastReclaim < MIN_GAP_MS) return false;
     reclaimer ??= options.reclaimer();
     if (reclaimer === null) return false;
@@ -101,6 +117,21 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
     busiest = delta;
     quietChecks = 0;
     return true;
+  };
+
+  const pageOutOnce = (run: () => PageOutResult) => {
+    const started = now();
+    const result = run();
+    if ("skipped" in result) {
+      log.debug("start-up pages of the executable kept", { reason: result.skipped });
+      return;
+    }
+    log.info("start-up pages of the executable given back", {
+      advisedMiB: result.advisedMiB,
+      rssFileMiB: result.rssFileMiB[0],
+      afterMiB: result.rssFileMiB[1],
+      pauseMs: Math.round(now() - started),
+    });
   };
 
   const interval = timer ? setInterval(check, RECLAIM_CHECK_MS) : null;

@@ -15,7 +15,7 @@ const quiet: Logger = {
 
 /** A reclaimer driven by hand: memory and calls are what the test says, time too. */
 function rig() {
-  const state = { used: 40 * MiB, calls: 0, clock: 0, reclaimed: 0 };
+  const state = { used: 40 * MiB, calls: 0, clock: 0, reclaimed: 0, pagedOut: [] as number[] };
   const reclaim = startIdleReclaim({
     sampler: { measure: "anon_rss", sample: () => state.used, close() {} },
     reclaimer: () => ({
@@ -26,6 +26,10 @@ function rig() {
       },
       close() {},
     }),
+    pageOutExecutable: () => {
+      state.pagedOut.push(state.clock);
+      return { advisedMiB: 105, rssFileMiB: [60, 12] };
+    },
     callsStarted: () => state.calls,
     log: quiet,
     now: () => state.clock,
@@ -71,4 +75,39 @@ Deno.test("a second spell soon after waits for the gap between reclaims", () => 
   for (let i = 0; i < 6; i++) assert.equal(second(0, 200), false);
   assert.equal(second(0, 200), true, "10 s after it");
   assert.equal(state.reclaimed, 2);
+});
+
+Deno.test("the executable's pages go back once, at the first calm moment, not under load", () => {
+  const { state, second } = rig(); // memory does not grow: no reclaim
+  second(50_000, 40);
+  second(50_000, 40);
+  second(100, 40);
+  assert.deepEqual(state.pagedOut, [], "one calm second is not enough");
+  second(50_000, 40);
+  second(20, 40);
+  second(0, 40);
+  assert.deepEqual(state.pagedOut, [6_000], "two calm seconds in a row");
+  for (let i = 0; i < 5; i++) second(0, 40);
+  second(50_000, 40);
+  second(0, 40);
+  second(0, 40);
+  assert.deepEqual(state.pagedOut, [6_000], "once only");
+});
+
+Deno.test("a process that starts idle gives them back two seconds in", () => {
+  const { state, second } = rig();
+  second(0, 40);
+  second(3, 40);
+  assert.deepEqual(state.pagedOut, [2_000]);
+});
+
+Deno.test("not in the same second as a reclaim: the two pauses do not add up", () => {
+  const { state, second } = rig();
+  second(50_000, 200);
+  second(50_000, 200);
+  assert.equal(second(0, 200), false);
+  assert.equal(second(0, 200), true, "the reclaim");
+  assert.deepEqual(state.pagedOut, []);
+  second(0, 45);
+  assert.deepEqual(state.pagedOut, [5_000], "the next calm second");
 });
