@@ -1,30 +1,33 @@
 /**
- * Hands the executable's start-up pages back to the kernel, once
+ * Hands the executable's start-up pages back, once
  * (`server.reclaimIdleMemory`).
  *
  * More than half of an idle svc's RSS is not svc's: ~55 of ~88 MiB are
  * pages of the deno executable that starting it touched (the TypeScript
  * transpiler, the module loader, npm resolution). Serving needs about half
- * of them. The kernel drops clean file pages only under memory pressure,
+ * of them. The kernel unmaps clean file pages only under memory pressure,
  * so until then the rest count in RSS and in a container's working set,
  * which is what `kubectl top`, the kubelet's eviction order and memory
- * autoscaling read. madvise(MADV_PAGEOUT) (Linux 5.4+) drops them now; the
- * ones serving still uses come back on first touch. Measured on the bench
- * server (bench/README.md, "The executable's pages"): RSS idle 88 → 33 MiB,
- * after 10 s of small unary 118 → 90 MiB, at the same CPU per call; the
- * madvise blocks the loop for ~30 ms and the next calls pay ~35 ms of page
- * faults between them, once.
+ * autoscaling read. madvise(MADV_DONTNEED) unmaps them now; the ones
+ * serving still uses come back on first touch, from the page cache (a
+ * minor fault, no disk read). Measured on the bench server
+ * (bench/README.md, "The executable's pages"): RSS idle 92 → 51 MiB,
+ * after 10 s of small unary 123 → 92 MiB, at the same CPU per call.
  *
- * Only read-only mappings are advised: the writable ones hold relocated,
- * anonymous copies that have no file to come back from. Pages another
- * process maps too (a second svc from the same image) are left alone by the
- * kernel. Like malloc_trim, this needs FFI: `svc run` (under `deno run -A`)
- * has it, a compiled binary does not and skips it.
+ * DONTNEED, not PAGEOUT: MADV_PAGEOUT also evicts the pages from the page
+ * cache, so the next start of the binary on the node read them from disk
+ * again, and the kernel leaves alone pages another process maps (the
+ * `deno task` runner, the bench harness), which made it miss half of them.
+ * DONTNEED on a private mapping discards pages this process wrote, though:
+ * only read-only mappings whose pages are all the file's (smaps'
+ * `Anonymous: 0 kB`) are advised. The relocated read-only data (RELRO) is
+ * anonymous and stays. Like malloc_trim, this needs FFI: `svc run` (under
+ * `deno run -A`) has it, a compiled binary does not and skips it.
  * @module
  */
 
-/** Linux's MADV_PAGEOUT (5.4+): reclaim these pages now. */
-const MADV_PAGEOUT = 21;
+/** Linux's MADV_DONTNEED: unmap these pages; a file mapping's come back from the file. */
+const MADV_DONTNEED = 4;
 
 /** A range of the address space. */
 export interface Mapping {
@@ -37,20 +40,33 @@ export type PageOutResult =
   | { readonly advisedMiB: number; readonly rssFileMiB: readonly [number, number] }
   | { readonly skipped: string };
 
-/** The read-only mappings of `path` in /proc/self/maps' text. */
-export function readOnlyMappingsOf(maps: string, path: string): Mapping[] {
+/**
+ * The mappings of `path` in /proc/self/smaps' text that are read-only and
+ * hold no page of their own (`Anonymous: 0 kB`): unmapping those loses
+ * nothing.
+ */
+export function fileOnlyMappingsOf(smaps: string, path: string): Mapping[] {
   const out: Mapping[] = [];
-  for (const line of maps.split("\n")) {
+  let current: Mapping | null = null;
+  for (const line of smaps.split("\n")) {
     // "start-end perms offset dev inode    path"; the path may hold spaces.
-    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \d+\s+(.+)$/.exec(line);
-    if (m === null || m[4] !== path || m[3][1] === "w") continue;
-    const start = BigInt(`0x${m[1]}`);
-    out.push({ start, length: BigInt(`0x${m[2]}`) - start });
+    const header = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header !== null) {
+      const start = BigInt(`0x${header[1]}`);
+      current = header[4] === path && header[3][1] !== "w"
+        ? { start, length: BigInt(`0x${header[2]}`) - start }
+        : null;
+      continue;
+    }
+    if (current !== null && /^Anonymous:\s+0 kB$/.test(line)) {
+      out.push(current);
+      current = null;
+    }
   }
   return out;
 }
 
-/** Pages out this process's executable; never throws. */
+/** Unmaps this process's executable's file pages; never throws. */
 export function pageOutExecutable(): PageOutResult {
   if (Deno.build.os !== "linux") return { skipped: "not Linux" };
   let libc;
@@ -65,13 +81,13 @@ export function pageOutExecutable(): PageOutResult {
     return { skipped: "no glibc" }; // musl, or a static build
   }
   try {
-    const mappings = readOnlyMappingsOf(Deno.readTextFileSync("/proc/self/maps"), Deno.execPath());
+    const mappings = fileOnlyMappingsOf(Deno.readTextFileSync("/proc/self/smaps"), Deno.execPath());
     if (mappings.length === 0) return { skipped: "the executable is not mapped from a file" };
     const before = rssFileMiB();
     let advised = 0n;
     for (const { start, length } of mappings) {
-      if (libc.symbols.madvise(start, length, MADV_PAGEOUT) !== 0) {
-        return { skipped: "madvise(MADV_PAGEOUT) refused: Linux before 5.4?" };
+      if (libc.symbols.madvise(start, length, MADV_DONTNEED) !== 0) {
+        return { skipped: "madvise(MADV_DONTNEED) refused" };
       }
       advised += length;
     }
