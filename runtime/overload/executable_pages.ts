@@ -11,8 +11,8 @@
  * autoscaling read. madvise(MADV_DONTNEED) unmaps them now; the ones
  * serving still uses come back on first touch, from the page cache (a
  * minor fault, no disk read). Measured on the bench server
- * (bench/README.md, "The executable's pages"): RSS idle 92 → 51 MiB,
- * after 10 s of small unary 123 → 92 MiB, at the same CPU per call.
+ * (bench/README.md, "The executable's pages"): RSS idle 88 → 53 MiB,
+ * after 10 s of small unary 119 → 94 MiB, at the same CPU per call.
  *
  * DONTNEED, not PAGEOUT: MADV_PAGEOUT also evicts the pages from the page
  * cache, so the next start of the binary on the node read them from disk
