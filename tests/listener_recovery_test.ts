@@ -78,12 +78,25 @@ Deno.test({
     await starveThenFree(svc, 160);
     // Deno's dead listeners stay in LISTEN and a probe may reach the other worker's, so
     // each worker finds its own by its queue (util/listen_backlog.ts) and binds it again.
+    // "rebinding" is said before the new listener is bound: calls made in between may meet the
+    // closing one (a full suite run saw ECONNRESET), so wait until each says it accepts again.
     for (const worker of [0, 1]) {
       await svc.waitForLog(
         (l) => l.msg === "gRPC listener rebinding" && l.worker === worker,
         20_000,
       );
     }
+    const lastState = (worker: number) =>
+      svc.logs().findLast((l) => String(l.msg).startsWith("gRPC listener") && l.worker === worker)
+        ?.msg;
+    for (
+      let i = 0;
+      i < 200 && [0, 1].some((w) => lastState(w) !== "gRPC listener accepting again");
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual([0, 1].map(lastState), Array(2).fill("gRPC listener accepting again"));
     // Every call made on a fresh connection is served: none lands on a dead listener.
     for (let i = 0; i < 10; i++) {
       const client = factory.makeClient("e2e.Test", svc.port);
