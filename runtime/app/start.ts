@@ -315,7 +315,7 @@ async function idleReclaimFor(log: Logger): Promise<(server: SvcServer) => { sto
     { startIdleReclaim },
     { processMemorySampler },
     { processReclaimer },
-    { pageOutExecutable },
+    { releaseExecutablePages },
   ] = await Promise.all([
     import("../overload/idle_reclaim.ts"),
     import("../overload/memory_sampler.ts"),
@@ -326,7 +326,7 @@ async function idleReclaimFor(log: Logger): Promise<(server: SvcServer) => { sto
     startIdleReclaim({
       sampler: processMemorySampler(),
       reclaimer: processReclaimer,
-      pageOutExecutable,
+      releaseExecutablePages,
       callsStarted: () => server.callsStarted,
       log,
     });

@@ -25,6 +25,7 @@
  * `deno run -A`) has it, a compiled binary does not and skips it.
  * @module
  */
+import { openLibc } from "../util/libc.ts";
 
 /** Linux's MADV_DONTNEED: unmap these pages; a file mapping's come back from the file. */
 const MADV_DONTNEED = 4;
@@ -35,8 +36,8 @@ export interface Mapping {
   readonly length: bigint;
 }
 
-/** What paging out did, or why it did not run. */
-export type PageOutResult =
+/** What unmapping did, or why it did not run. */
+export type ExecutablePagesResult =
   | { readonly advisedMiB: number; readonly rssFileMiB: readonly [number, number] }
   | { readonly skipped: string };
 
@@ -67,26 +68,16 @@ export function fileOnlyMappingsOf(smaps: string, path: string): Mapping[] {
 }
 
 /** Unmaps this process's executable's file pages; never throws. */
-export function pageOutExecutable(): PageOutResult {
-  if (Deno.build.os !== "linux") return { skipped: "not Linux" };
-  let libc;
-  try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
-      return { skipped: "no FFI permission" };
-    }
-    libc = Deno.dlopen("libc.so.6", {
-      madvise: { parameters: ["usize", "usize", "i32"], result: "i32" },
-    });
-  } catch {
-    return { skipped: "no glibc" }; // musl, or a static build
-  }
+export function releaseExecutablePages(): ExecutablePagesResult {
+  const libc = openLibc({ madvise: { parameters: ["usize", "usize", "i32"], result: "i32" } });
+  if (!("lib" in libc)) return { skipped: libc.unavailable };
   try {
     const mappings = fileOnlyMappingsOf(Deno.readTextFileSync("/proc/self/smaps"), Deno.execPath());
     if (mappings.length === 0) return { skipped: "the executable is not mapped from a file" };
     const before = rssFileMiB();
     let advised = 0n;
     for (const { start, length } of mappings) {
-      if (libc.symbols.madvise(start, length, MADV_DONTNEED) !== 0) {
+      if (libc.lib.symbols.madvise(start, length, MADV_DONTNEED) !== 0) {
         return { skipped: "madvise(MADV_DONTNEED) refused" };
       }
       advised += length;
@@ -95,12 +86,12 @@ export function pageOutExecutable(): PageOutResult {
   } catch (error) {
     return { skipped: (error as Error).message };
   } finally {
-    libc.close();
+    libc.lib.close();
   }
 }
 
 /** The process's file-backed resident memory, MiB (/proc/self/status). */
-export function rssFileMiB(): number {
+function rssFileMiB(): number {
   const kib = /^RssFile:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
   return kib === undefined ? NaN : Math.round(Number(kib) / 1024);
 }

@@ -55,10 +55,10 @@ Deno.test({
       }
       const cachedBefore = await cachedBytes(exe);
       const script = `
-        import { pageOutExecutable } from ${
+        import { releaseExecutablePages } from ${
         JSON.stringify(import.meta.resolve("./executable_pages.ts"))
       };
-        const result = pageOutExecutable();
+        const result = releaseExecutablePages();
         // Work after it: code that was paged out comes back on first touch.
         const sum = [...Array(1000).keys()].map((i) => JSON.stringify({ i })).length;
         console.log(JSON.stringify({ ...result, sum }));`;
@@ -96,10 +96,10 @@ Deno.test("without FFI permission (a compiled binary) it skips, and says why", a
     const script = `${dir}/main.ts`;
     await Deno.writeTextFile(
       script,
-      `import { pageOutExecutable } from ${
+      `import { releaseExecutablePages } from ${
         JSON.stringify(import.meta.resolve("./executable_pages.ts"))
       };
-      console.log(JSON.stringify(pageOutExecutable()));`,
+      console.log(JSON.stringify(releaseExecutablePages()));`,
     );
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--no-prompt", script],

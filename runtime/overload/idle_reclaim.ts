@@ -23,7 +23,7 @@
 import type { Logger } from "../core/logger.ts";
 import type { MemorySampler } from "./memory_sampler.ts";
 import type { Reclaimer } from "./memory_reclaim.ts";
-import type { PageOutResult } from "./executable_pages.ts";
+import type { ExecutablePagesResult } from "./executable_pages.ts";
 
 const MiB = 1024 * 1024;
 /** How often the process is looked at. */
@@ -51,7 +51,7 @@ export interface IdleReclaimOptions {
   /** Calls started since the process began (the server's counter). */
   readonly callsStarted: () => number;
   /** Run once, at the first calm moment: hands back the executable's start-up pages. */
-  readonly pageOutExecutable?: () => PageOutResult;
+  readonly releaseExecutablePages?: () => ExecutablePagesResult;
   readonly log: Logger;
   /** Tests pass a clock and drive {@link IdleReclaim.check} themselves. */
   readonly now?: () => number;
@@ -75,7 +75,7 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
   let busiest = 0;
   let quietChecks = 0;
   let calmChecks = 0;
-  let pageOut = options.pageOutExecutable;
+  let release = options.releaseExecutablePages;
   let lastReclaim = -Infinity;
   let reclaims = 0;
   let reclaimer: Reclaimer | null | undefined;
@@ -92,9 +92,9 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
     // Memory that went back down by itself (V8's own reducer) lowers the bar.
     if (used < floor) floor = used;
     if (quietChecks < QUIET_CHECKS || used - floor < RECLAIM_GROWTH_BYTES) {
-      if (pageOut && calmChecks >= QUIET_CHECKS) {
-        pageOutOnce(pageOut);
-        pageOut = undefined;
+      if (release && calmChecks >= QUIET_CHECKS) {
+        releaseOnce(release);
+        release = undefined;
       }
       return false;
     }
@@ -119,7 +119,7 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
     return true;
   };
 
-  const pageOutOnce = (run: () => PageOutResult) => {
+  const releaseOnce = (run: () => ExecutablePagesResult) => {
     const started = now();
     const result = run();
     if ("skipped" in result) {

@@ -26,7 +26,7 @@ function rig() {
       },
       close() {},
     }),
-    pageOutExecutable: () => {
+    releaseExecutablePages: () => {
       state.pagedOut.push(state.clock);
       return { advisedMiB: 105, rssFileMiB: [60, 12] };
     },

@@ -19,6 +19,7 @@
  */
 import v8 from "node:v8";
 import vm from "node:vm";
+import { openLibc } from "../util/libc.ts";
 
 /** Runs a full GC and trims malloc's free pages; `close` unloads libc. */
 export interface Reclaimer {
@@ -56,13 +57,6 @@ function _exposeGc(): (() => void) | null {
 }
 
 function _openLibc() {
-  if (Deno.build.os !== "linux") return null;
-  try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-    return Deno.dlopen("libc.so.6", {
-      malloc_trim: { parameters: ["usize"], result: "i32" },
-    });
-  } catch {
-    return null; // not glibc (musl, or a static build)
-  }
+  const libc = openLibc({ malloc_trim: { parameters: ["usize"], result: "i32" } });
+  return "lib" in libc ? libc.lib : null;
 }

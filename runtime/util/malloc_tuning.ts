@@ -17,6 +17,7 @@
  * the same setting from MALLOC_MMAP_THRESHOLD_, which the Dockerfile sets.
  * @module
  */
+import { openLibc } from "./libc.ts";
 
 /** glibc's M_MMAP_THRESHOLD parameter of mallopt(). */
 const M_MMAP_THRESHOLD = -3;
@@ -32,19 +33,13 @@ export function fixMmapThreshold(): MallocTuning {
   try {
     if (Deno.env.get("MALLOC_MMAP_THRESHOLD_")) return "env";
   } catch { /* no env permission: try FFI */ }
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return "no-ffi";
+  const libc = openLibc({ mallopt: { parameters: ["i32", "i32"], result: "i32" } });
+  if (!("lib" in libc)) return libc.unavailable === "no FFI permission" ? "no-ffi" : "unavailable";
   try {
-    const libc = Deno.dlopen("libc.so.6", {
-      mallopt: { parameters: ["i32", "i32"], result: "i32" },
-    });
-    try {
-      return libc.symbols.mallopt(M_MMAP_THRESHOLD, THRESHOLD_BYTES) === 1
-        ? "mallopt"
-        : "unavailable";
-    } finally {
-      libc.close();
-    }
-  } catch {
-    return "unavailable"; // not glibc (musl, or a static build)
+    return libc.lib.symbols.mallopt(M_MMAP_THRESHOLD, THRESHOLD_BYTES) === 1
+      ? "mallopt"
+      : "unavailable";
+  } finally {
+    libc.lib.close();
   }
 }
