@@ -10,6 +10,7 @@ import { Status } from "../../core/errors.ts";
 import type { Route } from "../types.ts";
 import { decompress, type Encoding, type InflateGate } from "./compression.ts";
 import type { MemoryBudget } from "../../util/memory_budget.ts";
+import { copyMessage } from "./message_copies.ts";
 
 /** What the request half needs from its connection. */
 export interface RequestOwner {
@@ -164,7 +165,8 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
         }
         // A whole message already in this frame needs no assembly buffer.
         if (end - p >= length) {
-          this.#message(data.slice(p, p + length));
+          // The socket reuses its read buffer once the frame is handled: copy.
+          this.#message(copyMessage(data, p, length));
           p += length;
           this.#headerFill = 0;
           continue;

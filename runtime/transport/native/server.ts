@@ -198,7 +198,7 @@ async function listenerFactory(
   const tls = server.tls;
   if (!tls) {
     return () =>
-      createNetServer({ noDelay: true }, (socket) => serve(nodeSocket(socket, null), null));
+      createNetServer({ noDelay: true }, (socket) => serve(nodeSocket(socket, null, true), null));
   }
   const requireClientCert = tls.clientAuth === "require";
   // Loaded only for TLS: node:tls is several ms of every plain-text start.

@@ -7,6 +7,7 @@
  */
 import type { Socket } from "node:net";
 import type { PeerCertificate } from "../../core/peer.ts";
+import { readIntoSharedBuffer } from "./shared_read_buffer.ts";
 
 /** What an HTTP/2 connection needs from its socket. */
 export interface ByteSocket {
@@ -29,8 +30,17 @@ export interface ByteSocket {
   close(): void;
 }
 
-/** Wraps a node:net socket, or a node:tls one that has finished its handshake. */
-export function nodeSocket(socket: Socket, peerCertificate: PeerCertificate | null): ByteSocket {
+/**
+ * Wraps a node:net socket, or a node:tls one that has finished its
+ * handshake. With `sharedReadBuffer` (plaintext sockets: a TLS socket's
+ * reads go through its TLS layer first) it reads into the buffer all such
+ * sockets share (shared_read_buffer.ts), where this Deno allows it.
+ */
+export function nodeSocket(
+  socket: Socket,
+  peerCertificate: PeerCertificate | null,
+  sharedReadBuffer = false,
+): ByteSocket {
   let detach = () => {};
   return {
     peer: formatPeer(socket.remoteAddress ?? "unknown", socket.remotePort ?? 0),
@@ -43,7 +53,9 @@ export function nodeSocket(socket: Socket, peerCertificate: PeerCertificate | nu
         detach();
         onEnd();
       };
+      // Still listened to: bytes read before the switch, or without it, arrive here.
       socket.on("data", onData);
+      const unshare = sharedReadBuffer ? readIntoSharedBuffer(socket, onData) : null;
       socket.on("end", end);
       socket.on("close", end);
       // Every error also closes the socket; "close" reports it.
@@ -54,6 +66,7 @@ export function nodeSocket(socket: Socket, peerCertificate: PeerCertificate | nu
       // listeners on it, that leaked socket no longer holds the connection,
       // its buffers and its streams.
       detach = () => {
+        unshare?.();
         socket.off("data", onData);
         socket.off("end", end);
         socket.off("close", end);
