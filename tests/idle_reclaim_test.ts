@@ -21,6 +21,11 @@ const h2loadMissing = !await new Deno.Command("h2load", {
 function echoBody(): Uint8Array {
   const message = new TextEncoder().encode("x".repeat(32 * 1024));
   const proto = new Uint8Array([0x0a, 0x80, 0x80, 0x02, ...message]); // field 1, varint 32768
+  return framed(proto);
+}
+
+/** gRPC's 5-byte prefix, then `proto`. */
+function framed(proto: Uint8Array): Uint8Array {
   const out = new Uint8Array(5 + proto.length);
   new DataView(out.buffer).setUint32(1, proto.length);
   out.set(proto, 5);
@@ -38,16 +43,22 @@ function anonRssBytes(pid: number): number {
 
 /** A busy spell: 8,000 echoes of 32 KiB on 8 connections × 32 streams, all OK. */
 async function busySpell(port: number): Promise<void> {
-  const body = await Deno.makeTempFile({ suffix: ".bin" });
+  const out = await h2load(port, echoBody(), ["-n8000"]);
+  assert.match(out, /8000 succeeded, 0 failed/);
+}
+
+/** Runs h2load against e2e.Test/Echo with `body` and `limit` (-n or -D); returns its report. */
+async function h2load(port: number, body: Uint8Array, limit: string[]): Promise<string> {
+  const file = await Deno.makeTempFile({ suffix: ".bin" });
   try {
-    await Deno.writeFile(body, echoBody());
+    await Deno.writeFile(file, body);
     const { code, stdout } = await new Deno.Command("h2load", {
       args: [
-        "-n8000",
+        ...limit,
         "-c8",
         "-m32",
         "-d",
-        body,
+        file,
         "-H",
         "content-type: application/grpc",
         "-H",
@@ -60,13 +71,14 @@ async function busySpell(port: number): Promise<void> {
     }).output();
     const out = new TextDecoder().decode(stdout);
     assert.equal(code, 0, out);
-    assert.match(out, /8000 succeeded, 0 failed/);
+    return out;
   } finally {
-    await Deno.remove(body);
+    await Deno.remove(file);
   }
 }
 
 const GIVEN_BACK = "memory given back after a busy spell";
+const TRIMMED_UNDER_LOAD = "malloc's free pages given back under load";
 const PAGES_BACK = "start-up pages of the executable given back";
 
 Deno.test({
@@ -173,5 +185,26 @@ Deno.test({
         JSON.stringify(reclaims),
     );
     assert.ok(afterLoad - settled >= 32 * MiB, `${afterLoad} → ${settled}`);
+  },
+});
+
+Deno.test({
+  name: "under steady load, svc trims malloc's free pages once the load has lasted five seconds",
+  ignore: h2loadMissing || Deno.build.os !== "linux",
+  async fn() {
+    await using svc = await startSvc({
+      config: CONFIG,
+      env: { SVC_LOGGING_ACCESS_LOG: "false", SVC_LOGGING_LEVEL: "debug" },
+    });
+    // Eight seconds of small echoes, well over 100 calls in every one of them.
+    const small = framed(new Uint8Array([0x0a, 0x05, ...new TextEncoder().encode("hello")]));
+    const out = await h2load(svc.port, small, ["-D", "8"]);
+    const line = svc.logs().find((l) => l.msg === TRIMMED_UNDER_LOAD);
+    console.log(`logged ${JSON.stringify(line)}; ${/requests: .*/.exec(out)?.[0]}`);
+    assert.ok(line, svc.stderr());
+    // A trim without a GC: milliseconds, where a reclaim's full GC takes tens.
+    assert.ok(Number(line.pauseMs) < 100, JSON.stringify(line));
+    assert.match(out, / 0 failed, 0 errored, 0 timeout/);
+    assert.ok(!svc.logs().some((l) => l.msg === GIVEN_BACK), "no GC while calls kept coming");
   },
 });

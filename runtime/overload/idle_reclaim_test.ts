@@ -15,7 +15,14 @@ const quiet: Logger = {
 
 /** A reclaimer driven by hand: memory and calls are what the test says, time too. */
 function rig() {
-  const state = { used: 40 * MiB, calls: 0, clock: 0, reclaimed: 0, pagedOut: [] as number[] };
+  const state = {
+    used: 40 * MiB,
+    calls: 0,
+    clock: 0,
+    reclaimed: 0,
+    pagedOut: [] as number[],
+    trimmed: [] as number[],
+  };
   const reclaim = startIdleReclaim({
     sampler: { measure: "anon_rss", sample: () => state.used, close() {} },
     reclaimer: () => ({
@@ -23,6 +30,9 @@ function rig() {
       reclaim() {
         state.reclaimed++;
         state.used = 45 * MiB;
+      },
+      trim() {
+        state.trimmed.push(state.clock);
       },
       close() {},
     }),
@@ -110,4 +120,47 @@ Deno.test("not in the same second as a reclaim: the two pauses do not add up", (
   assert.deepEqual(state.pagedOut, []);
   second(0, 45);
   assert.deepEqual(state.pagedOut, [5_000], "the next calm second");
+});
+
+Deno.test("under steady load malloc is trimmed once the load has lasted five seconds, then once a minute", () => {
+  const { state, second, reclaim } = rig();
+  second(0, 40);
+  second(0, 40);
+  assert.deepEqual(state.pagedOut, [2_000], "started idle: the start-up pages went at once");
+  for (let i = 0; i < 4; i++) second(50_000, 90);
+  assert.deepEqual(state.trimmed, [], "four busy seconds: still warming up");
+  second(50_000, 90);
+  assert.deepEqual(state.trimmed, [7_000], "the fifth");
+  for (let i = 0; i < 59; i++) second(50_000, 90);
+  assert.deepEqual(state.trimmed, [7_000], "not again within the minute");
+  second(50_000, 90);
+  assert.deepEqual(state.trimmed, [7_000, 67_000]);
+  assert.equal(reclaim.loadTrims, 2);
+  assert.equal(state.reclaimed, 0, "no GC under load");
+});
+
+Deno.test("a process that starts under load gives back its start-up pages once the load has settled", () => {
+  const { state, second } = rig();
+  for (let i = 0; i < 4; i++) second(50_000, 90);
+  assert.deepEqual(state.pagedOut, []);
+  second(50_000, 90);
+  assert.deepEqual(state.pagedOut, [5_000], "the fifth busy second");
+  assert.deepEqual(state.trimmed, [], "not in the same second");
+  second(50_000, 90);
+  assert.deepEqual(state.trimmed, [6_000], "the trim follows a second later");
+  second(0, 90);
+  second(0, 90);
+  assert.deepEqual(state.pagedOut, [5_000], "once only");
+});
+
+Deno.test("a dip in the load starts the five seconds again", () => {
+  const { state, second } = rig();
+  second(0, 40);
+  second(0, 40);
+  for (let i = 0; i < 4; i++) second(50_000, 90);
+  second(50, 90);
+  for (let i = 0; i < 4; i++) second(50_000, 90);
+  assert.deepEqual(state.trimmed, []);
+  second(50_000, 90);
+  assert.deepEqual(state.trimmed, [12_000]);
 });

@@ -26,6 +26,8 @@ export interface Reclaimer {
   /** Whether malloc_trim is available (glibc and FFI permission). */
   readonly trims: boolean;
   reclaim(): void;
+  /** malloc_trim(0) alone, no GC: what can run under load (a few ms); nothing without libc. */
+  trim(): void;
   close(): void;
 }
 
@@ -38,6 +40,9 @@ export function processReclaimer(): Reclaimer | null {
     trims: libc !== null,
     reclaim() {
       gc();
+      libc?.symbols.malloc_trim(0n);
+    },
+    trim() {
       libc?.symbols.malloc_trim(0n);
     },
     close() {
