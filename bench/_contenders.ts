@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import type { BenchCase } from "./_cases.ts";
-import { BENCH_DIR, type ConnectNode, NODE_DIR, PROTO } from "./_setup.ts";
+import { BENCH_DIR, type ConnectNode, NODE_DIR, PROTO, ROOT } from "./_setup.ts";
 import { otlpSink } from "./_otlp_sink.ts";
 
 /** The Deno release the project pins (deno.lock is only used with it). */
@@ -56,11 +56,15 @@ function svcContender(
   checkout: string | null = null,
   extraEnv: Record<string, string> | (() => Record<string, string>) = {},
   serves: readonly ("grpc" | "web")[] = ["grpc"],
+  v8Flags: string | null = null,
 ): Contender {
   // Another checkout of svc (a baseline) runs with its own deno.json and bench configs.
   const main = checkout ? [`--config=${join(checkout, "deno.json")}`, join(checkout, "main.ts")] : [
     "main.ts",
   ];
+  // As `deno task svc` starts that checkout: with its V8 flags, unless a variant names others.
+  const flags = v8Flags ?? taskV8Flags(checkout ?? ROOT);
+  const v8 = flags ? [`--v8-flags=${flags}`] : [];
   const benchDir = checkout ? join(checkout, "bench") : BENCH_DIR;
   return {
     name,
@@ -69,7 +73,7 @@ function svcContender(
     serves,
     lacks: checkout ? missingMethods(benchDir) : [],
     command: (port, adminPort) => ({
-      cmd: [...denoRun(deno), ...main, "run", join(benchDir, "svc", config, "svc.yaml")],
+      cmd: [...denoRun(deno), ...v8, ...main, "run", join(benchDir, "svc", config, "svc.yaml")],
       env: {
         SVC_SERVER_PORT: String(port),
         SVC_ADMIN_PORT: String(adminPort),
@@ -78,6 +82,12 @@ function svcContender(
       },
     }),
   };
+}
+
+/** The V8 flags a checkout's `deno task svc` passes (deno.json), or null. */
+export function taskV8Flags(checkout: string): string | null {
+  const { tasks } = JSON.parse(Deno.readTextFileSync(join(checkout, "deno.json")));
+  return /--v8-flags=(\S+)/.exec(tasks?.svc ?? "")?.[1] ?? null;
 }
 
 /**
@@ -109,7 +119,7 @@ export interface Baseline {
   readonly name: string;
 }
 
-/** svc-native run with other V8 flags (DENO_V8_FLAGS): svc-native-v8-`name`. */
+/** svc-native run with other V8 flags (in place of deno.json's): svc-native-v8-`name`. */
 export interface V8Variant {
   readonly name: string;
   readonly flags: string;
@@ -190,9 +200,17 @@ export function createContenders(
       out.push(...tracing("", null));
       for (const v of v8Variants) {
         out.push(
-          svcContender(`svc-native-v8-${v.name}`, "default", deno, "native", null, {
-            DENO_V8_FLAGS: v.flags,
-          }),
+          // On the command line, in place of the task's: those win over DENO_V8_FLAGS.
+          svcContender(
+            `svc-native-v8-${v.name}`,
+            "default",
+            deno,
+            "native",
+            null,
+            {},
+            ["grpc"],
+            v.flags.split(/\s+/).join(","),
+          ),
         );
       }
       for (const base of baselines) {

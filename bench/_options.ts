@@ -29,8 +29,8 @@ const USAGE = `Usage: deno run -A bench/run.ts [options]
                      (default @base): a change's before and after in one run
   --saturation N     svc's saturation in calls/s for the fixed-rate cases given as a
                      share of it (default: measured once on svc-native's unary-small)
-  --v8-flags NAME=FLAGS  also run svc-native with these V8 flags (DENO_V8_FLAGS), named
-                     svc-native-v8-NAME: a heap setting's cost beside the default
+  --v8-flags NAME=FLAGS  also run svc-native with these V8 flags instead of those deno.json's
+                     svc task passes, named svc-native-v8-NAME (NAME= alone: V8's defaults)
   --no-pin           no taskset: servers and load share both cores (grpc-go and
                      Deno's helper threads use them as they like)
   --report FILE      print the tables of a saved results JSON again, and nothing else`;

@@ -10,6 +10,7 @@ import { DENORT_ENV, denortMissingMessage } from "./denort.ts";
 import { MANIFEST_FILE, writeEntry } from "./entry.ts";
 import { runtimeFile, writeManifest, type WrittenManifest } from "./manifest.ts";
 import { type PermissionOptions, readPaths, runtimePermissionFlags } from "./permissions.ts";
+import { v8FlagsArgument } from "../v8_flags.ts";
 
 /** Options for {@link buildBinary}. */
 export interface BuildOptions extends PermissionOptions {
@@ -68,7 +69,8 @@ export interface CompileArgsOptions {
  * @example
  * ```ts
  * compileArgs({ entry: "/app/dist/svc_entry.ts", output: "/app/dist/svc", permissions: ["--allow-net"] });
- * // ["compile", "--allow-net", "--include", "<runtime>/app/workers/worker_main.ts",
+ * // ["compile", "--allow-net", "--v8-flags=--max-semi-space-size=8", "--include",
+ * //  "<runtime>/app/workers/worker_main.ts",
  * //  "--output", "/app/dist/svc", "/app/dist/svc_entry.ts"]
  * ```
  */
@@ -76,6 +78,8 @@ export function compileArgs(options: CompileArgsOptions): string[] {
   return [
     "compile",
     ...options.permissions,
+    // Baked in, as `deno task svc` passes them (cli/v8_flags.ts).
+    v8FlagsArgument(),
     ...(options.denoConfig ? ["--config", options.denoConfig] : []),
     // `server.workers` starts this module as a Worker; deno compile embeds
     // a worker's module only when told to.
