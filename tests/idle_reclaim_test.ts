@@ -196,9 +196,13 @@ Deno.test({
       config: CONFIG,
       env: { SVC_LOGGING_ACCESS_LOG: "false", SVC_LOGGING_LEVEL: "debug" },
     });
-    // Eight seconds of small echoes, well over 100 calls in every one of them.
-    const small = framed(new Uint8Array([0x0a, 0x05, ...new TextEncoder().encode("hello")]));
-    const out = await h2load(svc.port, small, ["-D", "8"]);
+    // Eight seconds of 4 KiB echoes: thousands of calls a second, and memory grows well past the
+    // 16 MiB a trim under load waits for.
+    const message = new TextEncoder().encode("x".repeat(4096));
+    const out = await h2load(svc.port, framed(new Uint8Array([0x0a, 0x80, 0x20, ...message])), [
+      "-D",
+      "8",
+    ]);
     const line = svc.logs().find((l) => l.msg === TRIMMED_UNDER_LOAD);
     console.log(`logged ${JSON.stringify(line)}; ${/requests: .*/.exec(out)?.[0]}`);
     assert.ok(line, svc.stderr());

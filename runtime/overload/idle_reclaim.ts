@@ -23,9 +23,10 @@
  * thread freed (it compiles, marks and sweeps): its arena held 10–25 MiB
  * with 0.2 MiB in use after the first seconds of small calls, for good.
  * So once calls have kept coming for five seconds in a row (the JIT has
- * warmed up by then), and then at most once a minute, it runs
- * malloc_trim(0) alone, with no GC: 1–3 ms once a minute, where a GC would
- * stall every call in flight for tens. A process that started under load
+ * warmed up by then), and memory has grown 16 MiB since the last trim or
+ * reclaim, it runs malloc_trim(0) alone, with no GC, at most once a
+ * minute: a pause of 1–3 ms, where a GC would stall every call in flight
+ * for tens. A process that started under load
  * hands back the executable's start-up pages at that moment too, instead
  * of waiting for a calm one that may not come.
  * @module
@@ -56,6 +57,12 @@ const MIN_GAP_MS = 10_000;
 const SETTLED_CHECKS = 5;
 /** At most one trim under load in this long. */
 export const LOAD_TRIM_GAP_MS = 60_000;
+/**
+ * ...and only when memory grew this much since the last trim or reclaim:
+ * a steady modest load (5,000 calls/s) grows none, and its tail then never
+ * meets the pause.
+ */
+export const LOAD_TRIM_GROWTH_BYTES = 16 * MiB;
 
 /** What the reclaimer watches and how it acts. */
 export interface IdleReclaimOptions {
@@ -87,6 +94,8 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
   const { sampler, callsStarted, log } = options;
   const now = options.now ?? (() => performance.now());
   let floor = sampler.sample();
+  /** Where the last trim under load (or reclaim) left memory: the bar for the next trim. */
+  let trimFloor = floor;
   let lastCalls = callsStarted();
   let busiest = 0;
   let quietChecks = 0;
@@ -115,6 +124,7 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
     const used = sampler.sample();
     // Memory that went back down by itself (V8's own reducer) lowers the bar.
     if (used < floor) floor = used;
+    if (used < trimFloor) trimFloor = used;
     if (quietChecks < QUIET_CHECKS || used - floor < RECLAIM_GROWTH_BYTES) {
       if (release && calmChecks >= QUIET_CHECKS) {
         releaseOnce(release);
@@ -138,12 +148,16 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
       trimmed: reclaimer.trims,
     });
     floor = after;
+    trimFloor = Math.min(trimFloor, after);
     busiest = delta;
     quietChecks = 0;
     return true;
   };
 
-  /** Under steady load: the start-up pages if still held, else a trim, at most once a minute. */
+  /**
+   * Under steady load: the start-up pages if still held, else a trim when
+   * memory grew, at most once a minute.
+   */
   const settled = () => {
     if (release) {
       releaseOnce(release);
@@ -151,16 +165,21 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
       return;
     }
     if (now() - lastTrim < LOAD_TRIM_GAP_MS) return;
-    reclaimer ??= options.reclaimer();
-    lastTrim = now();
-    if (reclaimer === null || !reclaimer.trims) return;
     const before = sampler.sample();
+    if (before - trimFloor < LOAD_TRIM_GROWTH_BYTES) return;
+    reclaimer ??= options.reclaimer();
+    if (reclaimer === null || !reclaimer.trims) return;
+    const started = now();
     reclaimer.trim();
+    lastTrim = now();
     loadTrims++;
+    const after = sampler.sample();
+    // The next trim needs as much growth again: what V8 holds stays, and a trim would not move it.
+    trimFloor = after;
     log.debug("malloc's free pages given back under load", {
       beforeMiB: Math.round(before / MiB),
-      afterMiB: Math.round(sampler.sample() / MiB),
-      pauseMs: Math.round(now() - lastTrim),
+      afterMiB: Math.round(after / MiB),
+      pauseMs: Math.round(lastTrim - started),
     });
   };
 

@@ -131,10 +131,12 @@ Deno.test("under steady load malloc is trimmed once the load has lasted five sec
   assert.deepEqual(state.trimmed, [], "four busy seconds: still warming up");
   second(50_000, 90);
   assert.deepEqual(state.trimmed, [7_000], "the fifth");
-  for (let i = 0; i < 59; i++) second(50_000, 90);
+  for (let i = 0; i < 59; i++) second(50_000, 120);
   assert.deepEqual(state.trimmed, [7_000], "not again within the minute");
-  second(50_000, 90);
-  assert.deepEqual(state.trimmed, [7_000, 67_000]);
+  second(50_000, 120);
+  assert.deepEqual(state.trimmed, [7_000, 67_000], "a minute later, 30 MiB more");
+  for (let i = 0; i < 70; i++) second(50_000, 125);
+  assert.deepEqual(state.trimmed, [7_000, 67_000], "5 MiB more is not worth a pause");
   assert.equal(reclaim.loadTrims, 2);
   assert.equal(state.reclaimed, 0, "no GC under load");
 });
@@ -163,4 +165,11 @@ Deno.test("a dip in the load starts the five seconds again", () => {
   assert.deepEqual(state.trimmed, []);
   second(50_000, 90);
   assert.deepEqual(state.trimmed, [12_000]);
+});
+
+Deno.test("a steady load that grows no memory is never paused for a trim", () => {
+  const { state, second } = rig();
+  for (let i = 0; i < 120; i++) second(5_000, 44);
+  assert.deepEqual(state.trimmed, [], "4 MiB over the start");
+  assert.deepEqual(state.pagedOut, [5_000], "the start-up pages still go, once");
 });
