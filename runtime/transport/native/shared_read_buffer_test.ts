@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { connect, createServer, type Socket } from "node:net";
 import { nodeSocket } from "./socket.ts";
+import { concat } from "./_testing.ts";
 
 /** A listener whose accepted sockets are handed out in order. */
 async function listener(): Promise<{ port: number; accept(): Promise<Socket>; close(): void }> {
@@ -50,16 +51,6 @@ function collector() {
     buffers,
     text: () => new TextDecoder().decode(concat(chunks)),
   };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
