@@ -26,9 +26,9 @@
  * warmed up by then), and memory has grown 16 MiB since the last trim or
  * reclaim, it runs malloc_trim(0) alone, with no GC, at most once a
  * minute: a pause of 1–3 ms, where a GC would stall every call in flight
- * for tens. A process that started under load
- * hands back the executable's start-up pages at that moment too, instead
- * of waiting for a calm one that may not come.
+ * for tens. A process that started under load hands back the executable's
+ * start-up pages at that moment too, instead of waiting for a calm one
+ * that may not come.
  * @module
  */
 import type { Logger } from "../core/logger.ts";
