@@ -220,7 +220,11 @@ export async function startApp(
         health,
         server,
         log,
-        markDraining: () => draining = true,
+        markDraining: () => {
+          draining = true;
+          // A drain is calm by design: no start-up page release or reclaim pause inside it.
+          reclaim?.stop();
+        },
         deregister: () => registrar?.deregister() ?? Promise.resolve(),
         flushTelemetry: tracing ? (boundMs) => tracing.shutdown(boundMs) : undefined,
         closeRest: async () => {

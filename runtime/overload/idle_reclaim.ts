@@ -86,6 +86,7 @@ export interface IdleReclaim {
   readonly reclaims: number;
   /** How many times malloc was trimmed under load. */
   readonly loadTrims: number;
+  /** Ends the watch; idempotent. Shutdown calls it first: a drain is calm, not a moment to pause. */
   stop(): void;
 }
 
@@ -107,8 +108,10 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
   let lastTrim = -Infinity;
   let loadTrims = 0;
   let reclaimer: Reclaimer | null | undefined;
+  let stopped = false;
 
   const check = (): boolean => {
+    if (stopped) return false;
     const calls = callsStarted();
     const delta = calls - lastCalls;
     lastCalls = calls;
@@ -209,6 +212,8 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
       return loadTrims;
     },
     stop() {
+      if (stopped) return;
+      stopped = true;
       if (interval !== null) clearInterval(interval);
       sampler.close();
       reclaimer?.close();

@@ -173,3 +173,24 @@ Deno.test("a steady load that grows no memory is never paused for a trim", () =>
   assert.deepEqual(state.trimmed, [], "4 MiB over the start");
   assert.deepEqual(state.pagedOut, [5_000], "the start-up pages still go, once");
 });
+
+Deno.test("once stopped (shutdown began), a calm moment releases nothing, and stop can be called again", () => {
+  let closed = 0;
+  const released: number[] = [];
+  const reclaim = startIdleReclaim({
+    sampler: { measure: "anon_rss", sample: () => 40 * MiB, close: () => closed++ },
+    reclaimer: () => null,
+    releaseExecutablePages: () => {
+      released.push(1);
+      return { advisedMiB: 1, rssFileMiB: [2, 1] };
+    },
+    callsStarted: () => 0,
+    log: quiet,
+    now: () => 0,
+  }, false);
+  reclaim.stop();
+  reclaim.stop();
+  for (let i = 0; i < 5; i++) assert.equal(reclaim.check(), false);
+  assert.deepEqual(released, [], "no release after stop");
+  assert.equal(closed, 1, "the sampler is closed once");
+});
