@@ -1,8 +1,9 @@
 /**
  * A fast path for the YAML most svc configs are written in: block mappings
- * with plain keys, block sequences, one-line flow sequences of scalars,
- * plain and quoted one-line scalars, comments. Anything else (anchors, tags,
- * multi-line or escaped strings, flow mappings, duplicate keys, tabs, several
+ * with plain keys, block sequences, one-line flow sequences and mappings
+ * (`{ name: bench }`, nested too), plain and quoted one-line scalars,
+ * comments. Anything else (anchors, tags, multi-line flows, multi-line or
+ * escaped strings, quoted keys, duplicate keys, tabs, several
  * documents, a number in octal or hex...) returns null, and the caller parses
  * the text with the `yaml` package, which also words every syntax error.
  *
@@ -96,7 +97,7 @@ function _stripComment(line: string): string {
       if (c === quote) quote = "";
     } else if (c === '"' || c === "'") {
       // A quote opens a string only where a scalar may start.
-      if (i === 0 || /[\s[,:-]/.test(line[i - 1])) quote = c;
+      if (i === 0 || /[\s[{,:-]/.test(line[i - 1])) quote = c;
     } else if (c === "#" && (i === 0 || line[i - 1] === " ")) return line.slice(0, i);
   }
   return line;
@@ -189,40 +190,76 @@ class _Parser {
 
 /** A value on the rest of a line starting at `column` (1-based). */
 function _inline(text: string, line: number, column: number): SimpleNode {
-  if (text.startsWith("[")) return _flowSequence(text, line, column);
-  const { value, length } = _scalar(text, ",]");
+  if (text.startsWith("[") || text.startsWith("{")) {
+    const { node, end } = _flow(text, 0, line, column);
+    if (end !== text.length) _unsupported();
+    return node;
+  }
+  const { value, length } = _scalar(text, ",]}");
   if (length !== text.length) _unsupported();
   return { type: "scalar", value, pos: { line, column } };
 }
 
-function _flowSequence(text: string, line: number, column: number): SimpleNode {
-  if (!text.endsWith("]")) _unsupported();
+/** A flow key: plain, then ": " (a colon with no space after it is part of a plain scalar in a flow). */
+const FLOW_KEY = /^([A-Za-z0-9_][A-Za-z0-9_.\-/]*): +/;
+
+/**
+ * The flow collection (`[a, b]` or `{ k: v, k2: [x] }`) that opens at
+ * `text[start]` and closes on this line: its node and the index after it.
+ * Items are scalars or flow collections; empty values, trailing commas,
+ * quoted or duplicate keys are left to yaml.
+ */
+function _flow(
+  text: string,
+  start: number,
+  line: number,
+  column: number,
+): { node: SimpleNode; end: number } {
+  const close = text[start] === "[" ? "]" : "}";
+  const pos = { line, column: column + start };
   const items: SimpleNode[] = [];
-  let i = 1;
+  const entries: { key: string; keyPos: SimplePos; value: SimpleNode | null }[] = [];
+  const seen = new Set<string>();
+  const node = (): SimpleNode =>
+    close === "]" ? { type: "seq", items, pos } : { type: "map", entries, pos };
+  let i = start + 1;
   const skipSpaces = () => {
     while (text[i] === " ") i++;
   };
+  const value = (): SimpleNode => {
+    if (text[i] === "[" || text[i] === "{") {
+      const inner = _flow(text, i, line, column);
+      i = inner.end;
+      return inner.node;
+    }
+    const { value, length } = _scalar(text.slice(i), `,${close}`, true);
+    if (length === 0) _unsupported();
+    const scalar: SimpleNode = { type: "scalar", value, pos: { line, column: column + i } };
+    i += length;
+    return scalar;
+  };
   skipSpaces();
-  if (text[i] === "]") {
-    if (i !== text.length - 1) _unsupported();
-    return { type: "seq", items, pos: { line, column } };
-  }
+  if (text[i] === close) return { node: node(), end: i + 1 };
   while (i < text.length) {
     skipSpaces();
-    const { value, length } = _scalar(text.slice(i), ",]", true);
-    if (length === 0) _unsupported();
-    items.push({ type: "scalar", value, pos: { line, column: column + i } });
-    i += length;
+    if (close === "}") {
+      const match = FLOW_KEY.exec(text.slice(i));
+      if (!match || seen.has(match[1])) _unsupported();
+      seen.add(match[1]);
+      const keyPos = { line, column: column + i };
+      i += match[0].length;
+      entries.push({ key: match[1], keyPos, value: value() });
+    } else {
+      items.push(value());
+    }
     skipSpaces();
     if (text[i] === ",") {
       i++;
       skipSpaces();
-      if (text[i] === "]") _unsupported(); // a trailing comma: left to yaml
+      if (text[i] === close) _unsupported(); // a trailing comma: left to yaml
       continue;
     }
-    if (text[i] === "]" && i === text.length - 1) {
-      return { type: "seq", items, pos: { line, column } };
-    }
+    if (text[i] === close) return { node: node(), end: i + 1 };
     _unsupported();
   }
   return _unsupported();
