@@ -21,8 +21,10 @@
  * DONTNEED on a private mapping discards pages this process wrote, though:
  * only read-only mappings whose pages are all the file's (smaps'
  * `Anonymous: 0 kB`) are advised. The relocated read-only data (RELRO) is
- * anonymous and stays. Like malloc_trim, this needs FFI: `svc run` (under
- * `deno run -A`) has it, a compiled binary does not and skips it.
+ * anonymous and stays. Deno's SQLite caches, mapped read-only and shared,
+ * go too (~2 MiB): module loading read them, serving does not. Like
+ * malloc_trim, this needs FFI: `svc run` (under `deno run -A`) has it, a
+ * compiled binary does not and skips it.
  * @module
  */
 import { openLibc } from "../util/libc.ts";
@@ -42,11 +44,14 @@ export type ExecutablePagesResult =
   | { readonly skipped: string };
 
 /**
- * The mappings of `path` in /proc/self/smaps' text that are read-only and
- * hold no page of their own (`Anonymous: 0 kB`): unmapping those loses
- * nothing.
+ * The mappings in /proc/self/smaps' text that unmapping loses nothing of:
+ * `path`'s (the executable's) read-only ones that hold no page of their own
+ * (`Anonymous: 0 kB`), and any file's read-only shared ones. The latter are
+ * Deno's SQLite caches (the V8 code cache, module analysis: ~2 MiB that
+ * loading the modules read and serving never does); a shared mapping's
+ * pages are the file's, never private copies.
  */
-export function fileOnlyMappingsOf(smaps: string, path: string): Mapping[] {
+export function releasableMappingsOf(smaps: string, path: string): Mapping[] {
   const out: Mapping[] = [];
   let current: Mapping | null = null;
   for (const line of smaps.split("\n")) {
@@ -54,8 +59,10 @@ export function fileOnlyMappingsOf(smaps: string, path: string): Mapping[] {
     const header = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \d+\s*(.*)$/.exec(line);
     if (header !== null) {
       const start = BigInt(`0x${header[1]}`);
-      current = header[4] === path && header[3][1] !== "w"
-        ? { start, length: BigInt(`0x${header[2]}`) - start }
+      const [, , end, perms, file] = header;
+      const shared = perms === "r--s" && file.startsWith("/");
+      current = (file === path && perms[1] !== "w") || shared
+        ? { start, length: BigInt(`0x${end}`) - start }
         : null;
       continue;
     }
@@ -72,7 +79,10 @@ export function releaseExecutablePages(): ExecutablePagesResult {
   const libc = openLibc({ madvise: { parameters: ["usize", "usize", "i32"], result: "i32" } });
   if (!("lib" in libc)) return { skipped: libc.unavailable };
   try {
-    const mappings = fileOnlyMappingsOf(Deno.readTextFileSync("/proc/self/smaps"), Deno.execPath());
+    const mappings = releasableMappingsOf(
+      Deno.readTextFileSync("/proc/self/smaps"),
+      Deno.execPath(),
+    );
     if (mappings.length === 0) return { skipped: "the executable is not mapped from a file" };
     const before = rssFileMiB();
     let advised = 0n;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fileOnlyMappingsOf } from "./executable_pages.ts";
+import { releasableMappingsOf } from "./executable_pages.ts";
 
 const EXE = "/opt/deno dir/deno";
 /** One mapping of /proc/self/smaps: its header, then the fields that matter here. */
@@ -17,15 +17,28 @@ const SMAPS = [
   ...mapping("7f2448000000-7f2448021000 rw-p 00000000 00:00 0 ", 132),
   ...mapping("7f244c000000-7f244c028000 r--p 00000000 fe:00 123       /usr/lib/libc.so.6", 0),
   ...mapping(`7f244bdc0000-7f244bfe1000 r-xp 03f19000 fe:00 5309340    ${EXE} (deleted)`, 0),
+  // Deno's SQLite caches: read-only shared mappings, pages of the file only.
+  ...mapping(
+    "7f2457a00000-7f2457fb9000 r--s 00000000 fe:00 777    /root/.cache/deno/v8_code_cache_v2",
+    0,
+  ),
+  // Their write-ahead index is written through the mapping: kept.
+  ...mapping(
+    "7f2464b5d000-7f2464b65000 rw-s 00000000 fe:00 778    /root/.cache/deno/v8_code_cache_v2-shm",
+    0,
+  ),
+  ...mapping("7f2464b66000-7f2464b67000 r--s 00000000 00:00 0 ", 0),
   "",
 ].join("\n");
 
-Deno.test("only the executable's read-only mappings that hold no page of their own", () => {
-  assert.deepEqual(fileOnlyMappingsOf(SMAPS, EXE), [
+Deno.test("the executable's read-only mappings that hold no page of their own, and read-only shared files", () => {
+  const caches = { start: 0x7f2457a00000n, length: 0x7f2457fb9000n - 0x7f2457a00000n };
+  assert.deepEqual(releasableMappingsOf(SMAPS, EXE), [
     { start: 0x5591a7f77000n, length: 0x5591aa82d000n - 0x5591a7f77000n },
     { start: 0x5591aa82e000n, length: 0x5591ae3d2000n - 0x5591aa82e000n },
+    caches,
   ]);
-  assert.deepEqual(fileOnlyMappingsOf(SMAPS, "/usr/bin/other"), []);
+  assert.deepEqual(releasableMappingsOf(SMAPS, "/usr/bin/other"), [caches]);
 });
 
 const MiB = 1024 * 1024;
