@@ -24,6 +24,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { freePort } from "../tests/_free_port.ts";
 import { grpcFrame, msg, STREAM_COUNT, streamRequest } from "./_cases.ts";
+import { taskV8Flags } from "./_contenders.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const GO_SERVER = `${ROOT}bench/.go/bin/echo-server`;
@@ -99,6 +100,8 @@ const CASES: Case[] = [
 ];
 
 function svc(name: string, workers: number): Contender {
+  // As `deno task svc` starts it: with the V8 flags of deno.json's task.
+  const flags = taskV8Flags(ROOT);
   return {
     name,
     cores: workers,
@@ -107,6 +110,7 @@ function svc(name: string, workers: number): Contender {
         Deno.execPath(),
         "run",
         "-A",
+        ...(flags ? [`--v8-flags=${flags}`] : []),
         `${ROOT}main.ts`,
         "run",
         `${ROOT}bench/svc/default/svc.yaml`,
