@@ -103,7 +103,7 @@ function _stripComment(line: string): string {
   return line;
 }
 
-const KEY = /^([A-Za-z0-9_][A-Za-z0-9_.\-/]*):(?: +|$)/;
+const KEY = /^([A-Za-z0-9_][A-Za-z0-9_.\-\/]*):(?: +|$)/;
 
 class _Parser {
   next = 0;
@@ -201,7 +201,7 @@ function _inline(text: string, line: number, column: number): SimpleNode {
 }
 
 /** A flow key: plain, then ": " (a colon with no space after it is part of a plain scalar in a flow). */
-const FLOW_KEY = /^([A-Za-z0-9_][A-Za-z0-9_.\-/]*): +/;
+const FLOW_KEY = /^([A-Za-z0-9_][A-Za-z0-9_.\-\/]*): +/;
 
 /**
  * The flow collection (`[a, b]` or `{ k: v, k2: [x] }`) that opens at
