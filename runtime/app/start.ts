@@ -231,7 +231,7 @@ export async function startApp(
           warming.stop();
           overload?.stop();
           memoryGuard?.stop();
-          reclaim?.stop();
+          // reclaim stopped with markDraining, which every shutdown runs first.
           await Promise.all([admin?.close(), registrar?.close(), clients.close()]);
         },
       }),

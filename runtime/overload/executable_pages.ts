@@ -58,8 +58,8 @@ export function releasableMappingsOf(smaps: string, path: string): Mapping[] {
     // "start-end perms offset dev inode    path"; the path may hold spaces.
     const header = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \d+\s*(.*)$/.exec(line);
     if (header !== null) {
-      const start = BigInt(`0x${header[1]}`);
-      const [, , end, perms, file] = header;
+      const [, first, end, perms, file] = header;
+      const start = BigInt(`0x${first}`);
       const shared = perms === "r--s" && file.startsWith("/");
       current = (file === path && perms[1] !== "w") || shared
         ? { start, length: BigInt(`0x${end}`) - start }
