@@ -74,7 +74,8 @@ export class OutputWriter {
 
   /** HEADERS (and CONTINUATION beyond the peer's frame size); END_STREAM when `end`. */
   headers(streamId: number, fields: readonly HeaderField[], end: boolean): void {
-    const block = this.#encoder.encode(fields);
+    // Copied into `out` below, before the encoder runs again.
+    const block = this.#encoder.encodeTransient(fields);
     const max = this.peerMaxFrameSize;
     const endFlag = end ? Flag.END_STREAM : 0;
     if (block.length <= max) {

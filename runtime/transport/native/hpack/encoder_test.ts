@@ -106,6 +106,27 @@ Deno.test("encoder: output is exactly sized and independent of later calls", () 
   assert.deepEqual(e.encode([]), new Uint8Array(0));
 });
 
+Deno.test("encoder: a transient block has encode's bytes, grows past the buffer, and is reused", () => {
+  const copying = new HpackEncoder();
+  const transient = new HpackEncoder();
+  const lists: HeaderField[][] = [
+    [[":status", "200"], ["content-type", "application/grpc"]],
+    [["grpc-status", "0"], ["x-n", "1"]],
+    [["x-big", "v".repeat(3000)], ["x-n", "2"]], // larger than the encoder's initial 512 bytes
+    [[":status", "200"], ["content-type", "application/grpc"]],
+  ];
+  const buffers = lists.map((fields) => {
+    const block = transient.encodeTransient(fields);
+    assert.deepEqual(Array.from(block), Array.from(copying.encode(fields)));
+    return block.buffer;
+  });
+  // No copy: consecutive blocks are views of one buffer, replaced only when a block outgrows it.
+  assert.equal(buffers[1], buffers[0]);
+  assert.notEqual(buffers[2], buffers[1]);
+  assert.equal(buffers[3], buffers[2]);
+  assert.equal(transient.dynamicTableSize, copying.dynamicTableSize);
+});
+
 Deno.test("encoder: latin1 values round-trip; wider chars throw without touching the table", () => {
   const e = new HpackEncoder();
   const d = new HpackDecoder(LIMITS);
