@@ -3,15 +3,19 @@
  * `deno task install` pass them as `--v8-flags` (deno.json, which a test
  * keeps equal to this), and `svc build` bakes them into the binary.
  *
- * The young generation is capped at 8 MiB per semi-space. V8 grows it
+ * The young generation is capped at 4 MiB per semi-space. V8 grows it
  * while objects keep surviving scavenges, up to 32 MiB per semi-space on
- * a 64-bit machine (v8_flags_test.ts). Under steady small calls the bench's
- * server went from 8 to 15 and then 28 MiB of new space (two semi-spaces)
- * within 20 s, for no gain in speed: its scavenges take ~0.1 ms whatever
- * the size. That growth alone added 12–13 MiB of RSS, and with the cap the
- * same load ran at the same calls per CPU second (bench/README.md, "Issue
- * 20, session 13"). Smaller still costs CPU: at 2 MiB the scavenges come
- * four times as often and small calls lost ~3 %.
+ * a 64-bit machine (v8_flags_test.ts), and both semi-spaces stay resident:
+ * under steady small calls that growth alone added 12–13 MiB of RSS for no
+ * gain in speed (session 13 capped it at 8). 4 MiB saves 6 MiB more (V8's
+ * pages under small calls 26.4 → 20.4 MiB) now that no pooled buffer is
+ * promoted by the more frequent scavenges (hpack/encoder.ts,
+ * message_copies.ts); before that, glibc's arena grew by what V8's pages
+ * lost. Same run, same tree (bench/README.md, "Issue 20, session 15"):
+ * small calls, streams, client streams and bidi at the same CPU per call,
+ * 64 KiB calls ~10 % more (V8 runs twice as many full GCs on their
+ * external-memory pressure). 2 MiB costs CPU: client streaming went from
+ * 30 to 48 µs per call.
  *
  * Flags given with `--v8-flags` win over DENO_V8_FLAGS: to run with other
  * settings, edit the task or run `deno run -A --v8-flags=... main.ts`.
@@ -19,7 +23,7 @@
  */
 
 /** V8 flags for every svc process. */
-export const SVC_V8_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
+export const SVC_V8_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
 
 /** The `--v8-flags=...` argument for deno run, install and compile. */
 export function v8FlagsArgument(): string {
