@@ -10,7 +10,7 @@ import { Status } from "../../core/errors.ts";
 import type { Route } from "../types.ts";
 import { decompress, type Encoding, type InflateGate } from "./compression.ts";
 import type { MemoryBudget } from "../../util/memory_budget.ts";
-import { copyMessage } from "./message_copies.ts";
+import { copyMessage, copyToSlab, currentSlab, SMALL_MESSAGE_BYTES } from "./message_copies.ts";
 
 /** What the request half needs from its connection. */
 export interface RequestOwner {
@@ -45,6 +45,10 @@ const TOO_MUCH_HELD =
  */
 const RELEASE_BATCH_BYTES = 4096;
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+/** A queue entry's start for a buffer that is one message, without its prefix (see #queue). */
+const WHOLE = -1;
+/** ...one compressed message. */
+const WHOLE_COMPRESSED = -2;
 
 /** The status message of a call the memory budget had no room for. */
 export function memoryFull(what: string, bytes: number): string {
@@ -95,17 +99,27 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
   #compressed = false;
   /** The unary request was compressed: inflated at dispatch. */
   #requestCompressed = false;
+  /** A client or bidi stream: its messages are queued for the handler. */
+  readonly #streamed: boolean;
   /**
    * Whole messages not yet taken, as on the wire (each holds its length +
    * PREFIX_BYTES of window), from `#head` on: an index rather than shift(),
    * which moves the array per message; emptied once all are taken.
+   *
+   * Three entries per run of messages: a buffer, a start and an end. The
+   * messages that arrived whole and in a row in one DATA frame are copied
+   * once, prefixes included, as `buffer[start, end)`; taking one cuts its
+   * view and moves `start` past it. A message assembled across frames is a
+   * buffer of its own, start WHOLE or WHOLE_COMPRESSED and end its length.
+   * A client stream's messages wait here while the handler works through
+   * the ones before them, which takes scavenges: a view and a queue slot
+   * per message outlived two of them and were promoted (bench/README.md,
+   * "Issue 20, session 16").
    */
-  #queue: Uint8Array[] | null = null;
+  #queue: (Uint8Array | number)[] | null = null;
   #head = 0;
   /** Wire bytes taken since the last FlowControl.release (see #take). */
   #taken = 0;
-  /** Which of the queued messages are compressed (same indexes); null while none has been. */
-  #queueCompressed: boolean[] | null = null;
   #waiter: (() => void) | null = null;
 
   constructor(
@@ -116,6 +130,7 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
   ) {
     this.owner = owner;
     this.route = route;
+    this.#streamed = route.kind === "client_stream" || route.kind === "bidi_stream";
     this.#requestEncoding = requestEncoding;
     this.#onDispatch = onDispatch;
   }
@@ -140,6 +155,9 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
   /** DATA payload for this stream, padding removed. */
   receive(data: Uint8Array, start: number, end: number): void {
     let p = start;
+    // Whole messages in a row, prefixes included, queued as one copy below.
+    let runStart = -1;
+    let runEnd = -1;
     while (p < end && !this.finished) {
       if (this.#body === null) {
         let h = data, at = p;
@@ -150,7 +168,7 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
           h = header;
           at = 0;
         } else p += PREFIX_BYTES;
-        const length = ((h[at + 1] << 24) | (h[at + 2] << 16) | (h[at + 3] << 8) | h[at + 4]) >>> 0;
+        const length = prefixLength(h, at);
         this.#compressed = (h[at] & 1) === 1;
         if (this.#compressed && this.#requestEncoding === "identity") {
           this.fail(Status.INTERNAL, "Received compressed message but no grpc-encoding was sent");
@@ -165,6 +183,12 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
         }
         // A whole message already in this frame needs no assembly buffer.
         if (end - p >= length) {
+          if (this.#streamed && h === data) {
+            if (runStart < 0) runStart = p - PREFIX_BYTES;
+            p += length;
+            runEnd = p;
+            continue;
+          }
           // The socket reuses its read buffer once the frame is handled: copy.
           this.#message(copyMessage(data, p, length));
           p += length;
@@ -191,6 +215,7 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
         this.#message(body);
       }
     }
+    if (runStart >= 0 && !this.finished) this.#queueRun(data, runStart, runEnd);
   }
 
   /** The client half-closed (END_STREAM). */
@@ -220,36 +245,52 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
    * bytes, and inflation is paced by the owner's gate.
    */
   #message(message: Uint8Array): void {
-    const wire = message;
-    if (this.route.kind === "unary" || this.route.kind === "server_stream") {
-      // Held until END_STREAM dispatches it; a message assembled across frames is reserved already.
-      if (this.reservedBytes === 0 && !this.owner.reserve(this, wire.length + PREFIX_BYTES)) {
-        this.fail(Status.RESOURCE_EXHAUSTED, TOO_MUCH_HELD);
-        return;
-      }
-      if (this.request !== null) {
-        const kind = this.route.kind === "unary" ? "unary" : "server streaming";
-        this.fail(
-          Status.UNIMPLEMENTED,
-          `Received a second request message for ${kind} method ${this.route.path}`,
-        );
-        return;
-      }
-      this.request = message;
-      this.#requestCompressed = this.#compressed;
+    if (this.#streamed) {
+      this.#enqueue(message, this.#compressed ? WHOLE_COMPRESSED : WHOLE, message.length);
       return;
     }
-    const wireBytes = wire.length + PREFIX_BYTES;
+    // Held until END_STREAM dispatches it; a message assembled across frames is reserved already.
+    if (this.reservedBytes === 0 && !this.owner.reserve(this, message.length + PREFIX_BYTES)) {
+      this.fail(Status.RESOURCE_EXHAUSTED, TOO_MUCH_HELD);
+      return;
+    }
+    if (this.request !== null) {
+      const kind = this.route.kind === "unary" ? "unary" : "server streaming";
+      this.fail(
+        Status.UNIMPLEMENTED,
+        `Received a second request message for ${kind} method ${this.route.path}`,
+      );
+      return;
+    }
+    this.request = message;
+    this.#requestCompressed = this.#compressed;
+  }
+
+  /** Queues `data[start, end)`, whole prefixed messages, as one copy (the read buffer is reused). */
+  #queueRun(data: Uint8Array, start: number, end: number): void {
+    const bytes = end - start;
+    if (bytes > SMALL_MESSAGE_BYTES) {
+      this.#enqueue(data.slice(start, end), 0, bytes);
+      return;
+    }
+    const offset = copyToSlab(data, start, bytes);
+    this.#enqueue(currentSlab(), offset, offset + bytes);
+  }
+
+  /** Adds an entry to #queue (see there). */
+  #enqueue(buffer: Uint8Array, start: number, end: number): void {
     // From here flow control holds it: the queued bytes are not given back as window.
     if (this.reservedBytes > 0) this.owner.unreserve(this);
-    (this.#queue ??= []).push(message);
-    if (this.#compressed || this.#queueCompressed !== null) {
-      (this.#queueCompressed ??= new Array(this.#queue.length - 1).fill(false)).push(
-        this.#compressed,
-      );
-    }
-    this.heldBytes += wireBytes;
+    (this.#queue ??= []).push(buffer, start, end);
+    this.heldBytes += start < 0 ? end + PREFIX_BYTES : end - start;
     this.wake();
+  }
+
+  /** Whether the message at `#head` is compressed. */
+  #headCompressed(queue: (Uint8Array | number)[]): boolean {
+    const start = queue[this.#head + 1] as number;
+    if (start < 0) return start === WHOLE_COMPRESSED;
+    return ((queue[this.#head] as Uint8Array)[start] & 1) === 1;
   }
 
   requests(): AsyncIterable<Uint8Array> {
@@ -264,8 +305,7 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
   #poll(): Uint8Array | undefined {
     const queue = this.#queue;
     if (queue === null || this.#head === queue.length) return undefined;
-    const compressed = this.#queueCompressed;
-    if (compressed !== null && compressed[this.#head]) return undefined;
+    if (this.#headCompressed(queue)) return undefined;
     return this.#take(queue, false);
   }
 
@@ -275,15 +315,25 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
    * RELEASE_BATCH_BYTES, and when the queue runs dry): a client then waits
    * for the handler, and small messages do not cost a release each.
    */
-  #take(queue: Uint8Array[], compressed: boolean): Uint8Array {
-    const message = queue[this.#head];
+  #take(queue: (Uint8Array | number)[], compressed: boolean): Uint8Array {
+    const head = this.#head;
+    const buffer = queue[head] as Uint8Array;
+    const start = queue[head + 1] as number;
+    let message = buffer;
+    if (start < 0) this.#head = head + 3;
+    else {
+      const from = start + PREFIX_BYTES;
+      const to = from + prefixLength(buffer, start);
+      message = buffer.subarray(from, to);
+      if (to === queue[head + 2]) this.#head = head + 3;
+      else queue[head + 1] = to;
+    }
     const wireBytes = message.length + PREFIX_BYTES;
     this.heldBytes -= wireBytes;
     this.#taken += wireBytes;
-    if (++this.#head === queue.length) {
+    if (this.#head === queue.length) {
       queue.length = 0;
       this.#head = 0;
-      if (this.#queueCompressed !== null) this.#queueCompressed.length = 0;
       this.#taken = 0;
       this.owner.release(this);
     } else if (this.#taken >= RELEASE_BATCH_BYTES) {
@@ -301,7 +351,7 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
       while (true) {
         const queue = this.#queue;
         if (queue !== null && this.#head < queue.length) {
-          const compressed = this.#queueCompressed?.[this.#head] ?? false;
+          const compressed = this.#headCompressed(queue);
           let message: Uint8Array | null = this.#take(queue, compressed);
           if (compressed) {
             const wire = message;
@@ -387,4 +437,10 @@ export abstract class CallRequests<O extends RequestOwner = RequestOwner> {
     this.owner.memory.give(this.#inflatedBytes);
     this.#inflatedBytes = 0;
   }
+}
+
+/** The length in a message prefix at `bytes[at]` (PROTOCOL-HTTP2.md, Length-Prefixed-Message). */
+function prefixLength(bytes: Uint8Array, at: number): number {
+  return ((bytes[at + 1] << 24) | (bytes[at + 2] << 16) | (bytes[at + 3] << 8) | bytes[at + 4]) >>>
+    0;
 }

@@ -20,7 +20,7 @@
  */
 
 /** Messages up to this size share a slab; larger ones get their own copy. */
-const SMALL_MESSAGE_BYTES = 1024;
+export const SMALL_MESSAGE_BYTES = 1024;
 const SLAB_BYTES = 4 * 1024;
 
 let slab = new Uint8Array(SLAB_BYTES);
@@ -29,6 +29,18 @@ let used = 0;
 /** A copy of `bytes[start, start + length)` that outlives the read buffer. */
 export function copyMessage(bytes: Uint8Array, start: number, length: number): Uint8Array {
   if (length > SMALL_MESSAGE_BYTES) return bytes.slice(start, start + length);
+  const offset = copyToSlab(bytes, start, length);
+  return slab.subarray(offset, offset + length);
+}
+
+/**
+ * Copies `bytes[start, start + length)`, at most SMALL_MESSAGE_BYTES, into
+ * the current slab and returns where: `currentSlab()[offset, offset +
+ * length)` until the next copy. For a caller that keeps the message a
+ * while and makes its view later (a client stream's queue): a view made
+ * now would outlive scavenges and be promoted.
+ */
+export function copyToSlab(bytes: Uint8Array, start: number, length: number): number {
   if (used + length > SLAB_BYTES) {
     slab = new Uint8Array(SLAB_BYTES);
     used = 0;
@@ -38,5 +50,10 @@ export function copyMessage(bytes: Uint8Array, start: number, length: number): U
   used = (offset + length + 7) & ~7;
   const target = slab;
   for (let i = 0; i < length; i++) target[offset + i] = bytes[start + i];
-  return target.subarray(offset, offset + length);
+  return offset;
+}
+
+/** The slab the last {@link copyToSlab} wrote into. */
+export function currentSlab(): Uint8Array {
+  return slab;
 }
