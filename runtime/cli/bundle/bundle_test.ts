@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { grpcClient, startSvc, unary } from "../../../tests/_harness.ts";
 import { MANIFEST_MODE } from "../../../tests/_manifest_mode.ts";
-import { hideDynamicImports } from "./build.ts";
+import { escapeNonAscii, hideDynamicImports } from "./build.ts";
 import { freshManifest, MANIFEST_FILE } from "./manifest.ts";
 
 Deno.test("hideDynamicImports computes chunk, npm and node specifiers, nothing else", () => {
@@ -22,6 +22,16 @@ Deno.test("hideDynamicImports computes chunk, npm and node specifiers, nothing e
   assert.equal(out[2], 'const c = import(new URL("node:tls", import.meta.url).href);');
   assert.equal(out[3], 'const d = import("./handler.ts");');
   assert.equal(out[4], 'const e = "import(\\"x\\")";');
+});
+
+Deno.test("escapeNonAscii leaves ASCII text, and code that means the same", () => {
+  const code = '// a ≤ b → c\nconst s = "≤"; const r = /→/u; const t = `§`; const e = "😀";';
+  const out = escapeNonAscii(code);
+  assert.ok(!/[\u0080-\uffff]/.test(out), out);
+  assert.equal(out.split("\n")[0], "// a \\u2264 b \\u2192 c");
+  const values = new Function(`${out.split("\n")[1]} return [s, r.source, t, e];`)();
+  assert.deepEqual(values, ["≤", "\\u2192", "§", "😀"]);
+  assert.ok(new RegExp(values[1], "u").test("→"));
 });
 
 Deno.test({
