@@ -69,7 +69,7 @@ export interface CompileArgsOptions {
  * @example
  * ```ts
  * compileArgs({ entry: "/app/dist/svc_entry.ts", output: "/app/dist/svc", permissions: ["--allow-net"] });
- * // ["compile", "--allow-net", "--v8-flags=--max-semi-space-size=4", "--include",
+ * // ["compile", "--allow-net", "--v8-flags=--max-semi-space-size=2,...", "--include",
  * //  "<runtime>/app/workers/worker_main.ts",
  * //  "--output", "/app/dist/svc", "/app/dist/svc_entry.ts"]
  * ```
