@@ -30,6 +30,12 @@ export interface BenchCase {
    * one call on each and holds them (_idle_connections.ts).
    */
   readonly driver: "h2load" | "pingpong" | "idle-connections";
+  /**
+   * The ping-pong client: Node's (pingpong.mjs, node:http2) or the Go one
+   * on raw HTTP/2 frames (clients/go_pingpong), which costs less per round
+   * trip than either server, so the server's core is what it measures.
+   */
+  readonly pingpongClient?: "node" | "go";
   /** One request body (h2load cases): gRPC- or gRPC-Web-framed, or Connect's JSON. */
   readonly body?: Uint8Array;
   /** Messages the server sends per call (for the metrics check). */
@@ -260,8 +266,23 @@ export const CASES: readonly BenchCase[] = [
     method: "Ping",
     driver: "pingpong",
     repliesPerCall: 1,
-    // The bench's own client: connections × bidi calls on each.
+    // The bench's own client: connections × bidi calls on each. Node's
+    // client is the bottleneck here (bench/README.md, "Bidi: whose core is
+    // measured"): bidi-pingpong-go is the server's figure.
     connections: 4,
+    streams: 16,
+  },
+  {
+    ...GRPC,
+    name: "bidi-pingpong-go",
+    description:
+      "bidi Ping as bidi-pingpong, from a Go client on raw HTTP/2 frames, 8 connections × 16 calls",
+    method: "Ping",
+    driver: "pingpong",
+    pingpongClient: "go",
+    repliesPerCall: 1,
+    // 128 calls in flight keep one server core busy for svc and grpc-go alike.
+    connections: 8,
     streams: 16,
   },
   fixedRate("unary-small-5k", { rate: 5000 }),

@@ -26,6 +26,13 @@ export interface Load {
   readonly dataBytes?: number;
 }
 
+/** What the loads run with: a folder for bodies, Node, and the Go ping-pong client if built. */
+export interface LoadOptions {
+  readonly tmp: string;
+  readonly node: string;
+  readonly goPingpong: string | null;
+}
+
 /**
  * The load for `benchCase` against `port`: h2load, or the ping-pong client.
  * Each call of the result runs it for `seconds`.
@@ -33,7 +40,7 @@ export interface Load {
 export function createLoad(
   benchCase: BenchCase,
   port: number,
-  options: { tmp: string; node: string },
+  options: LoadOptions,
 ): (seconds: number) => Promise<Load> {
   if (benchCase.driver === "idle-connections") {
     throw new Error(`${benchCase.name} is not a load (see _idle_connections.ts)`);
@@ -72,11 +79,15 @@ function h2loadDriver(benchCase: BenchCase, port: number, options: { tmp: string
   };
 }
 
-function pingDriver(benchCase: BenchCase, port: number, options: { node: string }) {
+function pingDriver(benchCase: BenchCase, port: number, options: LoadOptions) {
+  const go = benchCase.pingpongClient === "go";
+  if (go && options.goPingpong === null) {
+    throw new Error(`${benchCase.name} needs the Go ping-pong client, which did not build`);
+  }
+  const client = go ? [options.goPingpong!] : [options.node, join(NODE_DIR, "pingpong.mjs")];
   return async (seconds: number): Promise<Load> => {
-    const script = join(NODE_DIR, "pingpong.mjs");
     const args = [port, benchCase.connections, benchCase.streams, seconds, 10].map(String);
-    const out = await run([options.node, script, ...args], {
+    const out = await run([...client, ...args], {
       cpu: LOAD_CPU,
       timeoutMs: seconds * 1000 + 30_000,
     });

@@ -40,6 +40,8 @@ import { checkWebCase } from "./_web_check.ts";
 /** How long and how hard to load. */
 export interface MeasureOptions {
   readonly node: string;
+  /** The Go ping-pong client (bidi-pingpong-go), or null when it did not build. */
+  readonly goPingpong: string | null;
   readonly tmp: string;
   readonly seconds: number;
   readonly warmupSeconds: number;

@@ -1,7 +1,7 @@
 /**
  * What the bench needs besides Deno: grpc-js for Node (npm, into
  * bench/.node), connect-node's descriptors, the grpc-go server (built in GOPATH mode from Debian's
- * packages, into bench/.go), h2load, and the versions for the report.
+ * packages, into bench/.go) and the Go ping-pong client, h2load, and the versions for the report.
  * @module
  */
 import { existsSync } from "node:fs";
@@ -135,34 +135,75 @@ export async function requireH2load(): Promise<string> {
  * binary, or with the one-line reason it cannot be built.
  */
 export async function buildGo(): Promise<{ binary: string } | { skip: string }> {
-  const hint =
-    "apt-get install golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler";
-  for (const tool of ["go", "protoc", "protoc-gen-go"]) {
+  const missing = await goMissing("google.golang.org/grpc", ["protoc", "protoc-gen-go"]);
+  if (missing) return { skip: missing };
+  const pkg = join(GO_DIR, "src", "benchecho");
+  return await goBuild(
+    "echo-server",
+    pkg,
+    [join(BENCH_DIR, "servers/go/main.go"), PROTO],
+    async () => {
+      Deno.mkdirSync(join(pkg, "pb"), { recursive: true });
+      const gen = await run([
+        "protoc",
+        `-I${join(BENCH_DIR, "proto")}`,
+        `--go_out=plugins=grpc,paths=source_relative:${join(pkg, "pb")}`,
+        PROTO,
+      ], { timeoutMs: 60_000 });
+      return gen.code === 0 ? null : `protoc --go_out failed: ${firstLine(gen.stderr)}`;
+    },
+  );
+}
+
+/**
+ * Builds the raw-HTTP/2 ping-pong client (clients/go_pingpong, on Debian's
+ * golang.org/x/net) into bench/.go, unless it is current.
+ */
+export async function buildGoPingpong(): Promise<{ binary: string } | { skip: string }> {
+  const missing = await goMissing("golang.org/x/net/http2", []);
+  if (missing) return { skip: missing };
+  const pkg = join(GO_DIR, "src", "gopingpong");
+  return await goBuild("go_pingpong", pkg, [join(BENCH_DIR, "clients/go_pingpong/main.go")]);
+}
+
+const GO_HINT =
+  "apt-get install golang-go golang-google-grpc-dev golang-goprotobuf-dev protobuf-compiler";
+
+/** Why a Go program importing `pkg` and needing `tools` cannot be built here, or null. */
+async function goMissing(pkg: string, tools: string[]): Promise<string | null> {
+  for (const tool of ["go", ...tools]) {
     const found = await run(["sh", "-c", `command -v ${tool}`], { timeoutMs: 5_000 });
-    if (found.code !== 0) return { skip: `${tool} is not installed (${hint})` };
+    if (found.code !== 0) return `${tool} is not installed (${GO_HINT})`;
   }
-  if (!existsSync(join(GO_PATH_SYSTEM, "src/google.golang.org/grpc"))) {
-    return { skip: `grpc-go is not in ${GO_PATH_SYSTEM} (${hint})` };
+  if (!existsSync(join(GO_PATH_SYSTEM, "src", pkg))) {
+    return `${pkg} is not in ${GO_PATH_SYSTEM} (${GO_HINT})`;
   }
-  const binary = join(GO_DIR, "bin", "echo-server");
-  const sources = [join(BENCH_DIR, "servers/go/main.go"), PROTO];
+  return null;
+}
+
+/**
+ * Builds the Go package `pkg` (its main.go is `sources[0]`) into
+ * bench/.go/bin/`name` in GOPATH mode, unless the sources' times match the
+ * last build's. `prepare` generates code first; it returns an error or null.
+ */
+async function goBuild(
+  name: string,
+  pkg: string,
+  sources: string[],
+  prepare: () => Promise<string | null> = () => Promise.resolve(null),
+): Promise<{ binary: string } | { skip: string }> {
+  const binary = join(GO_DIR, "bin", name);
   const stamp = sources.map((f) => Deno.statSync(f).mtime?.getTime()).join(",");
-  const stampFile = join(GO_DIR, "stamp");
+  const stampFile = join(GO_DIR, `${name}.stamp`);
   if (existsSync(binary) && existsSync(stampFile) && Deno.readTextFileSync(stampFile) === stamp) {
     return { binary };
   }
-  console.error("setup: building the grpc-go server (GOPATH mode, no module proxy)");
-  const pkg = join(GO_DIR, "src", "benchecho");
-  Deno.mkdirSync(join(pkg, "pb"), { recursive: true });
+  console.error(`setup: building ${name} (GOPATH mode, no module proxy)`);
+  Deno.mkdirSync(pkg, { recursive: true });
   Deno.mkdirSync(join(GO_DIR, "bin"), { recursive: true });
   Deno.copyFileSync(sources[0], join(pkg, "main.go"));
-  const gen = await run([
-    "protoc",
-    `-I${join(BENCH_DIR, "proto")}`,
-    `--go_out=plugins=grpc,paths=source_relative:${join(pkg, "pb")}`,
-    PROTO,
-  ], { timeoutMs: 60_000 });
-  if (gen.code !== 0) return { skip: `protoc --go_out failed: ${firstLine(gen.stderr)}` };
+  const failed = await prepare();
+  if (failed) return { skip: failed };
   const build = await run(["go", "build", "-o", binary, "."], {
     timeoutMs: 300_000,
     cwd: pkg,
@@ -174,7 +215,7 @@ export async function buildGo(): Promise<{ binary: string } | { skip: string }> 
       GOCACHE: join(GO_DIR, "cache"),
     },
   });
-  if (build.code !== 0) return { skip: `go build failed: ${firstLine(build.stderr)}` };
+  if (build.code !== 0) return { skip: `go build ${name} failed: ${firstLine(build.stderr)}` };
   Deno.writeTextFileSync(stampFile, stamp);
   return { binary };
 }

@@ -31,7 +31,14 @@ import {
   tail,
   within,
 } from "./_process.ts";
-import { buildGo, denoVersion, prepareConnectNode, prepareNode, ROOT } from "./_setup.ts";
+import {
+  buildGo,
+  buildGoPingpong,
+  denoVersion,
+  prepareConnectNode,
+  prepareNode,
+  ROOT,
+} from "./_setup.ts";
 
 const { positionals, values } = parseArgs({
   args: Deno.args,
@@ -64,6 +71,8 @@ if (mode === "syscalls") {
 await pinSelf();
 await prepareNode(values.node);
 const go = await buildGo();
+const pingpong = benchCase.pingpongClient === "go" ? await buildGoPingpong() : null;
+if (pingpong && "skip" in pingpong) throw new Error(`Go ping-pong client: ${pingpong.skip}`);
 const deno = { path: Deno.execPath(), version: await denoVersion(Deno.execPath()) };
 const connectNode = values.contender === "connect-node"
   ? await prepareConnectNode(values.node)
@@ -97,7 +106,11 @@ const log = join(tmp, "server.log");
 const server = startLogged(full, { cpu: SERVER_CPU, log, cwd: ROOT, env });
 try {
   await waitForPort(port);
-  const load = createLoad(benchCase, port, { tmp, node: values.node });
+  const load = createLoad(benchCase, port, {
+    tmp,
+    node: values.node,
+    goPingpong: pingpong?.binary ?? null,
+  });
   await load(Number(values.warmup));
   const settled = await cpuSettled(server.pid);
   if (settled > 1) console.log(`(the server stayed busy ${settled} s after the warm-up stopped)`);

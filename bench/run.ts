@@ -25,6 +25,7 @@ import { startOtlpSink } from "./_otlp_sink.ts";
 import {
   BENCH_DIR,
   buildGo,
+  buildGoPingpong,
   denoVersion,
   grpcGoVersion,
   grpcJsVersion,
@@ -53,6 +54,7 @@ async function main(): Promise<number> {
   const nodeVersion = await versionOf([options.node, "--version"]);
   const go = await buildGo();
   if ("skip" in go) console.error(`grpc-go: skipped: ${go.skip}`);
+  const goPingpong = await goPingpongFor(options);
   const connectSetup = await prepareConnectNode(options.node);
   if ("skip" in connectSetup) console.error(`connect-node: skipped: ${connectSetup.skip}`);
   const connectNode = "skip" in connectSetup ? null : connectSetup;
@@ -88,6 +90,7 @@ async function main(): Promise<number> {
   const tmp = await Deno.makeTempDir({ prefix: "svc-bench-" });
   const measure: MeasureOptions = {
     node: options.node,
+    goPingpong,
     tmp,
     seconds: options.seconds,
     warmupSeconds: options.warmup,
@@ -140,6 +143,20 @@ async function main(): Promise<number> {
   console.log(`finished in ${elapsed.toFixed(0)} s`);
   saveResults(options, { ...meta, elapsedSeconds: elapsed, summary, runs, failures }, report);
   return failures.length ? 1 : 0;
+}
+
+/**
+ * The Go ping-pong client when a chosen case uses it; if it cannot be built,
+ * those cases are left out, with the reason.
+ */
+async function goPingpongFor(options: Options): Promise<string | null> {
+  const uses = options.cases.filter((c) => c.pingpongClient === "go");
+  if (!uses.length) return null;
+  const built = await buildGoPingpong();
+  if ("binary" in built) return built.binary;
+  for (const c of uses) console.error(`${c.name}: skipped: ${built.skip}`);
+  options.cases = options.cases.filter((c) => !uses.includes(c));
+  return null;
 }
 
 function rotate<T>(items: readonly T[], by: number): T[] {
@@ -210,7 +227,14 @@ async function describeRun(
             }`
           ).join(", ")
       }`,
-      pingpong: "4 connections × 16 bidi calls, raw node:http2 client on Node",
+      pingpong: options.cases.filter((c) => c.driver === "pingpong")
+        .map((c) =>
+          `${c.name} ${c.connections} connections × ${c.streams} bidi calls, ${
+            c.pingpongClient === "go"
+              ? "raw HTTP/2 frames from Go (clients/go_pingpong)"
+              : "raw node:http2 client on Node"
+          }`
+        ).join(", ") || "none",
       repeat: options.repeat,
       /** Seconds of the strace pass per process; 0 when it did not run. */
       syscallSeconds: options.syscalls,
