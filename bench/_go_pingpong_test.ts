@@ -29,6 +29,7 @@ async function echoServer(settings: http2.Settings, status = "0"): Promise<EchoS
     calls++;
     assert.equal(headers[":path"], "/bench.Echo/Ping");
     assert.equal(headers["content-type"], "application/grpc");
+    assert.equal(headers["x-api-key"], "bench");
     stream.respond({ ":status": 200, "content-type": "application/grpc" }, {
       waitForTrailers: true,
     });

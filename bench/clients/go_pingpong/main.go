@@ -206,6 +206,8 @@ func (c *conn) run(port, streams int) error {
 		{Name: ":method", Value: "POST"}, {Name: ":scheme", Value: "http"},
 		{Name: ":path", Value: "/bench.Echo/Ping"}, {Name: ":authority", Value: "127.0.0.1:" + strconv.Itoa(port)},
 		{Name: "content-type", Value: "application/grpc"}, {Name: "te", Value: "trailers"},
+		// As every bench load sends it: svc-native-builtins' middleware checks it.
+		{Name: "x-api-key", Value: "bench"},
 	}
 	var block bytes.Buffer
 	enc := hpack.NewEncoder(&block)
