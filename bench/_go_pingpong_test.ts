@@ -64,11 +64,11 @@ async function echoServer(settings: http2.Settings, status = "0"): Promise<EchoS
   };
 }
 
-async function runClient(port: number, conns: number, streams: number) {
+async function runClient(port: number, conns: number, streams: number, seconds = 1) {
   const { code, stdout, stderr } = await new Deno.Command(
     (built as { binary: string }).binary,
     {
-      args: [port, conns, streams, 1, 10].map(String),
+      args: [port, conns, streams, seconds, 10].map(String),
       stdout: "piped",
       stderr: "piped",
       signal: AbortSignal.timeout(20_000),
@@ -96,6 +96,38 @@ Deno.test({
     } finally {
       await server.close();
     }
+  },
+});
+
+Deno.test({
+  name: "the Go ping-pong client runs for a fraction of a second (--quick's warm-up)",
+  ignore,
+  async fn() {
+    const server = await echoServer({});
+    try {
+      const started = performance.now();
+      const { code, result, stderr } = await runClient(server.port, 1, 2, 0.25);
+      assert.equal(code, 0, stderr + JSON.stringify(result));
+      assert.equal(result.okCalls, 2);
+      assert.ok(performance.now() - started < 5_000);
+    } finally {
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "the Go ping-pong client refuses a bad argument on stderr, exit 2",
+  ignore,
+  async fn() {
+    const { code, stdout, stderr } = await new Deno.Command((built as { binary: string }).binary, {
+      args: ["1", "1", "1.5", "1", "10"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 2);
+    assert.equal(stdout.length, 0);
+    assert.match(new TextDecoder().decode(stderr), /argument 3 \("1\.5"\)/);
   },
 });
 

@@ -92,7 +92,13 @@ function pingDriver(benchCase: BenchCase, port: number, options: LoadOptions) {
       timeoutMs: seconds * 1000 + 30_000,
     });
     const r = JSON.parse(out.stdout.trim().split("\n").pop() || "{}");
-    if (out.code !== 0) throw new Error(`ping-pong client: ${JSON.stringify(r.failures)}`);
+    if (out.code !== 0) {
+      // No result line (a usage error, a crash): what it said on stderr instead.
+      const why = r.failures
+        ? JSON.stringify(r.failures)
+        : `exit ${out.code}: ${out.stderr.trim()}`;
+      throw new Error(`ping-pong client: ${why}`);
+    }
     return {
       calls: r.roundTrips,
       rate: r.rate,

@@ -79,19 +79,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: go_pingpong PORT CONNS STREAMS SECONDS SIZE")
 		os.Exit(2)
 	}
-	args := make([]int, 5)
+	args := make([]float64, 5)
 	for i := range args {
-		n, err := strconv.Atoi(os.Args[i+1])
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "argument %d: %v\n", i+1, err)
+		// SECONDS may be a fraction (the bench's --quick warm-up is 0.25 s).
+		n, err := strconv.ParseFloat(os.Args[i+1], 64)
+		if err != nil || n < 0 || (i != 3 && n != float64(int(n))) {
+			fmt.Fprintf(os.Stderr, "argument %d (%q): not a whole number (or seconds)\n", i+1, os.Args[i+1])
 			os.Exit(2)
 		}
 		args[i] = n
 	}
-	port, conns, streams, seconds, size := args[0], args[1], args[2], args[3], args[4]
+	port, conns, streams, size := int(args[0]), int(args[1]), int(args[2]), int(args[4])
+	duration := time.Duration(args[3] * float64(time.Second))
 	request := grpcMessage(size)
 	started := time.Now()
-	endAt := started.Add(time.Duration(seconds) * time.Second)
+	endAt := started.Add(duration)
 
 	var wg sync.WaitGroup
 	results := make([]*conn, conns)
@@ -110,7 +112,7 @@ func main() {
 	go func() { wg.Wait(); close(finished) }()
 	select {
 	case <-finished:
-	case <-time.After(time.Duration(seconds)*time.Second + 10*time.Second):
+	case <-time.After(duration + 10*time.Second):
 		for _, c := range results {
 			c.nc.Close()
 		}
