@@ -71,8 +71,11 @@ export interface IdleReclaimOptions {
   readonly reclaimer: () => Reclaimer | null;
   /** Calls started since the process began (the server's counter). */
   readonly callsStarted: () => number;
-  /** Run once, at the first calm moment: hands back the executable's start-up pages. */
-  readonly releaseExecutablePages?: () => ExecutablePagesResult;
+  /**
+   * Run once, at the first calm moment: hands back the executable's
+   * start-up pages, in pieces between calls; `signal` aborts at stop.
+   */
+  readonly releaseExecutablePages?: (signal: AbortSignal) => Promise<ExecutablePagesResult>;
   readonly log: Logger;
   /** Tests pass a clock and drive {@link IdleReclaim.check} themselves. */
   readonly now?: () => number;
@@ -109,6 +112,8 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
   let loadTrims = 0;
   let reclaimer: Reclaimer | null | undefined;
   let stopped = false;
+  /** Aborts a release of the start-up pages still under way when the watch stops. */
+  const releasing = new AbortController();
 
   const check = (): boolean => {
     if (stopped) return false;
@@ -186,19 +191,21 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
     });
   };
 
-  const releaseOnce = (run: () => ExecutablePagesResult) => {
-    const started = now();
-    const result = run();
-    if ("skipped" in result) {
-      log.debug("start-up pages of the executable kept", { reason: result.skipped });
-      return;
-    }
-    log.info("start-up pages of the executable given back", {
-      advisedMiB: result.advisedMiB,
-      rssFileMiB: result.rssFileMiB[0],
-      afterMiB: result.rssFileMiB[1],
-      pauseMs: Math.round(now() - started),
-    });
+  /** Starts the release; it goes on between calls, and logs when done. */
+  const releaseOnce = (run: (signal: AbortSignal) => Promise<ExecutablePagesResult>) => {
+    run(releasing.signal).then((result) => {
+      if ("skipped" in result) {
+        log.debug("start-up pages of the executable kept", { reason: result.skipped });
+        return;
+      }
+      log.info("start-up pages of the executable given back", {
+        advisedMiB: result.advisedMiB,
+        rssFileMiB: result.rssFileMiB[0],
+        afterMiB: result.rssFileMiB[1],
+        pauseMs: result.pauseMs,
+        tookMs: result.tookMs,
+      });
+    }, (error) => log.debug("start-up pages of the executable kept", { reason: String(error) }));
   };
 
   const interval = timer ? setInterval(check, RECLAIM_CHECK_MS) : null;
@@ -214,6 +221,7 @@ export function startIdleReclaim(options: IdleReclaimOptions, timer = true): Idl
     stop() {
       if (stopped) return;
       stopped = true;
+      releasing.abort();
       if (interval !== null) clearInterval(interval);
       sampler.close();
       reclaimer?.close();

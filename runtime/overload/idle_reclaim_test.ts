@@ -38,7 +38,13 @@ function rig() {
     }),
     releaseExecutablePages: () => {
       state.pagedOut.push(state.clock);
-      return { advisedMiB: 105, rssFileMiB: [60, 12] };
+      return Promise.resolve({
+        advisedMiB: 105,
+        rssFileMiB: [60, 12],
+        refused: 0,
+        pauseMs: 0.5,
+        tookMs: 20,
+      });
     },
     callsStarted: () => state.calls,
     log: quiet,
@@ -182,7 +188,7 @@ Deno.test("once stopped (shutdown began), a calm moment releases nothing, and st
     reclaimer: () => null,
     releaseExecutablePages: () => {
       released.push(1);
-      return { advisedMiB: 1, rssFileMiB: [2, 1] };
+      return Promise.resolve({ skipped: "not run" });
     },
     callsStarted: () => 0,
     log: quiet,
@@ -193,4 +199,30 @@ Deno.test("once stopped (shutdown began), a calm moment releases nothing, and st
   for (let i = 0; i < 5; i++) assert.equal(reclaim.check(), false);
   assert.deepEqual(released, [], "no release after stop");
   assert.equal(closed, 1, "the sampler is closed once");
+});
+
+Deno.test("stopping the watch aborts a release of the start-up pages still under way", async () => {
+  const signals: AbortSignal[] = [];
+  let finish = () => {};
+  const reclaim = startIdleReclaim({
+    sampler: { measure: "anon_rss", sample: () => 40 * MiB, close() {} },
+    reclaimer: () => null,
+    releaseExecutablePages: (signal) => {
+      signals.push(signal);
+      return new Promise((resolve) => {
+        finish = () => resolve({ skipped: "stopped" });
+      });
+    },
+    callsStarted: () => 0,
+    log: quiet,
+    now: () => 0,
+  }, false);
+  reclaim.check();
+  reclaim.check();
+  assert.equal(signals.length, 1, "two calm seconds: the release began");
+  assert.equal(signals[0].aborted, false);
+  reclaim.stop();
+  assert.equal(signals[0].aborted, true, "shutdown is no moment to go on unmapping");
+  finish();
+  await Promise.resolve();
 });
