@@ -45,6 +45,8 @@ export interface MeasureOptions {
   readonly tmp: string;
   readonly seconds: number;
   readonly warmupSeconds: number;
+  /** The warm-up of the fixed-rate cases (`rate` set): see Options.warmupFixedRate. */
+  readonly warmupFixedRateSeconds: number;
   readonly startTimeoutMs: number;
   /** Seconds of the strace pass after the cases (0: none); see {@link SYSCALL_CASE}. */
   readonly syscallSeconds: number;
@@ -257,7 +259,9 @@ async function measureCase(
   options: CaseOptions,
 ): Promise<CaseSample> {
   const load = createLoad(benchCase, port, options);
-  await load(options.warmupSeconds);
+  await load(
+    benchCase.rate === undefined ? options.warmupSeconds : options.warmupFixedRateSeconds,
+  );
   // Calls cut off when the load stopped can keep the server busy; let that
   // pass before measuring, so it is not charged to the next run.
   const settle = await cpuSettled(pid);

@@ -19,7 +19,8 @@ const USAGE = `Usage: deno run -A bench/run.ts [options]
   --contenders a,b   only these contenders (default: all)
   --repeat N         repetitions, contenders alternating (default 3; --quick 1)
   --duration S       measured seconds per case (default 10; --quick 1)
-  --warmup S         warm-up seconds per case (default 3; --quick 0.25)
+  --warmup S         warm-up seconds per case (default 3, fixed-rate cases 10; --quick 0.25);
+                     given, it is every case's
   --syscalls S       seconds of the strace pass counting syscalls per response on
                      ${SYSCALL_CASE}, after each process's cases (default 2; --quick 0: off)
   --tune-grpc-options JSON    add grpcjs-deno-tuned and grpcjs-node-tuned, given these
@@ -47,6 +48,14 @@ export interface Options {
   repeat: number;
   seconds: number;
   warmup: number;
+  /**
+   * The fixed-rate cases' warm-up: longer by default, since at 5,000 calls/s
+   * a JIT runtime sees in 3 s a fortieth of the calls it sees saturated, and
+   * its optimizing compiler was still at work 3-6 s in (bench/README.md,
+   * session 18). What a fresh process's first seconds cost is cold start's
+   * part, measured on its own.
+   */
+  warmupFixedRate: number;
   syscalls: number;
   tuning: Tuning | null;
   baselines: Baseline[];
@@ -112,6 +121,7 @@ export function parseOptions(args: string[]): Options {
     repeat: Math.round(number(values.repeat, quick ? 1 : 3, "repeat")),
     seconds: number(values.duration, quick ? 1 : 10, "duration"),
     warmup: number(values.warmup, quick ? 0.25 : 3, "warmup"),
+    warmupFixedRate: number(values.warmup, quick ? 0.25 : 10, "warmup"),
     // Off in --quick: it runs in CI, on a time budget, maybe where ptrace is not allowed.
     syscalls: number(values.syscalls, quick ? 0 : 2, "syscalls", true),
     tuning: values["tune-grpc-options"] || values["tune-http2-settings"]

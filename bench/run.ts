@@ -94,6 +94,7 @@ async function main(): Promise<number> {
     tmp,
     seconds: options.seconds,
     warmupSeconds: options.warmup,
+    warmupFixedRateSeconds: options.warmupFixedRate,
     startTimeoutMs: options.quick ? 60_000 : 30_000,
     syscallSeconds: options.syscalls,
     // Long enough for svc's idle reclaim (two quiet seconds, then the GC); off in --quick.
@@ -219,14 +220,7 @@ async function describeRun(
     },
     grpcGo: "skip" in go ? `skipped: ${go.skip}` : "built",
     load: {
-      h2load: `-t 1 -D ${options.seconds}s after a ${options.warmup}s warm-up run; ${
-        options.cases.filter((c) => c.driver === "h2load")
-          .map((c) =>
-            `${c.name}${c.http === "1.1" ? " --h1" : ""} -c ${c.connections} -m ${c.streams}${
-              c.rate === undefined ? "" : ` --rps ${c.rate / c.connections}`
-            }`
-          ).join(", ")
-      }`,
+      h2load: h2loadLine(options),
       pingpong: options.cases.filter((c) => c.driver === "pingpong")
         .map((c) =>
           `${c.name} ${c.connections} connections × ${c.streams} bidi calls, ${
@@ -253,6 +247,23 @@ async function describeRun(
 type RunMeta = Awaited<ReturnType<typeof describeRun>>;
 
 /** The tables for a run (or a saved results file): header, cases, syscalls, targets. */
+/** The h2load part of the header: its flags per case, or "none" when no case uses it. */
+function h2loadLine(options: Options): string {
+  const cases = options.cases.filter((c) => c.driver === "h2load");
+  if (cases.length === 0) return "none";
+  const fixedRate = cases.some((c) => c.rate !== undefined || c.rateOfSaturation !== undefined) &&
+      options.warmupFixedRate !== options.warmup
+    ? ` (fixed-rate cases ${options.warmupFixedRate}s)`
+    : "";
+  return `-t 1 -D ${options.seconds}s after a ${options.warmup}s warm-up run${fixedRate}; ${
+    cases.map((c) =>
+      `${c.name}${c.http === "1.1" ? " --h1" : ""} -c ${c.connections} -m ${c.streams}${
+        c.rate === undefined ? "" : ` --rps ${c.rate / c.connections}`
+      }`
+    ).join(", ")
+  }`;
+}
+
 function reportOf(data: RunMeta & { runs: ProcessRun[] }): string {
   const names = data.contenders.map((c) => c.name);
   const cases = CASES.filter((c) => data.runs.some((r) => c.name in r.cases));
