@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startIdleReclaim } from "./idle_reclaim.ts";
+import { type IdleReclaimOptions, startIdleReclaim } from "./idle_reclaim.ts";
 import type { Logger } from "../core/logger.ts";
 
 const MiB = 1024 * 1024;
@@ -180,20 +180,25 @@ Deno.test("a steady load that grows no memory is never paused for a trim", () =>
   assert.deepEqual(state.pagedOut, [5_000], "the start-up pages still go, once");
 });
 
-Deno.test("once stopped (shutdown began), a calm moment releases nothing, and stop can be called again", () => {
-  let closed = 0;
-  const released: number[] = [];
-  const reclaim = startIdleReclaim({
-    sampler: { measure: "anon_rss", sample: () => 40 * MiB, close: () => closed++ },
+/** A watch with no traffic and no reclaimer: only the start-up pages can happen; `onClose` counts closes. */
+function idleWatch(release: IdleReclaimOptions["releaseExecutablePages"], onClose = () => {}) {
+  return startIdleReclaim({
+    sampler: { measure: "anon_rss", sample: () => 40 * MiB, close: onClose },
     reclaimer: () => null,
-    releaseExecutablePages: () => {
-      released.push(1);
-      return Promise.resolve({ skipped: "not run" });
-    },
+    releaseExecutablePages: release,
     callsStarted: () => 0,
     log: quiet,
     now: () => 0,
   }, false);
+}
+
+Deno.test("once stopped (shutdown began), a calm moment releases nothing, and stop can be called again", () => {
+  let closed = 0;
+  const released: number[] = [];
+  const reclaim = idleWatch(() => {
+    released.push(1);
+    return Promise.resolve({ skipped: "not run" });
+  }, () => closed++);
   reclaim.stop();
   reclaim.stop();
   for (let i = 0; i < 5; i++) assert.equal(reclaim.check(), false);
@@ -204,19 +209,12 @@ Deno.test("once stopped (shutdown began), a calm moment releases nothing, and st
 Deno.test("stopping the watch aborts a release of the start-up pages still under way", async () => {
   const signals: AbortSignal[] = [];
   let finish = () => {};
-  const reclaim = startIdleReclaim({
-    sampler: { measure: "anon_rss", sample: () => 40 * MiB, close() {} },
-    reclaimer: () => null,
-    releaseExecutablePages: (signal) => {
-      signals.push(signal);
-      return new Promise((resolve) => {
-        finish = () => resolve({ skipped: "stopped" });
-      });
-    },
-    callsStarted: () => 0,
-    log: quiet,
-    now: () => 0,
-  }, false);
+  const reclaim = idleWatch((signal) => {
+    signals.push(signal);
+    return new Promise((resolve) => {
+      finish = () => resolve({ skipped: "stopped" });
+    });
+  });
   reclaim.check();
   reclaim.check();
   assert.equal(signals.length, 1, "two calm seconds: the release began");
