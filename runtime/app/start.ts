@@ -28,6 +28,7 @@ import { MemoryBudget } from "../util/memory_budget.ts";
 import { fixMmapThreshold } from "../util/malloc_tuning.ts";
 import { chooseMemoryBudget, containerMemoryLimit, heapLimit } from "../util/container_memory.ts";
 import { lazyModulesFor, warmLazyModules } from "./warm_lazy_modules.ts";
+import { helperThreadsWatch } from "./helper_threads.ts";
 
 /** A serving app. */
 export interface RunningApp {
@@ -78,6 +79,11 @@ export async function startApp(
     : null;
   const memoryGuard = await memoryLimitGuard(config.server.memoryLimitBytes, memory, log);
   const watchIdleMemory = config.server.reclaimIdleMemory ? await idleReclaimFor(log) : null;
+  // A worker's threads are the supervisor's to watch (workers/run_workers.ts).
+  const watchHelpers = await helperThreadsWatch(
+    worker === null && config.server.yieldHelperThreads,
+    log,
+  );
   const tracing = config.tracing.enabled
     ? (await import("../tracing/mod.ts")).createTracing({
       config: config.tracing,
@@ -158,6 +164,7 @@ export async function startApp(
   startupMark("listening");
   tracing?.setServerAddress(server.address);
   const reclaim = watchIdleMemory?.(server) ?? null;
+  const helpers = watchHelpers();
   let draining = false;
   let admin: AdminServer | null = null;
   try {
@@ -169,6 +176,7 @@ export async function startApp(
     overload?.stop();
     memoryGuard?.stop();
     reclaim?.stop();
+    helpers.stop();
     await Promise.all([server.close(), clients.close()]);
     throw error;
   }
@@ -231,6 +239,7 @@ export async function startApp(
           warming.stop();
           overload?.stop();
           memoryGuard?.stop();
+          helpers.stop();
           // reclaim stopped with markDraining, which every shutdown runs first.
           await Promise.all([admin?.close(), registrar?.close(), clients.close()]);
         },

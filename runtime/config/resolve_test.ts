@@ -19,6 +19,7 @@ Deno.test("resolveConfig() fills every default for an empty file", async () => {
       memoryBudgetBytes: 0,
       memoryLimitBytes: 0,
       reclaimIdleMemory: true,
+      yieldHelperThreads: true,
       maxSendMessageBytes: 4194304,
       maxConcurrentStreams: 1000,
       maxSessionMemoryMb: 64,

@@ -197,6 +197,11 @@ const server = object({
       "After a busy spell, once calls all but stop (≤ 100/s, ≤ a tenth of its busiest second) for 2 s, run a full GC and give freed memory back to the OS (malloc_trim) when memory grew by 32 MiB or more: RSS falls back to what is live instead of staying at the spell's peak. Nothing per call; one pause of tens of ms when it runs, at most every 10 s. Also, once, at the first calm moment (2 s after start for a process started idle), hand back the pages of the executable that only starting used (madvise MADV_DONTNEED on its code and read-only data; ~30–40 MiB of RSS, a pause of ~10 ms; needs FFI, so not in a compiled binary). Under steady load (over 100 calls/s for 5 s in a row), that hand-back if still due, then malloc_trim alone, no GC, when memory grew 16 MiB, at most once a minute (1–3 ms). See docs/overload.md.",
     default: true,
   }),
+  yieldHelperThreads: boolean({
+    doc:
+      "While the busiest event loop uses under half a core, V8's helper threads (the optimizing compiler, concurrent GC) run at nice 19, so a call never waits behind a compile job on a shared core; over 0.7 of a core they share it again, so a saturated loop still gets its code optimized. Looked at twice a second from /proc; nothing per call. Needs CAP_SYS_NICE to raise their priority back (root with it, or `capabilities: add: [SYS_NICE]`): without it, or without FFI (a compiled binary), nothing is changed. See docs/overload.md.",
+    default: true,
+  }),
   maxSendMessageBytes: integer({
     doc: "Larger responses end RESOURCE_EXHAUSTED.",
     default: 4194304,

@@ -110,6 +110,8 @@ export interface ResolvedServer {
   memoryLimitBytes: number;
   /** Give memory back after busy spells (overload/idle_reclaim.ts). Default true. */
   reclaimIdleMemory: boolean;
+  /** V8's helper threads at nice 19 while the event loop has time to spare (overload/helper_priority.ts). Default true. */
+  yieldHelperThreads: boolean;
   /** Default 4 MiB. Larger responses end RESOURCE_EXHAUSTED. */
   maxSendMessageBytes: number;
   /** Per HTTP/2 connection. Default 1000. */

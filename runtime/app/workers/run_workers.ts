@@ -14,6 +14,7 @@ import { HealthState } from "../../health/state.ts";
 import { createMetrics } from "../../metrics/mod.ts";
 import { warmMetricsRegistry } from "../../metrics/metrics.ts";
 import { warmLazyModules } from "../warm_lazy_modules.ts";
+import { helperThreadsWatch } from "../helper_threads.ts";
 import { lazyModule } from "../../util/descriptor_headroom.ts";
 import { startAdmin } from "../../admin/mod.ts";
 import type { AdminServer } from "../../admin/mod.ts";
@@ -55,6 +56,7 @@ export async function runWorkers(
     Deno.exit(130);
   });
 
+  const watchHelpers = await helperThreadsWatch(config.server.yieldHelperThreads, log);
   const pool = new WorkerPool({
     count: options.count,
     configPath: options.configPath,
@@ -102,6 +104,7 @@ export async function runWorkers(
   }
   health.setAll("SERVING");
   pool.setHealth("SERVING");
+  const helpers = watchHelpers();
   // A scrape's modules load now, while descriptors are to be had (app/warm_lazy_modules.ts).
   const warming = warmLazyModules(metrics ? [warmMetricsRegistry, loadWorkerMetrics] : [], log);
   const registrar = config.registry.type === "etcd"
@@ -152,6 +155,7 @@ export async function runWorkers(
     deregister: () => registrar?.deregister() ?? Promise.resolve(),
     closeRest: async () => {
       warming.stop();
+      helpers.stop();
       await Promise.all([admin?.close(), registrar?.close()]);
     },
   });
