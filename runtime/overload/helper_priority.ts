@@ -71,9 +71,14 @@ export function isHelper(thread: ThreadStat): boolean {
 
 /** How the watch reads threads and changes their priority (tests pass their own). */
 export interface ThreadControl {
-  list(): Promise<ThreadStat[]>;
+  /** The process's thread ids. */
+  tids(): Promise<number[]>;
+  /** One thread's stat, or null if it ended. */
+  stat(tid: number): Promise<ThreadStat | null>;
   /** setpriority on one thread; false if refused. */
   setNice(tid: number, nice: number): boolean;
+  /** The id of the thread running this JavaScript: an event loop, whatever its name. */
+  ownTid(): number;
   close?(): void;
 }
 
@@ -108,51 +113,81 @@ export async function startHelperPriority(
 ): Promise<HelperPriority | { readonly skipped: string }> {
   const control = options.control ?? processThreads();
   if ("skipped" in control) return control;
-  const now = options.now ?? (() => performance.now());
+  const skip = (skipped: string) => {
+    control.close?.();
+    return { skipped };
+  };
   let threads: ThreadStat[];
   try {
-    threads = await control.list();
+    const all = await Promise.all((await control.tids()).map((tid) => control.stat(tid)));
+    threads = all.filter((t): t is ThreadStat => t !== null);
   } catch {
-    control.close?.();
-    return { skipped: "/proc/self/task cannot be read" };
+    return skip("/proc/self/task cannot be read");
   }
   const probe = threads.find(isHelper);
-  if (!probe) {
-    control.close?.();
-    return { skipped: "no V8 helper thread found" };
-  }
+  if (!probe) return skip("no V8 helper thread found");
   // Down one step and back: if the way back is refused, yielding would be for good.
   if (!control.setNice(probe.tid, probe.nice + 1) || !control.setNice(probe.tid, probe.nice)) {
-    control.close?.();
-    return { skipped: "raising a thread's priority back is not permitted (needs CAP_SYS_NICE)" };
+    return skip("raising a thread's priority back is not permitted (needs CAP_SYS_NICE)");
   }
-  const watch = new Watch(control, options.log, now, threads, probe.nice);
+  const watch = new Watch(control, options.log, options.now ?? (() => performance.now()), {
+    threads,
+    sharingNice: probe.nice,
+  });
   if (options.timer !== false) watch.schedule();
   return watch;
 }
 
+/**
+ * What a thread is to the watch. Only event loops are read every look:
+ * the helpers' priority is what the watch last set, and tokio's blocking
+ * pool (file reads, DNS) never runs a loop. So a look is a directory read
+ * and one stat per loop, whatever the pool has grown to.
+ */
+type Kind = "loop" | "helper" | "pool";
+
+/**
+ * `svc run`'s loop is the main thread ("deno") and its workers' are
+ * "worker-N"; `deno test` runs a module's loop on a tokio thread, which
+ * `ownTid` names.
+ */
+function kindOf(thread: ThreadStat, ownTid: number): Kind {
+  if (isHelper(thread)) return "helper";
+  return thread.name.startsWith("tokio-") && thread.tid !== ownTid ? "pool" : "loop";
+}
+
 class Watch implements HelperPriority {
-  #last: Map<number, number>;
+  readonly #control: ThreadControl;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  /** The helpers' own priority (the process's, as started), which sharing restores. */
+  readonly #sharingNice: number;
+  readonly #kinds = new Map<number, Kind>();
+  readonly #ownTid: number;
+  /** Each helper's priority as last set (or found). */
+  readonly #helperNice = new Map<number, number>();
+  /** Each loop's CPU ticks at the last look. */
+  #loopTicks = new Map<number, number>();
   #lastAt: number;
   #yielding = false;
   #switches = 0;
   #stopped = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #checking = false;
-  /** The helpers' ids at the last look. */
-  #helpers: number[];
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    readonly control: ThreadControl,
-    readonly log: Logger,
-    readonly now: () => number,
-    threads: ThreadStat[],
-    /** The helpers' own priority (the process's, as started), which sharing restores. */
-    readonly sharingNice: number,
+    control: ThreadControl,
+    log: Logger,
+    now: () => number,
+    start: { threads: readonly ThreadStat[]; sharingNice: number },
   ) {
-    this.#last = new Map(threads.map((t) => [t.tid, t.cpuTicks]));
+    this.#control = control;
+    this.#log = log;
+    this.#now = now;
+    this.#sharingNice = start.sharingNice;
+    this.#ownTid = control.ownTid();
+    for (const thread of start.threads) this.#learn(thread);
     this.#lastAt = now();
-    this.#helpers = threads.filter(isHelper).map((t) => t.tid);
   }
 
   get yielding(): boolean {
@@ -175,43 +210,74 @@ class Watch implements HelperPriority {
   async check(): Promise<void> {
     if (this.#stopped || this.#checking) return;
     this.#checking = true;
-    let threads: ThreadStat[];
     try {
-      threads = await this.control.list();
-    } catch {
-      return;
+      const busiest = await this.#busiestLoop();
+      if (busiest === null || this.#stopped) return;
+      const yielding = this.#yielding ? busiest <= SHARE_ABOVE : busiest < YIELD_BELOW;
+      if (yielding !== this.#yielding) {
+        this.#yielding = yielding;
+        this.#switches++;
+        this.#log.debug(yielding ? "V8 helper threads yield" : "V8 helper threads share the core", {
+          busiestThreadCores: Math.round(busiest * 100) / 100,
+        });
+      }
+      // Every look, so that a helper V8 starts later gets the same.
+      this.#apply(yielding ? YIELDING_NICE : this.#sharingNice);
     } finally {
       this.#checking = false;
     }
-    if (this.#stopped) return;
-    const at = this.now();
+  }
+
+  /** The busiest loop's share of a core since the last look; null if /proc could not be read. */
+  async #busiestLoop(): Promise<number | null> {
+    let tids: number[];
+    try {
+      tids = await this.#control.tids();
+    } catch {
+      return null;
+    }
+    const at = this.#now();
     const seconds = (at - this.#lastAt) / 1000;
+    this.#lastAt = at;
+    const alive = new Set(tids);
+    for (const tid of this.#kinds.keys()) {
+      if (!alive.has(tid)) this.#forget(tid);
+    }
+    const ticks = new Map<number, number>();
     let busiest = 0;
-    for (const thread of threads) {
-      const before = this.#last.get(thread.tid);
-      if (before !== undefined && !isHelper(thread) && seconds > 0) {
+    for (const tid of tids) {
+      const kind = this.#kinds.get(tid);
+      if (kind === "helper" || kind === "pool") continue;
+      const thread = await this.#control.stat(tid);
+      if (thread === null) continue;
+      if (kind === undefined && this.#learn(thread) !== "loop") continue;
+      ticks.set(tid, thread.cpuTicks);
+      const before = this.#loopTicks.get(tid);
+      if (before !== undefined && seconds > 0) {
         busiest = Math.max(busiest, (thread.cpuTicks - before) / TICKS_PER_SECOND / seconds);
       }
     }
-    this.#last = new Map(threads.map((t) => [t.tid, t.cpuTicks]));
-    this.#lastAt = at;
-    const yielding = this.#yielding ? busiest <= SHARE_ABOVE : busiest < YIELD_BELOW;
-    if (yielding !== this.#yielding) {
-      this.#yielding = yielding;
-      this.#switches++;
-      this.log.debug(yielding ? "V8 helper threads yield" : "V8 helper threads share the core", {
-        busiestThreadCores: Math.round(busiest * 100) / 100,
-      });
-    }
-    // Every look, so that a helper V8 starts later gets the same.
-    this.#apply(threads);
+    this.#loopTicks = ticks;
+    return busiest;
   }
 
-  #apply(threads: readonly ThreadStat[]): void {
-    const nice = this.#yielding ? YIELDING_NICE : this.sharingNice;
-    this.#helpers = threads.filter(isHelper).map((t) => t.tid);
-    for (const thread of threads) {
-      if (isHelper(thread) && thread.nice !== nice) this.control.setNice(thread.tid, nice);
+  #learn(thread: ThreadStat): Kind {
+    const kind = kindOf(thread, this.#ownTid);
+    this.#kinds.set(thread.tid, kind);
+    if (kind === "helper") this.#helperNice.set(thread.tid, thread.nice);
+    if (kind === "loop") this.#loopTicks.set(thread.tid, thread.cpuTicks);
+    return kind;
+  }
+
+  #forget(tid: number): void {
+    this.#kinds.delete(tid);
+    this.#helperNice.delete(tid);
+    this.#loopTicks.delete(tid);
+  }
+
+  #apply(nice: number): void {
+    for (const [tid, current] of this.#helperNice) {
+      if (current !== nice && this.#control.setNice(tid, nice)) this.#helperNice.set(tid, nice);
     }
   }
 
@@ -219,34 +285,36 @@ class Watch implements HelperPriority {
     if (this.#stopped) return;
     this.#stopped = true;
     clearTimeout(this.#timer);
-    if (this.#yielding) {
-      this.#yielding = false;
-      // Synchronously, from the last look: shutdown must not wait on /proc.
-      for (const tid of this.#helpers) this.control.setNice(tid, this.sharingNice);
-    }
-    this.control.close?.();
+    // Synchronously: shutdown must not wait on /proc.
+    this.#apply(this.#sharingNice);
+    this.#yielding = false;
+    this.#control.close?.();
   }
 }
 
 /** This process's threads: /proc/self/task to read them, libc's setpriority to change them. */
 export function processThreads(): ThreadControl | { readonly skipped: string } {
-  const libc = openLibc({ setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" } });
+  const libc = openLibc({
+    setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" },
+    gettid: { parameters: [], result: "i32" },
+  });
   if ("unavailable" in libc) return { skipped: libc.unavailable };
   const PRIO_PROCESS = 0;
   return {
-    async list() {
-      const threads: ThreadStat[] = [];
-      for await (const entry of Deno.readDir("/proc/self/task")) {
-        const tid = Number(entry.name);
-        // A thread that ended since the directory was read is skipped.
-        const text = await Deno.readTextFile(`/proc/self/task/${tid}/stat`).catch(() => null);
-        const thread = text === null ? null : parseThreadStat(tid, text);
-        if (thread) threads.push(thread);
-      }
-      return threads;
+    async tids() {
+      const tids: number[] = [];
+      for await (const entry of Deno.readDir("/proc/self/task")) tids.push(Number(entry.name));
+      return tids;
     },
+    // A thread that ended since the directory was read has no stat.
+    stat: (tid) =>
+      Deno.readTextFile(`/proc/self/task/${tid}/stat`).then(
+        (text) => parseThreadStat(tid, text),
+        () => null,
+      ),
     // On Linux a thread id is a "process" to setpriority: it changes that thread alone.
     setNice: (tid, nice) => libc.lib.symbols.setpriority(PRIO_PROCESS, tid, nice) === 0,
+    ownTid: () => libc.lib.symbols.gettid(),
     close: () => libc.lib.close(),
   };
 }

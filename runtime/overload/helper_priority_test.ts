@@ -38,13 +38,19 @@ Deno.test("parseThreadStat reads the name, CPU ticks and nice, whatever the name
 Deno.test("this process's V8 helper threads are found in /proc", async () => {
   const control = ownThreads();
   try {
-    const threads = await control.list();
+    const threads = await listed(control);
     assert.ok(threads.some((t) => t.tid === Deno.pid && !isHelper(t)), "the main thread");
     assert.ok(threads.some(isHelper), "V8's platform workers");
   } finally {
     control.close?.();
   }
 });
+
+/** Every thread `control` lists, with its stat. */
+async function listed(control: ThreadControl): Promise<ThreadStat[]> {
+  const all = await Promise.all((await control.tids()).map((tid) => control.stat(tid)));
+  return all.filter((t): t is ThreadStat => t !== null);
+}
 
 /** Threads whose CPU time a test sets; records every priority change. */
 function scriptedThreads() {
@@ -55,9 +61,16 @@ function scriptedThreads() {
     [4, { name: "tokio-runtime-w", cpuTicks: 0, nice: 0 }],
   ]);
   const changes: [number, number][] = [];
+  const reads: number[] = [];
   let refuseRaise = false;
   const control: ThreadControl = {
-    list: () => Promise.resolve([...threads].map(([tid, t]): ThreadStat => ({ tid, ...t }))),
+    tids: () => Promise.resolve([...threads.keys()]),
+    ownTid: () => 1,
+    stat(tid) {
+      reads.push(tid);
+      const thread = threads.get(tid);
+      return Promise.resolve(thread ? { tid, ...thread } : null);
+    },
     setNice(tid, nice) {
       const thread = threads.get(tid)!;
       if (refuseRaise && nice < thread.nice) return false;
@@ -69,6 +82,7 @@ function scriptedThreads() {
   return {
     control,
     changes,
+    reads,
     threads,
     refuseRaise: () => (refuseRaise = true),
     /** `tid` used `cores` of a core for `ms`. */
@@ -95,8 +109,10 @@ Deno.test("helpers yield while the busiest thread uses under half a core, and sh
   };
   const helperNice = () => [scripted.threads.get(2)!.nice, scripted.threads.get(3)!.nice];
 
+  scripted.reads.length = 0;
   await look(0.2);
   assert.ok(watch.yielding);
+  assert.deepEqual(scripted.reads, [1], "a look reads the event loop's stat alone");
   assert.deepEqual(helperNice(), [YIELDING_NICE, YIELDING_NICE]);
   assert.deepEqual(scripted.threads.get(1)!.nice, 0, "the event loop is never touched");
   assert.deepEqual(scripted.threads.get(4)!.nice, 0);
@@ -139,7 +155,7 @@ Deno.test("nothing is lowered when the kernel would not let the priority back up
 async function ownHelperNice(): Promise<number[]> {
   const control = ownThreads();
   try {
-    return (await control.list()).filter(isHelper).map((t) => t.nice);
+    return (await listed(control)).filter(isHelper).map((t) => t.nice);
   } finally {
     control.close?.();
   }
