@@ -7,17 +7,13 @@
  * scheduler sees them.
  */
 import assert from "node:assert/strict";
+import { h2loadMissing } from "./_h2load.ts";
 import { ROOT, startSvc, type SvcProcess, TEST_TRANSPORT } from "./_harness.ts";
 import { isHelper, parseThreadStat, YIELDING_NICE } from "../runtime/overload/helper_priority.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/overload/svc.yaml`;
 const YIELD = "V8 helper threads yield";
 const SHARE = "V8 helper threads share the core";
-const h2loadMissing = !await new Deno.Command("h2load", {
-  args: ["--version"],
-  stdout: "null",
-  stderr: "null",
-}).output().then((r) => r.success, () => false);
 
 /** CAP_SYS_NICE in this process's effective set: what svc needs to raise a priority back. */
 function maySetPriorityBack(): boolean {

@@ -7,15 +7,11 @@
  * (file-backed RSS), once.
  */
 import assert from "node:assert/strict";
+import { h2loadMissing } from "./_h2load.ts";
 import { ROOT, startSvc, TEST_TRANSPORT } from "./_harness.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
 const MiB = 1024 * 1024;
-const h2loadMissing = !await new Deno.Command("h2load", {
-  args: ["--version"],
-  stdout: "null",
-  stderr: "null",
-}).output().then((r) => r.success, () => false);
 
 /** e2e.EchoRequest { message: 32 KiB of "x" } with gRPC's 5-byte prefix. */
 function echoBody(): Uint8Array {
