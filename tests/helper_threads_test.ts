@@ -7,7 +7,7 @@
  * scheduler sees them.
  */
 import assert from "node:assert/strict";
-import { h2loadMissing } from "./_h2load.ts";
+import { h2loadGrpc, h2loadMissing } from "./_h2load.ts";
 import { ROOT, startSvc, type SvcProcess, TEST_TRANSPORT } from "./_harness.ts";
 import { isHelper, parseThreadStat, YIELDING_NICE } from "../runtime/overload/helper_priority.ts";
 
@@ -48,30 +48,16 @@ const BURN_5MS = new Uint8Array([0, 0, 0, 0, 3, 0x08, 0x88, 0x27]);
 
 /** Calls Burn from h2load until `signal` aborts (or 20 s). */
 async function burnUntil(port: number, signal: AbortSignal): Promise<void> {
-  const file = await Deno.makeTempFile({ suffix: ".bin" });
+  const url = `http://127.0.0.1:${port}/load.Work/Burn`;
   try {
-    await Deno.writeFile(file, BURN_5MS);
-    await new Deno.Command("h2load", {
-      args: [
-        "-D20s",
-        "-c2",
-        "-m4",
-        "-d",
-        file,
-        "-H",
-        "content-type: application/grpc",
-        "-H",
-        "te: trailers",
-        `http://127.0.0.1:${port}/load.Work/Burn`,
-      ],
-      stdout: "null",
-      stderr: "null",
-      signal: AbortSignal.any([signal, AbortSignal.timeout(25_000)]),
-    }).output();
+    await h2loadGrpc(
+      url,
+      BURN_5MS,
+      ["-D20s", "-c2", "-m4"],
+      AbortSignal.any([signal, AbortSignal.timeout(25_000)]),
+    );
   } catch (error) {
     if (!signal.aborted) throw error;
-  } finally {
-    await Deno.remove(file);
   }
 }
 

@@ -7,7 +7,7 @@
  * (file-backed RSS), once.
  */
 import assert from "node:assert/strict";
-import { h2loadMissing } from "./_h2load.ts";
+import { h2loadGrpc, h2loadMissing } from "./_h2load.ts";
 import { ROOT, startSvc, TEST_TRANSPORT } from "./_harness.ts";
 
 const CONFIG = `${ROOT}/tests/fixtures/e2e/svc.yaml`;
@@ -45,32 +45,15 @@ async function busySpell(port: number): Promise<void> {
 
 /** Runs h2load against e2e.Test/Echo with `body` and `limit` (-n or -D); returns its report. */
 async function h2load(port: number, body: Uint8Array, limit: string[]): Promise<string> {
-  const file = await Deno.makeTempFile({ suffix: ".bin" });
-  try {
-    await Deno.writeFile(file, body);
-    const { code, stdout } = await new Deno.Command("h2load", {
-      args: [
-        ...limit,
-        "-c8",
-        "-m32",
-        "-d",
-        file,
-        "-H",
-        "content-type: application/grpc",
-        "-H",
-        "te: trailers",
-        `http://127.0.0.1:${port}/e2e.Test/Echo`,
-      ],
-      stdout: "piped",
-      stderr: "null",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
-    const out = new TextDecoder().decode(stdout);
-    assert.equal(code, 0, out);
-    return out;
-  } finally {
-    await Deno.remove(file);
-  }
+  const url = `http://127.0.0.1:${port}/e2e.Test/Echo`;
+  const { code, out } = await h2loadGrpc(
+    url,
+    body,
+    [...limit, "-c8", "-m32"],
+    AbortSignal.timeout(60_000),
+  );
+  assert.equal(code, 0, out);
+  return out;
 }
 
 const GIVEN_BACK = "memory given back after a busy spell";
